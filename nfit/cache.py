@@ -1,0 +1,282 @@
+"""The signature cache: compiled kernels kept in memory and on disk.
+
+A kernel's signature is the SHA-256 of everything that decides its machine code: the generated
+source (which describes the structure only: node types, parameter slots, observables, variant),
+the source text of every kernel module it uses, the backend, and the versions of nfit, Numba and
+Python. Parameter values and data sizes never enter it, so two losses of one structure share one
+kernel and a toy study compiles once.
+
+On disk, each signature is one generated module ``nfit_k_<hash>.py`` in :func:`folder`, compiled
+with Numba's ``cache=True``. A manifest of checksums guards Numba's cache files: a damaged,
+truncated or foreign file is deleted and rebuilt, never loaded.
+
+>>> import nfit
+>>> sorted(nfit.cache.info())
+['compile_seconds', 'disk_entries', 'entries', 'folder', 'hits', 'misses']
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ._version import __version__
+
+__all__ = ["info", "clear", "folder", "CompileError"]
+
+_lock = threading.RLock()
+_memory: dict = {}
+_stats = {"hits": 0, "misses": 0, "compile_seconds": 0.0}
+PREFIX = "nfit_k_"
+
+
+class CompileError(RuntimeError):
+    """Numba could not compile a generated kernel; the message shows the source and Numba's words."""
+
+
+def folder() -> Path:
+    """The disk cache folder: ``$NFIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/nfit``, else ``~/.cache/nfit``."""
+    if os.environ.get("NFIT_CACHE_DIR"):
+        return Path(os.environ["NFIT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nfit"
+
+
+def info() -> dict:
+    """Entries in memory, hits, misses, seconds spent compiling (or loading), disk folder and entries.
+
+    Example
+    -------
+    >>> isinstance(info()["hits"], int)
+    True
+    """
+    path = folder()
+    disk = len(list(path.glob(f"{PREFIX}*.py"))) if path.is_dir() else 0
+    with _lock:
+        return {
+            "entries": len(_memory),
+            "hits": _stats["hits"],
+            "misses": _stats["misses"],
+            "compile_seconds": round(_stats["compile_seconds"], 4),
+            "folder": str(path),
+            "disk_entries": disk,
+        }
+
+
+def clear(disk: bool = True) -> None:
+    """Forget every kernel in memory and (``disk=True``) delete the disk cache folder's kernels.
+
+    Example
+    -------
+    >>> clear(disk=False); info()["entries"]
+    0
+    """
+    with _lock:
+        _memory.clear()
+        for key in _stats:
+            _stats[key] = 0 if key != "compile_seconds" else 0.0
+        for name in [m for m in sys.modules if m.startswith(PREFIX)]:
+            del sys.modules[name]
+    path = folder()
+    if disk and path.is_dir():
+        for f in list(path.glob(f"{PREFIX}*")) + list((path / "__pycache__").glob(f"{PREFIX}*")):
+            try:
+                f.unlink()
+            except OSError:
+                pass
+
+
+def signature(lowered, backend: str = "cpu") -> str:
+    import numba
+
+    h = hashlib.sha256()
+    for part in (__version__, numba.__version__, sys.version, backend, lowered.source):
+        h.update(part.encode())
+        h.update(b"\0")
+    for module in lowered.kernel_modules:
+        h.update(module.__name__.encode())
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+class Kernel:
+    """A generated module and its entry points (``<variant>_serial`` / ``<variant>_parallel``)."""
+
+    def __init__(self, sig, module, path, variant):
+        self.signature = sig
+        self.module = module
+        self.path = path
+        self.variant = variant
+        self._ready = {}
+
+    def function(self, parallel: bool, example_args):
+        """The compiled dispatcher; the first request compiles (or loads from disk) with these args."""
+        name = f"{self.variant}_{'parallel' if parallel else 'serial'}"
+        fn = self._ready.get(name)
+        if fn is not None:
+            return fn
+        with _lock:
+            fn = self._ready.get(name)
+            if fn is None:
+                fn = self._compile(name, example_args)
+                self._ready[name] = fn
+        return fn
+
+    def _compile(self, name, example_args):
+        start = time.perf_counter()
+        dispatcher = getattr(self.module, name)
+        try:
+            dispatcher(*example_args)
+        except Exception as first:  # noqa: BLE001 - a damaged cache must never crash a fit
+            if _is_typing_error(first):
+                raise _compile_error(self.module, first) from None
+            _purge_numba_files(self.path)
+            self.module = _import(self.path, reload=True)
+            dispatcher = getattr(self.module, name)
+            try:
+                dispatcher(*example_args)
+            except Exception as second:  # noqa: BLE001
+                raise _compile_error(self.module, second) from None
+        _write_manifest(self.path)
+        with _lock:
+            _stats["compile_seconds"] += time.perf_counter() - start
+        return dispatcher
+
+
+def load(lowered, variant: str, backend: str = "cpu") -> Kernel:
+    """The kernel for ``lowered`` source: from memory, from disk, or written and compiled now."""
+    sig = signature(lowered, backend)
+    with _lock:
+        kernel = _memory.get(sig)
+        if kernel is not None:
+            _stats["hits"] += 1
+            return kernel
+        _stats["misses"] += 1
+        path = _write_source(sig, lowered.source)
+        _verify_numba_files(path)
+        module = _import(path)
+        kernel = Kernel(sig, module, path, variant)
+        _memory[sig] = kernel
+        return kernel
+
+
+# ---------------------------------------------------------------------- disk handling
+def _module_name(path: Path) -> str:
+    return path.stem
+
+
+def _write_source(sig: str, source: str) -> Path:
+    directory = folder()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{PREFIX}{sig[:40]}.py"
+    text = f"# nfit {__version__} kernel, signature {sig}\n{source}"
+    try:
+        if path.read_text() == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    # a missing, damaged or foreign file: write it anew, atomically, and distrust its compiled code
+    _purge_numba_files(path)
+    _atomic_write(path, text.encode())
+    return path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _import(path: Path, reload: bool = False):
+    name = _module_name(path)
+    if not reload and name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    # Numba can reload its cached code in a later process only if the module is registered
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _numba_files(path: Path) -> list:
+    cache_dir = path.parent / "__pycache__"
+    if not cache_dir.is_dir():
+        return []
+    return sorted(p for p in cache_dir.glob(f"{_module_name(path)}.*") if p.suffix in (".nbi", ".nbc"))
+
+
+def _manifest_path(path: Path) -> Path:
+    return path.with_suffix(".manifest")
+
+
+def _digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _write_manifest(path: Path) -> None:
+    try:
+        entries = {p.name: _digest(p) for p in _numba_files(path)}
+        _atomic_write(_manifest_path(path), json.dumps(entries, sort_keys=True).encode())
+    except OSError:
+        pass  # a read-only or vanished cache only costs a recompile later
+
+
+def _verify_numba_files(path: Path) -> None:
+    """Delete Numba's cache files for ``path`` unless every one matches the manifest."""
+    files = _numba_files(path)
+    if not files:
+        return
+    try:
+        manifest = json.loads(_manifest_path(path).read_text())
+        ok = set(manifest) == {p.name for p in files} and all(manifest[p.name] == _digest(p) for p in files)
+    except (OSError, ValueError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        _purge_numba_files(path)
+
+
+def _purge_numba_files(path: Path) -> None:
+    for p in _numba_files(path) + [_manifest_path(path)]:
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+def _is_typing_error(exc) -> bool:
+    from numba.core import errors
+
+    return isinstance(exc, (errors.TypingError, errors.LoweringError, errors.UnsupportedError,
+                            errors.NumbaError)) and not isinstance(exc, errors.NumbaWarning)
+
+
+def _compile_error(module, exc) -> CompileError:
+    source = Path(module.__file__).read_text()
+    numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
+    return CompileError(
+        f"Numba could not compile the generated kernel {module.__name__}.\n"
+        f"--- generated source ({module.__file__}) ---\n{numbered}\n"
+        f"--- Numba's message ---\n{type(exc).__name__}: {exc}\n"
+        "Build the loss with mode='eager' to evaluate this model without compiling it."
+    )

@@ -1,0 +1,197 @@
+"""Minimisers: MINUIT (iminuit) and SciPy's, returning a :class:`~nfit.result.FitResult`.
+
+>>> import nfit
+>>> m = nfit.minimize.Minuit(tol=1e-3, mode=1)
+>>> m.strategy, m.tol
+(1, 0.001)
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .result import FitResult
+
+__all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "FitResult"]
+
+
+def _free_params(loss, params):
+    floating = loss.get_params()
+    if params is None:
+        return floating
+    chosen = []
+    for p in params if isinstance(params, (list, tuple)) else [params]:
+        match = [q for q in floating if q is p or q.name == p]
+        if not match:
+            name = getattr(p, "name", p)
+            raise ValueError(f"minimize: {name!r} is not a free parameter of the loss "
+                             f"(free: {[q.name for q in floating]})")
+        chosen.append(match[0])
+    return chosen
+
+
+def _loss_function(loss, params):
+    """f(x) for the chosen free parameters; the other free ones stay at their current values."""
+    floating = loss.get_params()
+    if len(params) == len(floating) and all(a is b for a, b in zip(params, floating)):
+        return loss.__call__
+    index = np.array([floating.index(p) for p in params], dtype=np.intp)
+    base = np.array([q.value() for q in floating])
+
+    def function(x):
+        full = base.copy()
+        full[index] = x
+        return loss(full)
+
+    return function
+
+
+def _set_values(params, values):
+    for p, v in zip(params, values):
+        if p.lower is not None:
+            v = max(v, p.lower)
+        if p.upper is not None:
+            v = min(v, p.upper)
+        p.set_value(v)
+
+
+class Minuit:
+    """MINUIT's MIGRAD through iminuit.
+
+    Parameters
+    ----------
+    tol : float, optional
+        Convergence: stop when the estimated distance to the minimum (EDM) is below ``tol``
+        (zfit's meaning). Default: iminuit's own default (EDM < 2e-4 * errordef).
+    mode, strategy : int, optional
+        MINUIT strategy 0, 1 (default) or 2; ``mode`` is zfit's name for it.
+    gradient : str or None
+        ``None``/``"minuit"``: MINUIT's numerical gradient.
+    maxiter : int, optional
+        Maximum number of function calls.
+    verbosity : int
+        0 silent; higher values print MINUIT's progress.
+
+    Example
+    -------
+    >>> import numpy as np, nfit
+    >>> obs = nfit.Space("x", limits=(-4, 4))
+    >>> mu = nfit.Parameter("mu_min", 0.2, -1, 1); sg = nfit.Parameter("sg_min", 1.3, 0.2, 3)
+    >>> x = np.random.default_rng(3).normal(size=3000)
+    >>> data = nfit.Data.from_numpy(obs=obs, array=x[np.abs(x) < 4])
+    >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sg, obs=obs), data=data)
+    >>> result = Minuit().minimize(nll)
+    >>> result.valid, abs(result.params[mu]["value"]) < 0.1
+    (True, True)
+    """
+
+    def __init__(self, tol=None, mode=None, gradient=None, verbosity=0, options=None, maxiter=None,
+                 criterion=None, strategy=None, name="Minuit"):
+        if mode is not None and strategy is not None and mode != strategy:
+            raise ValueError("Minuit: give mode (zfit's name) or strategy, not both")
+        self.strategy = int(strategy if strategy is not None else (mode if mode is not None else 1))
+        if self.strategy not in (0, 1, 2):
+            raise ValueError(f"Minuit: strategy must be 0, 1 or 2, got {self.strategy}")
+        if tol is not None and not tol > 0:
+            raise ValueError(f"Minuit: tol must be positive, got {tol}")
+        if gradient not in (None, False, "minuit"):
+            raise ValueError(f"Minuit: gradient={gradient!r} is not available yet; use None (MINUIT's own)")
+        self.tol = tol
+        self.gradient = "minuit"
+        self.verbosity = verbosity
+        self.maxiter = maxiter
+        self.name = name
+        self.options = dict(options or {})
+
+    def _make_minuit(self, loss, params, function):
+        import iminuit
+
+        m = iminuit.Minuit(function, np.array([p.value() for p in params]), name=[p.name for p in params])
+        m.errordef = loss.errordef
+        m.limits = [(p.lower if p.lower is not None else -np.inf, p.upper if p.upper is not None else np.inf)
+                    for p in params]
+        m.errors = [p.step_size for p in params]
+        m.strategy = self.strategy
+        m.print_level = self.verbosity
+        if self.tol is not None:
+            # iminuit stops at EDM < 0.002 * tol * errordef; zfit's tol is the EDM itself
+            m.tol = self.tol / (0.002 * loss.errordef)
+        return m
+
+    def minimize(self, loss, params=None, init=None) -> FitResult:
+        """Minimise ``loss`` over its free parameters (or only ``params``); the parameters are
+        left at the minimum. A fit that fails comes back with ``valid=False`` and a message."""
+        if init is not None:
+            init.update_params()
+        params = _free_params(loss, params)
+        if not params:
+            raise ValueError("minimize: the loss has no free parameters")
+        function = _loss_function(loss, params)
+        m = self._make_minuit(loss, params, function)
+        start = time.perf_counter()
+        m.migrad(ncall=self.maxiter)
+        elapsed = time.perf_counter() - start
+        _set_values(params, m.values)
+        return FitResult.from_minuit(loss, self, params, m, elapsed)
+
+    def __repr__(self):
+        return f"<Minuit strategy={self.strategy} tol={self.tol}>"
+
+
+class _Scipy:
+    _method = None
+
+    def __init__(self, tol=None, gradient=None, verbosity=0, maxiter=None, name=None, options=None):
+        self.tol = 1e-6 if tol is None else tol
+        self.maxiter = maxiter
+        self.verbosity = verbosity
+        self.name = name or type(self).__name__
+        self.options = dict(options or {})
+        self.gradient = "numerical (scipy)"
+
+    def minimize(self, loss, params=None, init=None) -> FitResult:
+        """Minimise ``loss`` with scipy.optimize; see :class:`Minuit` for the meaning of arguments."""
+        from scipy.optimize import minimize
+
+        if init is not None:
+            init.update_params()
+        params = _free_params(loss, params)
+        function = _loss_function(loss, params)
+        x0 = np.array([p.value() for p in params])
+        bounds = [(p.lower, p.upper) for p in params]
+        options = dict(self.options)
+        if self.maxiter is not None:
+            options["maxiter"] = self.maxiter
+        start = time.perf_counter()
+        res = minimize(function, x0, method=self._method, bounds=bounds, tol=self.tol, options=options)
+        elapsed = time.perf_counter() - start
+        _set_values(params, res.x)
+        return FitResult.from_scipy(loss, self, params, res, elapsed)
+
+    def __repr__(self):
+        return f"<{self.name} tol={self.tol}>"
+
+
+class ScipyLBFGSB(_Scipy):
+    """SciPy's L-BFGS-B (bounded quasi-Newton).
+
+    Example
+    -------
+    >>> ScipyLBFGSB().name
+    'ScipyLBFGSB'
+    """
+
+    _method = "L-BFGS-B"
+
+
+class ScipyTrustConstr(_Scipy):
+    """SciPy's trust-constr (trust region with bounds).
+
+    Example
+    -------
+    >>> ScipyTrustConstr(tol=1e-8).tol
+    1e-08
+    """
+
+    _method = "trust-constr"

@@ -1,0 +1,299 @@
+"""Parameters: free, constant, and composed from others.
+
+>>> import nfit
+>>> mu = nfit.Parameter("mu", 5.28, 5.2, 5.35)
+>>> mu.value()
+5.28
+>>> mu.set_value(5.3); mu.value()
+5.3
+>>> s = nfit.Parameter("s", 0.02); k = nfit.param.ConstantParameter("k", 2.0)
+>>> w = nfit.ComposedParameter("w", lambda p: p["s"] * p["k"], params={"s": s, "k": k})
+>>> round(w.value(), 6)
+0.04
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import z
+
+__all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter"]
+
+
+class _Arithmetic:
+    """Numbers-like behaviour: ``mu * 2`` uses the current value (a float), or builds a
+    symbolic expression while a function is being traced."""
+
+    def value(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __float__(self):
+        return float(self.value())
+
+    def numpy(self):
+        return np.float64(self.value())
+
+    def _as_symbol(self):
+        return z.Symbol(self)
+
+
+def _arith(name):
+    def method(self, *other):
+        return getattr(float(self.value()), name)(*(float(o) if isinstance(o, _Arithmetic) else o
+                                                     for o in other))
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__", "__lt__", "__le__",
+              "__gt__", "__ge__"):
+    setattr(_Arithmetic, _name, _arith(_name))
+
+
+class Parameter(_Arithmetic):
+    """A parameter of a model: free (floating) in a fit unless fixed.
+
+    Parameters
+    ----------
+    name : str
+        Unique name; fit results can be indexed by it.
+    value : float
+        Start value.
+    lower, upper : float, optional
+        Bounds. A value outside them is an error; MINUIT respects them.
+    step_size : float, optional
+        Initial step for the minimiser (default: a tenth of the distance to a bound or of the value).
+    floating : bool
+        False fixes the parameter in fits.
+
+    Example
+    -------
+    >>> sigma = Parameter("sigma", 0.025, 0.005, 0.1)
+    >>> sigma.floating = False
+    >>> sigma.lower, sigma.upper, sigma.floating
+    (0.005, 0.1, False)
+    """
+
+    def __init__(self, name, value, lower=None, upper=None, step_size=None, floating=True,
+                 label=None):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Parameter name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.label = label or name
+        self.lower = None if lower is None else float(lower)
+        self.upper = None if upper is None else float(upper)
+        if self.lower is not None and self.upper is not None and not self.lower < self.upper:
+            raise ValueError(f"Parameter {name!r}: lower bound {lower} is not below upper bound {upper}")
+        self._value = self._checked(value)
+        self._step_size = None if step_size is None else float(step_size)
+        if self._step_size is not None and not self._step_size > 0:
+            raise ValueError(f"Parameter {name!r}: step_size must be positive, got {step_size}")
+        self.floating = bool(floating)
+
+    def _checked(self, value) -> float:
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"Parameter {self.name!r}: value must be a number, got {value!r}") from None
+        if not math.isfinite(value):
+            raise ValueError(f"Parameter {self.name!r}: value must be finite, got {value}")
+        if (self.lower is not None and value < self.lower) or (self.upper is not None and value > self.upper):
+            raise ValueError(
+                f"Parameter {self.name!r}: value {value} is outside its limits [{self.lower}, {self.upper}]"
+            )
+        return value
+
+    def value(self) -> float:
+        return self._value
+
+    def set_value(self, value) -> None:
+        """Set a new value (checked against the bounds)."""
+        self._value = self._checked(value)
+
+    assign = set_value
+
+    @property
+    def has_limits(self) -> bool:
+        return self.lower is not None or self.upper is not None
+
+    @property
+    def at_limit(self) -> bool:
+        """True when the value is within a small margin of a bound (as zfit)."""
+        tol = 1e-4 * (abs(self._value) + 1e-3)
+        return (self.lower is not None and self._value - self.lower < tol) or (
+            self.upper is not None and self.upper - self._value < tol
+        )
+
+    @property
+    def step_size(self) -> float:
+        if self._step_size is not None:
+            return self._step_size
+        step = 0.1 * abs(self._value) if self._value != 0 else 0.1
+        if self.lower is not None and self.upper is not None:
+            step = min(step, 0.1 * (self.upper - self.lower))
+        return step if step > 0 else 0.01
+
+    @step_size.setter
+    def step_size(self, value):
+        self._step_size = None if value is None else float(value)
+
+    @property
+    def independent(self) -> bool:
+        return True
+
+    def get_params(self, floating=True):
+        return [self] if (floating is None or self.floating == floating) else []
+
+    def randomize(self, minval=None, maxval=None, rng=None):
+        """Set a uniformly random value within the given range (default: the bounds)."""
+        rng = np.random.default_rng(rng)
+        lo = self.lower if minval is None else minval
+        hi = self.upper if maxval is None else maxval
+        if lo is None or hi is None:
+            raise ValueError(f"Parameter {self.name!r}: randomize needs a finite range")
+        self.set_value(rng.uniform(lo, hi))
+        return self._value
+
+    def __repr__(self):
+        flag = "" if self.floating else " fixed"
+        return f"<Parameter {self.name!r} value={self._value:.6g}{flag}>"
+
+
+class ConstantParameter(Parameter):
+    """A parameter that never floats.
+
+    Example
+    -------
+    >>> c = ConstantParameter("c", 1.0)
+    >>> c.value(), c.floating
+    (1.0, False)
+    """
+
+    def __init__(self, name, value):
+        super().__init__(name, value, floating=False)
+
+    @property
+    def floating(self):
+        return False
+
+    @floating.setter
+    def floating(self, value):
+        if value:
+            raise ValueError(f"ConstantParameter {self.name!r} cannot float")
+
+    def set_value(self, value):
+        raise ValueError(f"ConstantParameter {self.name!r} cannot change its value")
+
+    assign = set_value
+
+    def __repr__(self):
+        return f"<ConstantParameter {self.name!r} value={self._value:.6g}>"
+
+
+class ComposedParameter(_Arithmetic):
+    """A parameter computed from others by a function.
+
+    ``func`` receives ``params`` as given: a dict is passed as one dict, a list is unpacked into
+    positional arguments, a single parameter is passed alone. The function is traced with
+    :mod:`nfit.z` math so that a compiled kernel computes it itself; a function that cannot be
+    traced (it calls NumPy directly, branches on values) still works: it is then evaluated in
+    Python once per loss call and handed to the kernel as a number.
+
+    Example
+    -------
+    >>> a = Parameter("a", 2.0); b = Parameter("b", 3.0)
+    >>> ComposedParameter("ab", lambda a, b: a * b, params=[a, b]).value()
+    6.0
+    """
+
+    def __init__(self, name, func, params=None, unit=None, label=None, dtype=None):
+        if not callable(func):
+            raise TypeError(f"ComposedParameter {name!r}: func must be callable")
+        self.name = name
+        self.label = label or name
+        self.func = func
+        if params is None:
+            params = {}
+        if isinstance(params, Mapping):
+            self._style, self.params = "dict", dict(params)
+        elif isinstance(params, (list, tuple)):
+            self._style, self.params = "list", {str(i): p for i, p in enumerate(params)}
+        else:
+            self._style, self.params = "single", {"0": params}
+        for key, p in self.params.items():
+            if not isinstance(p, (Parameter, ComposedParameter)):
+                self.params[key] = convert_to_parameter(p, name=f"{name}_{key}")
+        self._traced = None
+
+    def _call(self, inputs: dict):
+        if self._style == "dict":
+            return self.func(inputs)
+        if self._style == "list":
+            return self.func(*inputs.values())
+        return self.func(inputs["0"])
+
+    def value(self) -> float:
+        return float(self._call({k: p.value() for k, p in self.params.items()}))
+
+    @property
+    def floating(self) -> bool:
+        return False
+
+    @property
+    def independent(self) -> bool:
+        return False
+
+    def get_params(self, floating=True):
+        """The independent parameters this one depends on."""
+        found = []
+        for p in self.params.values():
+            for q in p.get_params(floating=floating):
+                if q not in found:
+                    found.append(q)
+        return found
+
+    def traced(self):
+        """The function as an expression of its inputs' symbols, or None if it cannot be traced."""
+        if self._traced is None:
+            try:
+                expr = self._call({k: z.Symbol(p) for k, p in self.params.items()})
+                expr = z.as_expr(expr)
+            except Exception:  # any failure means: evaluate in Python instead
+                expr = False
+            self._traced = expr
+        return self._traced or None
+
+    def set_value(self, value):
+        raise ValueError(f"ComposedParameter {self.name!r} is computed; it cannot be set")
+
+    def __repr__(self):
+        return f"<ComposedParameter {self.name!r} value={self.value():.6g}>"
+
+
+_constant_counter = [0]
+
+
+def convert_to_parameter(value, name=None) -> Parameter | ComposedParameter:
+    """Parameters pass through; numbers become a :class:`ConstantParameter`."""
+    if isinstance(value, (Parameter, ComposedParameter)):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"expected a Parameter or a number for {name or 'a parameter'}, got {value!r}") from None
+    _constant_counter[0] += 1
+    return ConstantParameter(name or f"const_{_constant_counter[0]}", number)
+
+
+def independent_params(params) -> list:
+    """The independent parameters (floating or fixed) behind ``params``, in first-seen order."""
+    found = []
+    for p in params:
+        for q in ([p] if p.independent else p.get_params(floating=None)):
+            if q not in found:
+                found.append(q)
+    return found

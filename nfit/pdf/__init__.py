@@ -1,0 +1,14 @@
+"""Probability densities: shapes, sums, and the base class for your own.
+
+>>> import nfit
+>>> obs = nfit.Space("m", limits=(5.0, 5.6))
+>>> model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=5.28, sigma=0.025, obs=obs),
+...                          nfit.pdf.Exponential(lam=-1.5, obs=obs)], fracs=0.3)
+>>> model.obs
+('m',)
+"""
+from .base import BasePDF
+from .shape import Exponential, Gauss, KernelPDF, Uniform
+from .sum import SumPDF
+
+__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF"]

@@ -1,0 +1,221 @@
+"""The base of every PDF node: normalisation, extension, evaluation on both paths."""
+from __future__ import annotations
+
+import copy
+import itertools
+
+import numpy as np
+
+from ..param import ComposedParameter, Parameter, convert_to_parameter, independent_params
+from ..space import Space
+
+_ids = itertools.count()
+
+
+class BasePDF:
+    """A probability density over the observables of a space.
+
+    Subclasses describe themselves; they never compute over events directly. Two methods make
+    a node: ``_eval(values, columns, norm)`` (eager, NumPy arrays) and ``_emit(emitter, x, norm)``
+    (compiled: writes scalar source for one event). ``norm`` is the :class:`Space` to normalise
+    over, or ``None`` for the unnormalised density.
+    """
+
+    def __init__(self, obs, params: dict, name=None, extended=None, label=None):
+        if not isinstance(obs, Space):
+            raise TypeError(f"{type(self).__name__}: obs must be a Space, got {obs!r}")
+        self.space = obs
+        self.name = name or type(self).__name__
+        self.label = label or self.name
+        self.params = {k: convert_to_parameter(v, name=f"{self.name}_{k}") for k, v in params.items()}
+        self._yield = None
+        self._uid = next(_ids)
+        if extended is not None and extended is not False:
+            self._set_yield(extended)
+
+    # ------------------------------------------------------------------ description
+    @property
+    def obs(self):
+        return self.space.obs
+
+    @property
+    def n_obs(self):
+        return self.space.n_obs
+
+    @property
+    def norm(self) -> Space:
+        return self.space
+
+    @property
+    def is_extended(self) -> bool:
+        return self._yield is not None
+
+    def get_yield(self):
+        """The yield parameter of an extended pdf, else None."""
+        return self._yield
+
+    def _set_yield(self, value):
+        if self._yield is not None:
+            raise ValueError(f"pdf {self.name!r} is already extended")
+        self._yield = convert_to_parameter(value, name=f"{self.name}_yield")
+
+    def set_yield(self, value):
+        """Make this pdf extended in place (zfit's spelling)."""
+        self._set_yield(value)
+
+    def create_extended(self, yield_, name=None):
+        """A copy of this pdf that is extended with the yield ``yield_``.
+
+        Example
+        -------
+        >>> import nfit
+        >>> obs = nfit.Space("x", limits=(0, 1))
+        >>> g = nfit.pdf.Gauss(mu=0.5, sigma=0.1, obs=obs)
+        >>> g.create_extended(100.0).is_extended, g.is_extended
+        (True, False)
+        """
+        if self.is_extended:
+            raise ValueError(f"pdf {self.name!r} is already extended")
+        new = copy.copy(self)
+        new._yield = None
+        new._uid = next(_ids)
+        new.__dict__.pop("_pdf_kernels", None)
+        new._set_yield(yield_)
+        if name is not None:
+            new.name = name
+        return new
+
+    def _children(self) -> list:
+        return []
+
+    def get_params(self, floating=True, is_yield=None, extract_independent=True) -> list:
+        """The parameters of this pdf and its children (first-seen order).
+
+        ``floating``: True (only free ones), False (only fixed ones) or None (all);
+        ``is_yield``: True (only yields), False (no yields), None (both).
+        """
+        found = []
+        for p in self._all_params(is_yield):
+            candidates = independent_params([p]) if extract_independent else [p]
+            for q in candidates:
+                if q in found:
+                    continue
+                if floating is not None and isinstance(q, Parameter) and q.floating != floating:
+                    continue
+                if floating is not None and isinstance(q, ComposedParameter):
+                    continue
+                found.append(q)
+        return found
+
+    def _all_params(self, is_yield=None):
+        out = []
+        if is_yield is not True:
+            out += list(self.params.values())
+            for child in self._children():
+                out += child._all_params(is_yield=False)
+                if child.is_extended:
+                    out.append(child.get_yield())
+        if self._yield is not None and is_yield is not False:
+            out.append(self._yield)
+        return out
+
+    # ------------------------------------------------------------------ evaluation (both paths)
+    def pdf(self, x, norm=None, *, mode=None):
+        """The density at ``x`` (an array, or :class:`~nfit.Data`), normalised over ``norm``.
+
+        ``norm=None`` normalises over the pdf's own space; ``norm=False`` gives the
+        unnormalised density.
+
+        Example
+        -------
+        >>> import nfit, numpy as np
+        >>> obs = nfit.Space("x", limits=(-5, 5))
+        >>> g = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs)
+        >>> round(float(g.pdf(np.array([0.0]))[0]), 6)
+        0.398942
+        """
+        from ..evaluate import evaluate_pdf
+
+        norm_space = self._norm_space(norm)
+        return evaluate_pdf(self, x, norm_space, mode=mode)
+
+    def ext_pdf(self, x, norm=None, *, mode=None):
+        """The density times the yield (extended pdfs only)."""
+        if not self.is_extended:
+            raise ValueError(f"pdf {self.name!r} is not extended")
+        return self.pdf(x, norm=norm, mode=mode) * self._yield.value()
+
+    def _norm_space(self, norm):
+        if norm is False:
+            return None
+        norm = self.space if norm is None else norm
+        if not isinstance(norm, Space):
+            norm = Space(self.obs, limits=norm)
+        if not norm.has_limits:
+            raise ValueError(f"pdf {self.name!r}: cannot normalise over {norm}, it has no finite limits")
+        return norm
+
+    def integrate(self, limits, norm=None, *, mode=None):
+        """Integral of the normalised density over ``limits`` (a Space or ``(lower, upper)``).
+
+        Returns an array of shape ``(1,)``, as zfit does.
+
+        Example
+        -------
+        >>> import nfit
+        >>> obs = nfit.Space("x", limits=(-5, 5))
+        >>> g = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs)
+        >>> round(float(g.integrate((-1, 1))[0]), 6)
+        0.682689
+        """
+        if not isinstance(limits, Space):
+            limits = Space(self.obs, limits=limits)
+        values = _current_values(self)
+        return np.array([self._normalised_integral(values, limits, self._norm_space(norm))])
+
+    def ext_integrate(self, limits, norm=None):
+        if not self.is_extended:
+            raise ValueError(f"pdf {self.name!r} is not extended")
+        return self.integrate(limits, norm) * self._yield.value()
+
+    def sample(self, n=None, limits=None):
+        raise NotImplementedError("sampling arrives with the sampling issue")
+
+    # ------------------------------------------------------------------ node interface
+    def _normalised_integral(self, values, limits: Space, norm) -> float:
+        """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised)."""
+        raise NotImplementedError
+
+    def _eval(self, values, columns, norm):
+        raise NotImplementedError
+
+    def _emit(self, emitter, x, norm):
+        raise NotImplementedError
+
+    def __repr__(self):
+        ext = " extended" if self.is_extended else ""
+        return f"<{type(self).__name__} {self.name!r} obs={self.obs}{ext}>"
+
+
+def _current_values(model) -> dict:
+    """{parameter: current float value} for every parameter (independent and composed) of a model."""
+    from ..evaluate import param_values
+
+    return param_values(model_params(model), {})
+
+
+def model_params(model) -> list:
+    """Every parameter object a model tree uses, composed ones included, in first-seen order."""
+    found = []
+
+    def visit(p):
+        if p in found:
+            return
+        if isinstance(p, ComposedParameter):
+            for q in p.params.values():
+                visit(q)
+        found.append(p)
+
+    for p in model._all_params():
+        visit(p)
+    return found

@@ -1,0 +1,133 @@
+"""Leaf shapes: one kernel module of ``nfit.kernels`` each, plus their parameter names."""
+from __future__ import annotations
+
+from ..kernels import exponential as _exponential
+from ..kernels import gauss as _gauss
+from ..kernels import uniform as _uniform
+from .base import BasePDF
+
+
+class KernelPDF(BasePDF):
+    """A shape whose math lives in a kernel module (``pdf`` and optionally ``integral``).
+
+    Subclasses set ``_kernel`` (the module) and ``_positive`` (parameters that must be > 0).
+    The kernel's ``PARAMS`` order is the order of the arguments after ``x``.
+    """
+
+    _kernel = None
+    _positive: tuple = ()
+
+    def __init__(self, obs, params, name=None, extended=None, label=None):
+        super().__init__(obs, params, name=name, extended=extended, label=label)
+        if self.space.n_obs != 1:
+            raise ValueError(f"{type(self).__name__} {self.name!r} needs a one-dimensional space, got {self.space}")
+        self._check_values()
+
+    def _check_values(self):
+        for key in self._positive:
+            value = self.params[key].value()
+            if not value > 0:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r}: parameter {key!r} "
+                    f"({self.params[key].name!r}) must be positive, got {value}"
+                )
+
+    def _args(self):
+        return [self.params[k] for k in self._kernel.PARAMS]
+
+    def _integral(self, values, limits):
+        args = [values[p] for p in self._args()]
+        return sum(self._kernel.integral(lo[0], hi[0], *args) for lo, hi in limits.with_obs(self.obs).boxes)
+
+    def _normalised_integral(self, values, limits, norm):
+        value = self._integral(values, limits)
+        return value if norm is None else value / self._integral(values, norm)
+
+    def _eval(self, values, columns, norm):
+        args = [values[p] for p in self._args()]
+        density = self._kernel.pdf(columns[self.obs[0]], *args)
+        if norm is None:
+            return density
+        return density / self._integral(values, norm)
+
+    def _emit(self, em, x, norm):
+        args = ", ".join(em.param(p) for p in self._args())
+        pdf = em.kernel_function(self._kernel, "pdf")
+        value = em.loop(f"{pdf}({x[self.obs[0]]}, {args})", "v")
+        if norm is None:
+            return value
+        integral = em.kernel_function(self._kernel, "integral")
+        terms = [
+            f"{integral}({em.const(lo[0])}, {em.const(hi[0])}, {args})"
+            for lo, hi in norm.with_obs(self.obs).boxes
+        ]
+        inverse = em.prelude("1.0 / (" + " + ".join(terms) + ")", "inv_norm")
+        return em.loop(f"{value} * {inverse}", "v")
+
+
+class Gauss(KernelPDF):
+    """Gaussian (normal) density.
+
+    Example
+    -------
+    >>> import nfit
+    >>> obs = nfit.Space("m", limits=(5.0, 5.6))
+    >>> g = nfit.pdf.Gauss(mu=5.28, sigma=0.025, obs=obs)
+    >>> round(float(g.integrate((5.0, 5.6))[0]), 6)
+    1.0
+    """
+
+    _kernel = _gauss
+    _positive = ("sigma",)
+
+    def __init__(self, mu, sigma, obs, *, extended=None, norm=None, name="Gauss", label=None):
+        super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label)
+
+
+class Exponential(KernelPDF):
+    """Exponential density, proportional to ``exp(lam * x)``.
+
+    Example
+    -------
+    >>> import nfit
+    >>> obs = nfit.Space("m", limits=(5.0, 5.6))
+    >>> e = nfit.pdf.Exponential(lam=-1.5, obs=obs)
+    >>> round(float(e.integrate((5.0, 5.3))[0]), 6)
+    0.547381
+    """
+
+    _kernel = _exponential
+
+    def __init__(self, lam=None, obs=None, *, extended=None, norm=None, name="Exponential", label=None,
+                 lambda_=None):
+        lam = lambda_ if lam is None else lam
+        if lam is None:
+            raise TypeError("Exponential needs lam=")
+        super().__init__(obs, {"lam": lam}, name=name, extended=extended, label=label)
+
+
+class Uniform(KernelPDF):
+    """Uniform density on ``[low, high]`` (zero elsewhere in the space).
+
+    Example
+    -------
+    >>> import nfit
+    >>> obs = nfit.Space("x", limits=(0, 4))
+    >>> u = nfit.pdf.Uniform(low=1.0, high=3.0, obs=obs)
+    >>> float(u.integrate((0, 2))[0])
+    0.5
+    """
+
+    _kernel = _uniform
+
+    def __init__(self, low, high, obs, *, extended=None, norm=None, name="Uniform", label=None):
+        super().__init__(obs, {"low": low, "high": high}, name=name, extended=extended, label=label)
+
+    def _check_values(self):
+        low, high = self.params["low"].value(), self.params["high"].value()
+        if not low < high:
+            raise ValueError(f"Uniform {self.name!r}: needs low < high, got low={low}, high={high}")
+        lo, hi = self.space.lower, self.space.upper
+        if high <= lo or low >= hi:
+            raise ValueError(f"Uniform {self.name!r}: [{low}, {high}] does not overlap the space {self.space}")
+

@@ -1,0 +1,127 @@
+"""Sums of pdfs: with fractions, or with the yields of extended components."""
+from __future__ import annotations
+
+from ..param import ComposedParameter, convert_to_parameter
+from .base import BasePDF
+
+
+class SumPDF(BasePDF):
+    """A weighted sum of pdfs over the same observables.
+
+    Three ways to give the weights:
+
+    - ``fracs`` with one entry fewer than ``pdfs``: the last fraction is one minus the others;
+    - ``fracs`` with as many entries as ``pdfs``: the weights are divided by their sum;
+    - no ``fracs`` and every pdf extended: the weights are the yields over their sum, and the
+      sum is itself extended with the total yield.
+
+    Each component is normalised over the range the sum is normalised over.
+
+    Example
+    -------
+    >>> import nfit
+    >>> obs = nfit.Space("m", limits=(5.0, 5.6))
+    >>> sig = nfit.pdf.Gauss(mu=5.28, sigma=0.025, obs=obs)
+    >>> bkg = nfit.pdf.Exponential(lam=-1.5, obs=obs)
+    >>> model = nfit.pdf.SumPDF([sig, bkg], fracs=0.3)
+    >>> round(float(model.integrate((5.0, 5.6))[0]), 9)
+    1.0
+    """
+
+    def __init__(self, pdfs, fracs=None, obs=None, *, extended=None, norm=None, name="SumPDF", label=None):
+        pdfs = list(pdfs) if isinstance(pdfs, (list, tuple)) else [pdfs]
+        if len(pdfs) < 1 or not all(isinstance(p, BasePDF) for p in pdfs):
+            raise TypeError(f"SumPDF {name!r}: pdfs must be a list of nfit pdfs, got {pdfs!r}")
+        obs = obs or pdfs[0].space
+        for p in pdfs:
+            if set(p.obs) != set(obs.obs):
+                raise ValueError(f"SumPDF {name!r}: component {p.name!r} has observables {p.obs}, not {obs.obs}")
+        self.pdfs = pdfs
+        if fracs is None:
+            not_ext = [p.name for p in pdfs if not p.is_extended]
+            if not_ext:
+                raise ValueError(
+                    f"SumPDF {name!r}: give fracs, or make every component extended "
+                    f"(not extended: {not_ext})"
+                )
+            self._weight_mode = "yields"
+            self.fracs = []
+            weights = [p.get_yield() for p in pdfs]
+        else:
+            fracs = list(fracs) if isinstance(fracs, (list, tuple)) else [fracs]
+            fracs = [convert_to_parameter(f, name=f"{name}_frac{i}") for i, f in enumerate(fracs)]
+            if len(fracs) == len(pdfs) - 1:
+                self._weight_mode = "implicit"
+            elif len(fracs) == len(pdfs):
+                self._weight_mode = "normalised"
+            else:
+                raise ValueError(
+                    f"SumPDF {name!r}: {len(pdfs)} pdfs need {len(pdfs) - 1} or {len(pdfs)} fracs, got {len(fracs)}"
+                )
+            self.fracs = fracs
+            weights = fracs
+        params = {f"frac_{i}": f for i, f in enumerate(self.fracs)}
+        super().__init__(obs, params, name=name, extended=None, label=label)
+        self._weights = weights
+        if self._weight_mode == "yields":
+            if extended is not None and extended is not False:
+                raise ValueError(f"SumPDF {name!r}: components are extended; the sum's yield is their sum")
+            total = ComposedParameter(f"{name}_yield", lambda *ys: sum(ys), params=list(weights))
+            self._yield = total
+        elif extended is not None and extended is not False:
+            self._set_yield(extended)
+
+    def _children(self):
+        return list(self.pdfs)
+
+    def _all_params(self, is_yield=None):
+        out = []
+        if is_yield is not True:
+            out += list(self.params.values())
+            for child in self.pdfs:
+                out += child._all_params(is_yield=False)
+        if self._weight_mode == "yields":
+            if is_yield is not False:
+                out += list(self._weights)
+        elif self._yield is not None and is_yield is not False:
+            out.append(self._yield)
+        return out
+
+    def create_extended(self, yield_, name=None):
+        if self._weight_mode == "yields":
+            raise ValueError(f"SumPDF {self.name!r} is already extended by its components' yields")
+        return super().create_extended(yield_, name=name)
+
+    # ------------------------------------------------------------------ weights
+    def _fractions(self, values):
+        w = [values[p] for p in self._weights]
+        if self._weight_mode == "implicit":
+            return w + [1.0 - sum(w)]
+        total = sum(w)
+        return [x / total for x in w]
+
+    def _emit_fractions(self, em):
+        w = [em.param(p) for p in self._weights]
+        if self._weight_mode == "implicit":
+            return w + [em.prelude("1.0 - (" + " + ".join(w) + ")", "frac")]
+        total = em.prelude(" + ".join(w), "wsum")
+        return [em.prelude(f"{x} / {total}", "frac") for x in w]
+
+    # ------------------------------------------------------------------ node interface
+    def _normalised_integral(self, values, limits, norm):
+        norm = self.space if norm is None else norm
+        return sum(f * p._normalised_integral(values, limits, norm)
+                   for f, p in zip(self._fractions(values), self.pdfs))
+
+    def _eval(self, values, columns, norm):
+        norm = self.space if norm is None else norm
+        total = 0.0
+        for f, p in zip(self._fractions(values), self.pdfs):
+            total = total + f * p._eval(values, columns, norm)
+        return total
+
+    def _emit(self, em, x, norm):
+        norm = self.space if norm is None else norm
+        fracs = self._emit_fractions(em)
+        parts = [f"{f} * {p._emit(em, x, norm)}" for f, p in zip(fracs, self.pdfs)]
+        return em.loop(" + ".join(parts), "v")

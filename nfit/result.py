@@ -1,0 +1,272 @@
+"""The result of a minimisation: values, validity, uncertainties (HESSE, MINOS), covariance.
+
+>>> from nfit.result import FitResult
+>>> FitResult.__name__
+'FitResult'
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FitResult"]
+
+STATUS = {0: "converged", 1: "call limit reached", 2: "EDM above maximum",
+          3: "covariance not accurate", 4: "loss is NaN or infinite", 5: "minimiser failed"}
+
+
+class ParamResults(dict):
+    """{Parameter: {"value": ..., "hesse": {...}, "errors": {...}}}, also indexable by name."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for p in self:
+                if p.name == key:
+                    return dict.__getitem__(self, p)
+            raise KeyError(f"no parameter named {key!r} in this result (has {[p.name for p in self]})")
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            raise KeyError(f"parameter {getattr(key, 'name', key)!r} is not part of this result") from None
+
+    def __contains__(self, key):
+        if isinstance(key, str):
+            return any(p.name == key for p in self)
+        return dict.__contains__(self, key)
+
+
+class FitResult:
+    """What a minimiser returns.
+
+    Attributes: ``valid``, ``converged``, ``status`` (0 is success), ``message``, ``fmin``,
+    ``edm``, ``info`` (``n_eval``, ``minuit`` where used, ``gradient``, ``time``), ``params``
+    (by Parameter or by name, each ``{"value": ...}``, filled by :meth:`hesse` and :meth:`errors`).
+
+    Example
+    -------
+    >>> import numpy as np, nfit
+    >>> obs = nfit.Space("x", limits=(-4, 4))
+    >>> mu = nfit.Parameter("mu_res", 0.2, -1, 1); sg = nfit.Parameter("sg_res", 1.3, 0.2, 3)
+    >>> x = np.random.default_rng(3).normal(size=3000)
+    >>> data = nfit.Data.from_numpy(obs=obs, array=x[np.abs(x) < 4])
+    >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sg, obs=obs), data=data)
+    >>> result = nfit.minimize.Minuit().minimize(nll)
+    >>> _ = result.hesse()
+    >>> 0.01 < result.params["mu_res"]["hesse"]["error"] < 0.03
+    True
+    """
+
+    def __init__(self, loss, minimizer, params, values, fmin, edm, valid, converged, status, message,
+                 info, minuit=None):
+        self.loss = loss
+        self.minimizer = minimizer
+        self._param_list = list(params)
+        self.params = ParamResults((p, {"value": float(v)}) for p, v in zip(params, values))
+        self.fmin = float(fmin)
+        self.edm = float(edm)
+        self.valid = bool(valid)
+        self.converged = bool(converged)
+        self.status = int(status)
+        self.message = message
+        self.info = dict(info)
+        self.info.setdefault("message", message)
+        self._minuit = minuit
+        self._covariance = None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_minuit(cls, loss, minimizer, params, m, elapsed):
+        fm = m.fmin
+        finite = np.isfinite(fm.fval) and np.all(np.isfinite(np.array(m.values)))
+        if not finite:
+            status = 4
+        elif fm.has_reached_call_limit:
+            status = 1
+        elif fm.is_above_max_edm:
+            status = 2
+        elif not fm.is_valid:
+            status = 5
+        else:
+            status = 0
+        valid = status == 0
+        converged = finite and not fm.is_above_max_edm and not fm.has_reached_call_limit
+        message = STATUS[status] if status else ""
+        at_limit = [p.name for p in params if p.at_limit]
+        info = {"n_eval": fm.nfcn, "minuit": m, "original": fm, "gradient": minimizer.gradient,
+                "time": elapsed, "params_at_limit": at_limit}
+        return cls(loss, minimizer, params, list(m.values), fm.fval, fm.edm, valid, converged, status,
+                   message, info, minuit=m)
+
+    @classmethod
+    def from_scipy(cls, loss, minimizer, params, res, elapsed):
+        finite = np.isfinite(res.fun) and np.all(np.isfinite(res.x))
+        status = 0 if (res.success and finite) else (4 if not finite else 5)
+        message = "" if status == 0 else f"{STATUS[status]}: {res.message}"
+        info = {"n_eval": int(getattr(res, "nfev", 0)), "original": res, "gradient": minimizer.gradient,
+                "time": elapsed, "params_at_limit": [p.name for p in params if p.at_limit]}
+        return cls(loss, minimizer, params, res.x, res.fun, np.nan, status == 0, status == 0, status,
+                   message, info)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def params_at_limit(self) -> bool:
+        return bool(self.info.get("params_at_limit"))
+
+    @property
+    def values(self) -> dict:
+        return {p.name: d["value"] for p, d in self.params.items()}
+
+    def update_params(self):
+        """Set every parameter of the result to its fitted value."""
+        _set(self._param_list, [self.params[p]["value"] for p in self._param_list])
+        return self
+
+    def _minuit_at_minimum(self):
+        """A Minuit object positioned at this result's minimum (made if the minimiser was not MINUIT)."""
+        if self._minuit is None:
+            import iminuit
+
+            from .minimize import _loss_function
+
+            function = _loss_function(self.loss, self._param_list)
+            m = iminuit.Minuit(function, [self.params[p]["value"] for p in self._param_list],
+                               name=[p.name for p in self._param_list])
+            m.errordef = self.loss.errordef
+            m.limits = [(p.lower if p.lower is not None else -np.inf,
+                         p.upper if p.upper is not None else np.inf) for p in self._param_list]
+            m.errors = [p.step_size for p in self._param_list]
+            self._minuit = m
+        return self._minuit
+
+    def _select(self, params):
+        if params is None:
+            return list(self._param_list)
+        params = params if isinstance(params, (list, tuple)) else [params]
+        out = []
+        for p in params:
+            match = [q for q in self._param_list if q is p or q.name == p]
+            if not match:
+                raise ValueError(f"parameter {getattr(p, 'name', p)!r} is not part of this fit result")
+            out.append(match[0])
+        return out
+
+    # ------------------------------------------------------------------ uncertainties
+    def hesse(self, params=None, method=None, name="hesse") -> dict:
+        """Symmetric errors from the Hessian. ``method``: ``"minuit"`` (MINUIT's HESSE, default)
+        or ``"numdifftools"`` (numerical Hessian of the loss). Fills ``params[p][name]["error"]``."""
+        method = method or "minuit"
+        if method in ("minuit", "minuit_hesse", "auto"):
+            m = self._minuit_at_minimum()
+            m.hesse()
+            cov = np.array(m.covariance)
+            if not m.fmin.has_accurate_covar and self.valid:
+                self.info["hesse_warning"] = "covariance from HESSE is not accurate"
+        elif method in ("numdifftools", "hesse_np"):
+            import numdifftools as nd
+
+            from .minimize import _loss_function
+
+            function = _loss_function(self.loss, self._param_list)
+            x0 = np.array([self.params[p]["value"] for p in self._param_list])
+            hess = np.atleast_2d(nd.Hessian(function)(x0))
+            cov = 2.0 * self.loss.errordef * np.linalg.inv(hess)
+        else:
+            raise ValueError(f"hesse: unknown method {method!r}; use 'minuit' or 'numdifftools'")
+        self._covariance = cov
+        self.info["hesse_method"] = method
+        self.update_params()
+        out = {}
+        for p in self._select(params):
+            i = self._param_list.index(p)
+            error = float(np.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
+            self.params[p][name] = {"error": error, "cl": 0.68268949}
+            out[p] = self.params[p][name]
+        return out
+
+    def errors(self, params=None, name="errors", method=None, cl=None, sigma=1):
+        """Asymmetric errors by MINOS. Returns ``(errors, new_result)`` like zfit: ``errors[p]`` has
+        ``"lower"`` (negative) and ``"upper"``; ``new_result`` is None unless MINOS found a new minimum."""
+        if method not in (None, "minuit_minos", "minos"):
+            raise ValueError(f"errors: unknown method {method!r}; use 'minuit_minos'")
+        if cl is not None:
+            from scipy.stats import chi2
+
+            sigma = float(np.sqrt(chi2.ppf(cl, 1)))
+        selected = self._select(params)
+        m = self._minuit_at_minimum()
+        fmin_before = m.fmin.fval if m.fmin is not None else self.fmin
+        m.minos(*[p.name for p in selected], cl=sigma if sigma != 1 else None)
+        out = {}
+        for p in selected:
+            me = m.merrors[p.name]
+            self.params[p][name] = {"lower": float(me.lower), "upper": float(me.upper),
+                                    "is_valid": bool(me.is_valid), "cl": sigma}
+            out[p] = self.params[p][name]
+        new_result = None
+        if m.fmin is not None and m.fmin.fval < fmin_before - 1e-3 * self.loss.errordef:
+            _set(self._param_list, m.values)
+            new_result = FitResult.from_minuit(self.loss, self.minimizer, self._param_list, m, 0.0)
+        self.update_params()
+        return out, new_result
+
+    def covariance(self, params=None, method=None, as_dict=False):
+        """Covariance matrix of ``params`` (default: all), from HESSE (run now if not yet)."""
+        if self._covariance is None or (method is not None and method != self.info.get("hesse_method")):
+            self.hesse(method=method)
+        selected = self._select(params)
+        idx = [self._param_list.index(p) for p in selected]
+        cov = self._covariance[np.ix_(idx, idx)]
+        if as_dict:
+            return {(a, b): cov[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
+        return cov
+
+    def correlation(self, params=None, method=None, as_dict=False):
+        cov = self.covariance(params, method)
+        sd = np.sqrt(np.diag(cov))
+        corr = cov / np.outer(sd, sd)
+        if as_dict:
+            selected = self._select(params)
+            return {(a, b): corr[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
+        return corr
+
+    # ------------------------------------------------------------------ printing
+    def __str__(self):
+        head = ["valid", "converged", "param at limit", "edm", "min value"]
+        row = [str(self.valid), str(self.converged), str(self.params_at_limit), f"{self.edm:.2g}",
+               f"{self.fmin:.10g}"]
+        lines = [f"FitResult of\n{self.loss!r}\nwith\n{self.minimizer!r}\n", _table([head, row])]
+        if self.message:
+            lines.append(f"reason: {self.message}")
+        names = ["name", "value  (rounded)"]
+        extra = [k for k in ("hesse", "errors") if any(k in d for d in self.params.values())]
+        names += extra + ["at limit"]
+        rows = [names]
+        for p, d in self.params.items():
+            row = [p.name, f"{d['value']:.6g}"]
+            for k in extra:
+                if k not in d:
+                    row.append("")
+                elif "error" in d[k]:
+                    row.append(f"+/- {d[k]['error']:.2g}")
+                else:
+                    row.append(f"{d[k]['lower']:+.2g} {d[k]['upper']:+.2g}")
+            row.append(str(p.at_limit))
+            rows.append(row)
+        lines += ["", "Parameters", _table(rows)]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"<FitResult valid={self.valid} fmin={self.fmin:.6g} edm={self.edm:.2g} n_eval={self.info.get('n_eval')}>"
+
+
+def _set(params, values):
+    from .minimize import _set_values
+
+    _set_values(params, values)
+
+
+def _table(rows) -> str:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*rows[0]), "  ".join("-" * w for w in widths)]
+    out += [fmt.format(*r) for r in rows[1:]]
+    return "\n".join(out)

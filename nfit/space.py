@@ -1,0 +1,219 @@
+"""Observables and the ranges they live in.
+
+A :class:`Space` names one or more observables and the region where the model is defined:
+a box, a product of boxes over different observables, or a union of boxes (sidebands).
+
+>>> import nfit
+>>> m = nfit.Space("m", limits=(5.0, 5.6))
+>>> round(m.area(), 3), m.lower, m.upper
+(0.6, 5.0, 5.6)
+>>> side = nfit.Space("m", limits=(5.0, 5.2)) + nfit.Space("m", limits=(5.35, 5.6))
+>>> round(side.area(), 3)
+0.45
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["Space"]
+
+
+class Space:
+    """Observables with limits: a box, or a union of boxes over the same observables.
+
+    Parameters
+    ----------
+    obs : str or sequence of str
+        Observable name(s).
+    limits : tuple, optional
+        ``(lower, upper)``; for several observables each is a sequence with one entry per
+        observable. ``None`` means unbounded (not usable as a normalisation range).
+    lower, upper : optional
+        zfit's alternative spelling of ``limits``.
+    name : str, optional
+
+    Example
+    -------
+    >>> s = Space("x", limits=(-1, 1)) * Space("y", limits=(0, 2))
+    >>> s.obs, s.area()
+    (('x', 'y'), 4.0)
+    """
+
+    def __init__(self, obs, limits=None, *, lower=None, upper=None, name=None, binning=None):
+        if binning is not None:
+            raise NotImplementedError("binned spaces are not supported by nfit yet")
+        self.obs = (obs,) if isinstance(obs, str) else tuple(obs)
+        if not self.obs or not all(isinstance(o, str) and o for o in self.obs):
+            raise ValueError(f"Space: observables must be non-empty strings, got {obs!r}")
+        if len(set(self.obs)) != len(self.obs):
+            raise ValueError(f"Space: observable names repeat in {self.obs}")
+        if limits is None and (lower is not None or upper is not None):
+            limits = (lower, upper)
+        self.name = name or "_".join(self.obs)
+        if limits is None:
+            self._boxes = [(tuple(-np.inf for _ in self.obs), tuple(np.inf for _ in self.obs))]
+        else:
+            self._boxes = [self._box_from_limits(limits)]
+
+    def _box_from_limits(self, limits):
+        try:
+            lower, upper = limits
+        except (TypeError, ValueError):
+            raise ValueError(f"Space {self.name!r}: limits must be (lower, upper), got {limits!r}") from None
+        lower = np.atleast_1d(np.asarray(lower, dtype=float)).ravel()
+        upper = np.atleast_1d(np.asarray(upper, dtype=float)).ravel()
+        if lower.size != len(self.obs) or upper.size != len(self.obs):
+            raise ValueError(
+                f"Space {self.name!r}: limits need one lower and one upper value per observable "
+                f"{self.obs}, got {limits!r}"
+            )
+        for o, lo, hi in zip(self.obs, lower, upper):
+            if np.isnan(lo) or np.isnan(hi) or not lo < hi:
+                raise ValueError(f"Space: observable {o!r} needs lower < upper, got ({lo}, {hi})")
+        return tuple(lower.tolist()), tuple(upper.tolist())
+
+    @classmethod
+    def _from_boxes(cls, obs, boxes, name=None):
+        space = cls.__new__(cls)
+        space.obs = tuple(obs)
+        space.name = name or "_".join(space.obs)
+        space._boxes = list(boxes)
+        return space
+
+    # ------------------------------------------------------------------ shape of the space
+    @property
+    def n_obs(self) -> int:
+        return len(self.obs)
+
+    @property
+    def boxes(self) -> list:
+        """The boxes whose union is this space: a list of ``(lower tuple, upper tuple)``."""
+        return list(self._boxes)
+
+    @property
+    def has_limits(self) -> bool:
+        return all(np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) for lo, hi in self._boxes)
+
+    def _bounding(self):
+        lower = np.min([b[0] for b in self._boxes], axis=0)
+        upper = np.max([b[1] for b in self._boxes], axis=0)
+        return lower, upper
+
+    @property
+    def lower(self):
+        """Lower edge: a float for one observable, else a tuple (bounding box for unions)."""
+        lower = self._bounding()[0]
+        return float(lower[0]) if self.n_obs == 1 else tuple(lower.tolist())
+
+    @property
+    def upper(self):
+        """Upper edge: a float for one observable, else a tuple (bounding box for unions)."""
+        upper = self._bounding()[1]
+        return float(upper[0]) if self.n_obs == 1 else tuple(upper.tolist())
+
+    @property
+    def limits(self):
+        return self.lower, self.upper
+
+    @property
+    def rect_limits(self):
+        return self.limits
+
+    def area(self) -> float:
+        """Volume of the space: the summed widths (areas, volumes) of its boxes."""
+        return float(sum(np.prod(np.subtract(hi, lo)) for lo, hi in self._boxes))
+
+    volume = area
+
+    def _columns(self, x):
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 1 and self.n_obs == 1:
+            return x[:, None]
+        if x.ndim == 2 and x.shape[1] == self.n_obs:
+            return x
+        if x.ndim == 0 and self.n_obs == 1:
+            return x.reshape(1, 1)
+        raise ValueError(f"Space {self.name!r}: expected an array of shape (n, {self.n_obs}), got {x.shape}")
+
+    def inside(self, x) -> np.ndarray:
+        """Boolean array: which rows of ``x`` (shape ``(n,)`` or ``(n, n_obs)``) lie in the space."""
+        cols = self._columns(x)
+        result = np.zeros(len(cols), dtype=bool)
+        for lo, hi in self._boxes:
+            result |= np.all((cols >= np.asarray(lo)) & (cols <= np.asarray(hi)), axis=1)
+        return result
+
+    def filter(self, x):
+        """The rows of ``x`` that lie inside the space."""
+        x = np.asarray(x, dtype=float)
+        return x[self.inside(x)]
+
+    # ------------------------------------------------------------------ algebra
+    def __mul__(self, other: Space) -> Space:
+        if not isinstance(other, Space):
+            return NotImplemented
+        common = set(self.obs) & set(other.obs)
+        if common:
+            raise ValueError(f"Space product: observables {sorted(common)} appear in both factors")
+        boxes = [
+            (lo1 + lo2, hi1 + hi2)
+            for (lo1, hi1), (lo2, hi2) in itertools.product(self._boxes, other._boxes)
+        ]
+        return Space._from_boxes(self.obs + other.obs, boxes)
+
+    def __add__(self, other: Space) -> Space:
+        if not isinstance(other, Space):
+            return NotImplemented
+        if set(self.obs) != set(other.obs):
+            raise ValueError(f"Space union needs the same observables, got {self.obs} and {other.obs}")
+        order = [other.obs.index(o) for o in self.obs]
+        boxes = list(self._boxes)
+        for lo, hi in other._boxes:
+            box = (tuple(lo[i] for i in order), tuple(hi[i] for i in order))
+            if box not in boxes:
+                boxes.append(box)
+        _check_disjoint(self.obs, boxes)
+        return Space._from_boxes(self.obs, boxes, name=self.name)
+
+    def with_obs(self, obs) -> Space:
+        """The sub-space of the observables ``obs`` (a product space projected onto them)."""
+        obs = (obs,) if isinstance(obs, str) else tuple(obs)
+        missing = [o for o in obs if o not in self.obs]
+        if missing:
+            raise ValueError(f"Space {self.name!r} has no observable(s) {missing}")
+        idx = [self.obs.index(o) for o in obs]
+        boxes = []
+        for lo, hi in self._boxes:
+            box = (tuple(lo[i] for i in idx), tuple(hi[i] for i in idx))
+            if box not in boxes:
+                boxes.append(box)
+        return Space._from_boxes(obs, boxes)
+
+    def __eq__(self, other):
+        return isinstance(other, Space) and self.obs == other.obs and self._boxes == other._boxes
+
+    def __hash__(self):
+        return hash((self.obs, tuple(self._boxes)))
+
+    def __repr__(self):
+        if len(self._boxes) == 1:
+            lo, hi = self._boxes[0]
+            if self.n_obs == 1:
+                return f"<Space obs={self.obs[0]!r} limits=({lo[0]:g}, {hi[0]:g})>"
+            return f"<Space obs={self.obs} lower={lo} upper={hi}>"
+        return f"<Space obs={self.obs} union of {len(self._boxes)} boxes>"
+
+
+def _check_disjoint(obs, boxes):
+    for (lo1, hi1), (lo2, hi2) in itertools.combinations(boxes, 2):
+        if all(max(a, c) < min(b, d) for a, b, c, d in zip(lo1, hi1, lo2, hi2)):
+            raise ValueError(f"Space union over {obs}: ranges overlap ({lo1}-{hi1} and {lo2}-{hi2})")
+
+
+def as_space(obs) -> Space:
+    """Accept a Space or an observable name (unbounded)."""
+    if isinstance(obs, Space):
+        return obs
+    return Space(obs)

@@ -1,0 +1,244 @@
+"""Math for custom shapes and composed parameters: ``z.exp``, ``z.log``, ``z.where``, ...
+
+Each function works on plain numbers and NumPy arrays (the eager path) and on nfit's symbolic
+values, so that the same Python function can be *traced* into an expression tree and fused into
+a compiled kernel.
+
+>>> from nfit import z
+>>> float(z.exp(0.0)), float(z.where(1.0 > 0.0, 2.0, 3.0))
+(1.0, 2.0)
+>>> a = z.Symbol("a")
+>>> (z.exp(a) * 2).to_code({"a": "p0"})
+'(math.exp(p0) * 2.0)'
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "Expr", "Symbol", "is_symbolic", "exp", "log", "sqrt", "erf", "erfc", "sin", "cos", "tan",
+    "arctan", "atan", "tanh", "sinh", "cosh", "abs", "where", "pow", "square", "maximum",
+    "minimum", "log1p", "expm1", "pi",
+]
+
+pi = math.pi
+
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**",
+           "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+_NUMPY_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+                 "pow": np.power, "lt": np.less, "le": np.less_equal, "gt": np.greater,
+                 "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}
+
+
+class Expr:
+    """A node of a traced expression: an operation and its arguments.
+
+    ``op`` is ``"sym"`` (a named input), ``"const"``, a binary operator name (``"add"``...),
+    ``"neg"``, ``"call"`` (a math function) or ``"where"``.
+    """
+
+    __slots__ = ("op", "args")
+    __array_ufunc__ = None  # make NumPy hand arithmetic with arrays back to us
+
+    def __init__(self, op, *args):
+        self.op = op
+        self.args = args
+
+    # arithmetic builds the tree
+    def _bin(self, op, other, reflected=False):
+        other = as_expr(other)
+        return Expr(op, other, self) if reflected else Expr(op, self, other)
+
+    def __add__(self, o): return self._bin("add", o)
+    def __radd__(self, o): return self._bin("add", o, True)
+    def __sub__(self, o): return self._bin("sub", o)
+    def __rsub__(self, o): return self._bin("sub", o, True)
+    def __mul__(self, o): return self._bin("mul", o)
+    def __rmul__(self, o): return self._bin("mul", o, True)
+    def __truediv__(self, o): return self._bin("div", o)
+    def __rtruediv__(self, o): return self._bin("div", o, True)
+    def __pow__(self, o): return self._bin("pow", o)
+    def __rpow__(self, o): return self._bin("pow", o, True)
+    def __lt__(self, o): return self._bin("lt", o)
+    def __le__(self, o): return self._bin("le", o)
+    def __gt__(self, o): return self._bin("gt", o)
+    def __ge__(self, o): return self._bin("ge", o)
+    def __neg__(self): return Expr("neg", self)
+    def __pos__(self): return self
+    def __abs__(self): return Expr("call", "abs", self)
+
+    def __eq__(self, o): return self._bin("eq", o)
+    def __ne__(self, o): return self._bin("ne", o)
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError(
+            "a symbolic nfit value has no truth value: use z.where(cond, a, b) instead of if/else, "
+            "so that the expression can be compiled"
+        )
+
+    def __float__(self):
+        raise TypeError("a symbolic nfit value cannot be turned into a float while tracing")
+
+    def value(self):
+        return self
+
+    # ------------------------------------------------------------------ inspection
+    def symbols(self) -> set:
+        if self.op == "sym":
+            return {self.args[0]}
+        if self.op == "const":
+            return set()
+        found = set()
+        for a in self.args:
+            if isinstance(a, Expr):
+                found |= a.symbols()
+        return found
+
+    def to_code(self, names) -> str:
+        """Python source for one scalar evaluation; ``names`` maps symbol keys to code."""
+        op, args = self.op, self.args
+        if op == "sym":
+            return names[args[0]]
+        if op == "const":
+            return repr(float(args[0]))
+        if op in _BINARY:
+            return f"({args[0].to_code(names)} {_BINARY[op]} {args[1].to_code(names)})"
+        if op == "neg":
+            return f"(-{args[0].to_code(names)})"
+        if op == "where":
+            c, a, b = (x.to_code(names) for x in args)
+            return f"({a} if {c} else {b})"
+        if op == "call":
+            fname, *rest = args
+            code = ", ".join(x.to_code(names) for x in rest)
+            return f"{_SCALAR_CODE[fname]}({code})"
+        raise ValueError(f"unknown expression node {op!r}")
+
+    def evaluate(self, values):
+        """Evaluate with NumPy; ``values`` maps symbol keys to numbers or arrays."""
+        op, args = self.op, self.args
+        if op == "sym":
+            return values[args[0]]
+        if op == "const":
+            return args[0]
+        if op in _NUMPY_BINARY:
+            return _NUMPY_BINARY[op](args[0].evaluate(values), args[1].evaluate(values))
+        if op == "neg":
+            return -args[0].evaluate(values)
+        if op == "where":
+            return np.where(*(x.evaluate(values) for x in args))
+        if op == "call":
+            fname, *rest = args
+            return _NUMPY_FUNCS[fname](*(x.evaluate(values) for x in rest))
+        raise ValueError(f"unknown expression node {op!r}")
+
+    def __repr__(self):
+        return f"Expr({self.to_code(_ReprNames())})"
+
+
+class _ReprNames(dict):
+    def __missing__(self, key):
+        return getattr(key, "name", str(key))
+
+
+def Symbol(key) -> Expr:
+    """A named symbolic input (a parameter, an observable) for tracing."""
+    return Expr("sym", key)
+
+
+def as_expr(value) -> Expr:
+    if isinstance(value, Expr):
+        return value
+    if hasattr(value, "_as_symbol"):
+        return value._as_symbol()
+    if isinstance(value, (bool, int, float, np.floating, np.integer)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
+        return Expr("const", float(value))
+    raise TypeError(f"cannot use {type(value).__name__} inside a traced nfit expression")
+
+
+def is_symbolic(*values) -> bool:
+    return any(isinstance(v, Expr) or hasattr(v, "_as_symbol") for v in values)
+
+
+def _erf(x):
+    if np.ndim(x) == 0:
+        return math.erf(float(x))
+    from scipy.special import erf as _scipy_erf
+
+    return _scipy_erf(x)
+
+
+def _erfc(x):
+    if np.ndim(x) == 0:
+        return math.erfc(float(x))
+    from scipy.special import erfc as _scipy_erfc
+
+    return _scipy_erfc(x)
+
+
+_NUMPY_FUNCS = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "erf": _erf, "erfc": _erfc, "sin": np.sin,
+    "cos": np.cos, "tan": np.tan, "atan": np.arctan, "tanh": np.tanh, "sinh": np.sinh,
+    "cosh": np.cosh, "abs": np.abs, "maximum": np.maximum, "minimum": np.minimum,
+    "log1p": np.log1p, "expm1": np.expm1,
+}
+_SCALAR_CODE = {
+    "exp": "math.exp", "log": "math.log", "sqrt": "math.sqrt", "erf": "math.erf",
+    "erfc": "math.erfc", "sin": "math.sin", "cos": "math.cos", "tan": "math.tan",
+    "atan": "math.atan", "tanh": "math.tanh", "sinh": "math.sinh", "cosh": "math.cosh",
+    "abs": "abs", "maximum": "max", "minimum": "min", "log1p": "math.log1p", "expm1": "math.expm1",
+}
+
+
+def _function(fname):
+    numpy_func = _NUMPY_FUNCS[fname]
+
+    def func(*args):
+        if is_symbolic(*args):
+            return Expr("call", fname, *(as_expr(a) for a in args))
+        return numpy_func(*args)
+
+    func.__name__ = fname
+    func.__doc__ = f"``{fname}`` on numbers, arrays or symbolic values."
+    return func
+
+
+exp = _function("exp")
+log = _function("log")
+sqrt = _function("sqrt")
+erf = _function("erf")
+erfc = _function("erfc")
+sin = _function("sin")
+cos = _function("cos")
+tan = _function("tan")
+atan = arctan = _function("atan")
+tanh = _function("tanh")
+sinh = _function("sinh")
+cosh = _function("cosh")
+abs = _function("abs")  # noqa: A001 - zfit spells it so
+maximum = _function("maximum")
+minimum = _function("minimum")
+log1p = _function("log1p")
+expm1 = _function("expm1")
+
+
+def pow(x, y):  # noqa: A001
+    """``x ** y`` on numbers, arrays or symbolic values."""
+    return x ** y
+
+
+def square(x):
+    """``x * x``."""
+    return x * x
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b`` (elementwise); compiles to a branch."""
+    if is_symbolic(cond, a, b):
+        return Expr("where", as_expr(cond), as_expr(a), as_expr(b))
+    return np.where(cond, a, b)
