@@ -265,7 +265,7 @@ class ComposedParameter(_Arithmetic):
             except Exception:  # any failure means: evaluate in Python instead
                 expr = False
             self._traced = expr
-        return self._traced or None
+        return None if self._traced is False else self._traced
 
     def set_value(self, value):
         raise ValueError(f"ComposedParameter {self.name!r} is computed; it cannot be set")

@@ -189,7 +189,8 @@ class BasePDF:
     def _eval(self, values, columns, norm):
         raise NotImplementedError
 
-    def _emit(self, emitter, x, norm):
+    def _emit(self, emitter, x, norm, scale=None):
+        """Write the loop code for ``scale`` times the density at one event; return its variable."""
         raise NotImplementedError
 
     def __repr__(self):

@@ -50,19 +50,19 @@ class KernelPDF(BasePDF):
             return density
         return density / self._integral(values, norm)
 
-    def _emit(self, em, x, norm):
+    def _emit(self, em, x, norm, scale=None):
         args = ", ".join(em.param(p) for p in self._args())
         pdf = em.kernel_function(self._kernel, "pdf")
-        value = em.loop(f"{pdf}({x[self.obs[0]]}, {args})", "v")
-        if norm is None:
-            return value
-        integral = em.kernel_function(self._kernel, "integral")
-        terms = [
-            f"{integral}({em.const(lo[0])}, {em.const(hi[0])}, {args})"
-            for lo, hi in norm.with_obs(self.obs).boxes
-        ]
-        inverse = em.prelude("1.0 / (" + " + ".join(terms) + ")", "inv_norm")
-        return em.loop(f"{value} * {inverse}", "v")
+        value = f"{pdf}({x[self.obs[0]]}, {args})"
+        if norm is not None:
+            integral = em.kernel_function(self._kernel, "integral")
+            terms = [
+                f"{integral}({em.const(lo[0])}, {em.const(hi[0])}, {args})"
+                for lo, hi in norm.with_obs(self.obs).boxes
+            ]
+            numerator = scale or "1.0"
+            scale = em.prelude(f"{numerator} / (" + " + ".join(terms) + ")", "coef")
+        return em.loop(f"{value} * {scale}" if scale else value, "v")
 
 
 class Gauss(KernelPDF):

@@ -120,8 +120,12 @@ class SumPDF(BasePDF):
             total = total + f * p._eval(values, columns, norm)
         return total
 
-    def _emit(self, em, x, norm):
+    def _emit(self, em, x, norm, scale=None):
+        # the fractions (times any outer scale) are folded into each component's per-call
+        # coefficient, so that an event costs one multiply per component
         norm = self.space if norm is None else norm
         fracs = self._emit_fractions(em)
-        parts = [f"{f} * {p._emit(em, x, norm)}" for f, p in zip(fracs, self.pdfs)]
+        if scale:
+            fracs = [em.prelude(f"{scale} * {f}", "scale") for f in fracs]
+        parts = [p._emit(em, x, norm, scale=f) for f, p in zip(fracs, self.pdfs)]
         return em.loop(" + ".join(parts), "v")
