@@ -68,8 +68,12 @@ class ParamLayout:
 
 
 def _check_unique_names(params):
+    from .param import ComposedParameter, ConstantParameter
+
     seen = {}
     for p in params:
+        if isinstance(p, (ConstantParameter, ComposedParameter)):
+            continue  # never free, so never looked up by name in a fit
         other = seen.setdefault(p.name, p)
         if other is not p:
             raise ValueError(

@@ -92,32 +92,30 @@ class BasePDF:
         """The parameters of this pdf and its children (first-seen order).
 
         ``floating``: True (only free ones), False (only fixed ones) or None (all);
-        ``is_yield``: True (only yields), False (no yields), None (both).
+        ``is_yield``: True (only the yield's), False (none of the yield's), None (both).
         """
+        yields = independent_params([self._yield]) if self._yield is not None else []
+        if is_yield is True:
+            candidates = [self._yield] if self._yield is not None else []
+        else:
+            candidates = self._all_params()
         found = []
-        for p in self._all_params(is_yield):
-            candidates = independent_params([p]) if extract_independent else [p]
-            for q in candidates:
-                if q in found:
+        for p in candidates:
+            for q in (independent_params([p]) if extract_independent else [p]):
+                if q in found or (is_yield is False and q in yields):
                     continue
-                if floating is not None and isinstance(q, Parameter) and q.floating != floating:
-                    continue
-                if floating is not None and isinstance(q, ComposedParameter):
+                if floating is not None and (isinstance(q, ComposedParameter) or q.floating != floating):
                     continue
                 found.append(q)
         return found
 
-    def _all_params(self, is_yield=None):
-        out = []
-        if is_yield is not True:
-            out += list(self.params.values())
-            for child in self._children():
-                out += child._all_params(is_yield=False)
-                if child.is_extended:
-                    out.append(child.get_yield())
-        if self._yield is not None and is_yield is not False:
-            out.append(self._yield)
-        return out
+    def _shape_params(self) -> list:
+        """Every parameter the normalised shape depends on (children's included)."""
+        return list(self.params.values())
+
+    def _all_params(self) -> list:
+        """The shape's parameters and, for an extended pdf, its yield."""
+        return self._shape_params() + ([self._yield] if self._yield is not None else [])
 
     # ------------------------------------------------------------------ evaluation (both paths)
     def pdf(self, x, norm=None, *, mode=None):

@@ -74,17 +74,12 @@ class SumPDF(BasePDF):
     def _children(self):
         return list(self.pdfs)
 
-    def _all_params(self, is_yield=None):
-        out = []
-        if is_yield is not True:
-            out += list(self.params.values())
-            for child in self.pdfs:
-                out += child._all_params(is_yield=False)
+    def _shape_params(self):
+        out = list(self.params.values())
+        for child in self.pdfs:
+            out += child._shape_params()
         if self._weight_mode == "yields":
-            if is_yield is not False:
-                out += list(self._weights)
-        elif self._yield is not None and is_yield is not False:
-            out.append(self._yield)
+            out += list(self._weights)  # the components' yields set the fractions
         return out
 
     def create_extended(self, yield_, name=None):

@@ -1,0 +1,33 @@
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+# every test session compiles into a folder of its own, so that CI always starts cold
+os.environ.setdefault("NFIT_CACHE_DIR", tempfile.mkdtemp(prefix="nfit-test-cache-"))
+
+import nfit  # noqa: E402
+
+MODES = ["eager", "compiled"]
+
+
+@pytest.fixture(params=MODES)
+def mode(request):
+    return request.param
+
+
+@pytest.fixture
+def obs():
+    return nfit.Space("m", limits=(5.0, 5.6))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _restore_mode():
+    yield
+    nfit.run.set_mode("compiled")

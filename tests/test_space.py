@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+import nfit
+
+
+def test_one_dimensional_space():
+    s = nfit.Space("m", limits=(5.0, 5.6))
+    assert s.obs == ("m",)
+    assert s.lower == 5.0 and s.upper == 5.6
+    assert s.area() == pytest.approx(0.6)
+    x = np.array([4.99, 5.0, 5.3, 5.6, 5.61])
+    np.testing.assert_array_equal(s.inside(x), [False, True, True, True, False])
+    np.testing.assert_array_equal(s.filter(x), [5.0, 5.3, 5.6])
+
+
+def test_lower_upper_keywords_as_zfit():
+    s = nfit.Space("x", lower=-1, upper=2)
+    assert (s.lower, s.upper) == (-1.0, 2.0)
+
+
+def test_product_space():
+    xy = nfit.Space("x", limits=(-1, 1)) * nfit.Space("y", limits=(0, 2))
+    assert xy.obs == ("x", "y")
+    assert xy.area() == pytest.approx(4.0)
+    pts = np.array([[0.0, 1.0], [0.0, 3.0], [-2.0, 1.0]])
+    np.testing.assert_array_equal(xy.inside(pts), [True, False, False])
+    assert xy.lower == (-1.0, 0.0) and xy.upper == (1.0, 2.0)
+    assert xy.with_obs("y") == nfit.Space("y", limits=(0, 2))
+
+
+def test_union_of_ranges():
+    side = nfit.Space("m", limits=(5.0, 5.2)) + nfit.Space("m", limits=(5.35, 5.6))
+    assert side.area() == pytest.approx(0.45)
+    np.testing.assert_array_equal(side.inside(np.array([5.1, 5.3, 5.5])), [True, False, True])
+    assert side.lower == 5.0 and side.upper == 5.6
+
+
+def test_space_errors_name_the_problem():
+    with pytest.raises(ValueError, match="lower < upper"):
+        nfit.Space("m", limits=(5.6, 5.0))
+    with pytest.raises(ValueError, match="overlap"):
+        nfit.Space("m", limits=(0, 2)) + nfit.Space("m", limits=(1, 3))
+    with pytest.raises(ValueError, match="appear in both"):
+        nfit.Space("m", limits=(0, 1)) * nfit.Space("m", limits=(0, 1))
+    with pytest.raises(ValueError, match="same observables"):
+        nfit.Space("m", limits=(0, 1)) + nfit.Space("x", limits=(2, 3))
