@@ -13,11 +13,11 @@ def param_values(params, overrides: dict) -> dict:
     values = {}
     for p in params:
         if p in overrides:
-            values[p] = overrides[p]
+            values[p] = np.float64(overrides[p])
         elif p.independent:
-            values[p] = p.value()
+            values[p] = np.float64(p.value())
         else:
-            values[p] = float(p._call({k: values[q] for k, q in p.params.items()}))
+            values[p] = np.float64(p._call({k: values[q] for k, q in p.params.items()}))
     return values
 
 
@@ -41,7 +41,9 @@ def evaluate_pdf(model, x, norm, mode=None):
     mode = run.check_mode(mode or run.get_mode())
     if mode == "eager":
         values = param_values(model_params(model), {})
-        return np.broadcast_to(model._eval(values, columns, norm), len(columns[model.obs[0]])).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            density = model._eval(values, columns, norm)
+        return np.broadcast_to(density, len(columns[model.obs[0]])).astype(float)
     kernel, layout, constants = _pdf_kernel(model, norm)
     p = layout.vector()
     arrays = [columns[o] for o in model.obs]

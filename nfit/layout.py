@@ -61,9 +61,10 @@ class ParamLayout:
 
     def values(self, p: np.ndarray) -> dict:
         """{parameter: value} for every parameter, composed ones computed from ``p``."""
-        values = {q: float(p[i]) for i, q in enumerate(self.independent)}
+        # NumPy floats: a zero width gives inf/nan as on the compiled path, not a Python exception
+        values = {q: p[i] for i, q in enumerate(self.independent)}
         for q in self.composed:
-            values[q] = float(q._call({k: values[r] for k, r in q.params.items()}))
+            values[q] = np.float64(q._call({k: values[r] for k, r in q.params.items()}))
         return values
 
 

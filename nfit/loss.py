@@ -170,7 +170,7 @@ class BaseLoss:
     def _eager_nll(self, p) -> float:
         values = self._layout.values(p)
         total = 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for term, data in zip(self._terms, self.data):
                 columns = {o: data.column(o) for o in term.obs}
                 density = term.model._eval(values, columns, term.norm)

@@ -143,7 +143,7 @@ class _Scipy:
     _method = None
 
     def __init__(self, tol=None, gradient=None, verbosity=0, maxiter=None, name=None, options=None):
-        self.tol = 1e-6 if tol is None else tol
+        self.tol = 1e-10 if tol is None else tol
         self.maxiter = maxiter
         self.verbosity = verbosity
         self.name = name or type(self).__name__
@@ -159,13 +159,22 @@ class _Scipy:
         params = _free_params(loss, params)
         function = _loss_function(loss, params)
         x0 = np.array([p.value() for p in params])
-        bounds = [(p.lower, p.upper) for p in params]
+        # work in units of each parameter's step size, so that yields and widths look alike
+        scale = np.array([p.step_size for p in params])
+
+        def scaled(u):
+            return function(x0 + u * scale)
+
+        bounds = [(None if p.lower is None else (p.lower - x) / s, None if p.upper is None else (p.upper - x) / s)
+                  for p, x, s in zip(params, x0, scale)]
         options = dict(self.options)
         if self.maxiter is not None:
             options["maxiter"] = self.maxiter
         start = time.perf_counter()
-        res = minimize(function, x0, method=self._method, bounds=bounds, tol=self.tol, options=options)
+        res = minimize(scaled, np.zeros_like(x0), method=self._method, bounds=bounds, tol=self.tol,
+                       options=options)
         elapsed = time.perf_counter() - start
+        res.x = x0 + res.x * scale
         _set_values(params, res.x)
         return FitResult.from_scipy(loss, self, params, res, elapsed)
 

@@ -137,6 +137,14 @@ class FitResult:
             self._minuit = m
         return self._minuit
 
+    def _error_scale(self) -> np.ndarray:
+        """Rough parameter errors: from an earlier covariance, else MINUIT's, else step sizes."""
+        if self._covariance is not None:
+            return np.sqrt(np.abs(np.diag(self._covariance)))
+        if self._minuit is not None and self._minuit.fmin is not None:
+            return np.array(self._minuit.errors)
+        return np.array([p.step_size for p in self._param_list])
+
     def _select(self, params):
         if params is None:
             return list(self._param_list)
@@ -161,13 +169,12 @@ class FitResult:
             if not m.fmin.has_accurate_covar and self.valid:
                 self.info["hesse_warning"] = "covariance from HESSE is not accurate"
         elif method in ("numdifftools", "hesse_np"):
-            import numdifftools as nd
-
             from .minimize import _loss_function
+            from .numdiff import hessian
 
             function = _loss_function(self.loss, self._param_list)
             x0 = np.array([self.params[p]["value"] for p in self._param_list])
-            hess = np.atleast_2d(nd.Hessian(function)(x0))
+            hess = hessian(function, x0, self._error_scale())
             cov = 2.0 * self.loss.errordef * np.linalg.inv(hess)
         else:
             raise ValueError(f"hesse: unknown method {method!r}; use 'minuit' or 'numdifftools'")

@@ -130,7 +130,7 @@ class BasePDF:
         >>> obs = nfit.Space("x", limits=(-5, 5))
         >>> g = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs)
         >>> round(float(g.pdf(np.array([0.0]))[0]), 6)
-        0.398942
+        0.398943
         """
         from ..evaluate import evaluate_pdf
 
@@ -164,7 +164,7 @@ class BasePDF:
         >>> obs = nfit.Space("x", limits=(-5, 5))
         >>> g = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs)
         >>> round(float(g.integrate((-1, 1))[0]), 6)
-        0.682689
+        0.68269
         """
         if not isinstance(limits, Space):
             limits = Space(self.obs, limits=limits)

@@ -93,7 +93,7 @@ class Exponential(KernelPDF):
     >>> obs = nfit.Space("m", limits=(5.0, 5.6))
     >>> e = nfit.pdf.Exponential(lam=-1.5, obs=obs)
     >>> round(float(e.integrate((5.0, 5.3))[0]), 6)
-    0.547381
+    0.610639
     """
 
     _kernel = _exponential

@@ -1,0 +1,163 @@
+"""Fits: toy data refitted recovers the truth; both paths agree; HESSE, MINOS, covariance; failures."""
+import numpy as np
+import pytest
+
+import nfit
+from nfit import headline
+
+
+@pytest.fixture(scope="module")
+def headline_data():
+    return headline.make_data(20_000, seed=11)
+
+
+def fit_headline(data, mode):
+    loss, params = headline.build(data, mode=mode)
+    result = nfit.minimize.Minuit().minimize(loss)
+    result.hesse()
+    return result, params
+
+
+def test_headline_fit_recovers_truth_on_both_paths(headline_data):
+    results = {}
+    scale = 20_000 / 50_000
+    for mode in ("eager", "compiled"):
+        result, params = fit_headline(headline_data, mode)
+        assert result.valid and result.converged and result.status == 0
+        for name, p in params.items():
+            truth = headline.TRUTH[name] * (scale if name.startswith("n") else 1.0)
+            pull = (result.params[p]["value"] - truth) / result.params[p]["hesse"]["error"]
+            assert abs(pull) < 3, (mode, name, pull)
+        results[mode] = {name: (result.params[name]["value"], result.params[name]["hesse"]["error"])
+                         for name in params}
+        results[mode + "_fmin"] = result.fmin
+    assert results["eager_fmin"] == pytest.approx(results["compiled_fmin"], rel=1e-10)
+    for name in headline.TRUTH:
+        ve, ee = results["eager"][name]
+        vc, ec = results["compiled"][name]
+        assert abs(ve - vc) < 1e-3 * ec
+        assert ee == pytest.approx(ec, rel=1e-3)
+
+
+def test_parameters_left_at_minimum_and_result_by_name(obs, rng):
+    mu = nfit.Parameter("mu", 5.25, 5.2, 5.35)
+    sigma = nfit.Parameter("sigma", 0.04, 0.005, 0.1)
+    x = rng.normal(5.28, 0.025, 5000)
+    data = nfit.Data.from_numpy(obs, x[(x > 5.0) & (x < 5.6)])
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs), data=data)
+    result = nfit.minimize.Minuit().minimize(nll)
+    assert result.valid
+    assert mu.value() == result.params[mu]["value"] == result.params["mu"]["value"]
+    assert result.info["n_eval"] > 0
+    assert result.fmin == pytest.approx(nll.value(), rel=1e-12)
+    # analytic answer for a Gaussian far from the edges: the sample mean and (biased) width
+    assert mu.value() == pytest.approx(x.mean(), abs=1e-4)
+    assert sigma.value() == pytest.approx(x.std(), rel=1e-3)
+    errors = result.hesse()
+    assert errors[mu]["error"] == pytest.approx(x.std() / np.sqrt(x.size), rel=0.02)
+    assert errors[sigma]["error"] == pytest.approx(x.std() / np.sqrt(2 * x.size), rel=0.03)
+
+
+@pytest.fixture
+def small_fit(obs, rng):
+    mu = nfit.Parameter("mu", 5.27, 5.2, 5.35)
+    sigma = nfit.Parameter("sigma", 0.03, 0.005, 0.1)
+    nsig = nfit.Parameter("nsig", 400, 0, 5000)
+    nbkg = nfit.Parameter("nbkg", 600, 0, 5000)
+    lam = nfit.Parameter("lam", -1.0, -5, 5)
+    x = np.concatenate([rng.normal(5.28, 0.025, 500), headline._truncated_exponential(rng, 500, -1.5, 5.0, 5.6)])
+    data = nfit.Data.from_numpy(obs, x[(x > 5.0) & (x < 5.6)])
+    sig = nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs, extended=nsig)
+    bkg = nfit.pdf.Exponential(lam=lam, obs=obs, extended=nbkg)
+    nll = nfit.loss.ExtendedUnbinnedNLL(model=nfit.pdf.SumPDF([sig, bkg]), data=data)
+    return nll, (mu, sigma, nsig, nbkg, lam)
+
+
+def test_hesse_methods_agree(small_fit):
+    nll, params = small_fit
+    result = nfit.minimize.Minuit().minimize(nll)
+    result.hesse(method="numdifftools")
+    cov_nd = result.covariance()
+    result.hesse(method="minuit")
+    cov_mn = result.covariance()
+    np.testing.assert_allclose(np.sqrt(np.diag(cov_nd)), np.sqrt(np.diag(cov_mn)), rtol=0.01)
+    corr = result.correlation()
+    np.testing.assert_allclose(np.diag(corr), 1.0)
+    assert result.covariance(params=[params[0]]).shape == (1, 1)
+
+
+def test_minos_errors(small_fit):
+    nll, (mu, sigma, nsig, *_) = small_fit
+    result = nfit.minimize.Minuit().minimize(nll)
+    result.hesse()
+    errors, new_result = result.errors(params=[mu, nsig])
+    assert new_result is None
+    assert errors[mu]["lower"] < 0 < errors[mu]["upper"]
+    assert result.params[nsig]["errors"]["upper"] == errors[nsig]["upper"]
+    # MINOS and HESSE agree roughly for a well-behaved parameter
+    assert errors[mu]["upper"] == pytest.approx(result.params[mu]["hesse"]["error"], rel=0.2)
+    # the profile likelihood really rises by errordef at the MINOS edge
+    best = result.fmin
+    mu.floating = False
+    try:
+        mu.set_value(result.params[mu]["value"] + errors[mu]["upper"])
+        refit = nfit.minimize.Minuit().minimize(nll)
+        assert refit.fmin - best == pytest.approx(nll.errordef, rel=0.02)
+    finally:
+        mu.floating = True
+
+
+def test_result_printing(small_fit):
+    nll, _ = small_fit
+    result = nfit.minimize.Minuit().minimize(nll)
+    result.hesse()
+    text = str(result)
+    for word in ("valid", "converged", "edm", "min value", "mu", "nsig", "+/-"):
+        assert word in text
+
+
+def test_failed_fit_is_invalid_with_reason(small_fit):
+    nll, _ = small_fit
+    result = nfit.minimize.Minuit(maxiter=5).minimize(nll)
+    assert not result.valid
+    assert result.status != 0
+    assert "call limit" in result.message
+
+
+def test_minimize_subset_of_params(small_fit):
+    nll, (mu, sigma, nsig, nbkg, lam) = small_fit
+    lam_before = lam.value()
+    result = nfit.minimize.Minuit().minimize(nll, params=[mu, sigma, "nsig", nbkg])
+    assert lam.value() == lam_before
+    assert set(result.params) == {mu, sigma, nsig, nbkg}
+    with pytest.raises(ValueError, match="'nope' is not a free parameter"):
+        nfit.minimize.Minuit().minimize(nll, params=["nope"])
+
+
+def test_fixed_parameter_stays(small_fit):
+    nll, (mu, sigma, *_rest) = small_fit
+    sigma.floating = False
+    result = nfit.minimize.Minuit().minimize(nll)
+    assert sigma not in result.params and sigma.value() == 0.03
+
+
+def test_scipy_minimizers_reach_minuit_minimum(small_fit):
+    nll, params = small_fit
+    start = [p.value() for p in params]
+    reference = nfit.minimize.Minuit().minimize(nll)
+    for minimizer in (nfit.minimize.ScipyLBFGSB(), nfit.minimize.ScipyTrustConstr()):
+        for p, v in zip(params, start):
+            p.set_value(v)
+        result = minimizer.minimize(nll)
+        assert result.fmin == pytest.approx(reference.fmin, abs=1e-3)
+        errors = result.hesse()
+        assert all(e["error"] > 0 for e in errors.values())
+
+
+def test_minuit_options():
+    m = nfit.minimize.Minuit(tol=1e-4, mode=2, maxiter=1000)
+    assert (m.strategy, m.tol, m.maxiter) == (2, 1e-4, 1000)
+    with pytest.raises(ValueError, match="strategy"):
+        nfit.minimize.Minuit(strategy=3)
+    with pytest.raises(ValueError, match="tol"):
+        nfit.minimize.Minuit(tol=-1)
