@@ -14,7 +14,6 @@ log-likelihood).
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from . import run

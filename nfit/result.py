@@ -262,7 +262,8 @@ class FitResult:
         return "\n".join(lines)
 
     def __repr__(self):
-        return f"<FitResult valid={self.valid} fmin={self.fmin:.6g} edm={self.edm:.2g} n_eval={self.info.get('n_eval')}>"
+        n_eval = self.info.get("n_eval")
+        return f"<FitResult valid={self.valid} fmin={self.fmin:.6g} edm={self.edm:.2g} n_eval={n_eval}>"
 
 
 def _set(params, values):

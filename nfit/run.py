@@ -14,7 +14,7 @@ import contextlib
 __all__ = ["set_mode", "get_mode", "mode", "set_parallel_threshold", "get_parallel_threshold"]
 
 MODES = ("compiled", "eager")
-_state = {"mode": "compiled", "parallel_threshold": 20_000}
+_state = {"mode": "compiled", "parallel_threshold": 2_000}
 
 
 def check_mode(value) -> str:
@@ -59,7 +59,7 @@ def set_parallel_threshold(n_events: int) -> None:
 
     Example
     -------
-    >>> set_parallel_threshold(20_000)
+    >>> set_parallel_threshold(2_000)
     """
     _state["parallel_threshold"] = int(n_events)
 

@@ -31,3 +31,11 @@ def rng():
 def _restore_mode():
     yield
     nfit.run.set_mode("compiled")
+
+
+# reproducible property tests in CI; random (exploring) ones on a developer's machine
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -43,7 +43,8 @@ def test_gauss_matches_truncated_scipy(gauss, path, mu, sigma):
     pmu.set_value(mu)
     psigma.set_value(sigma)
     expected = truncated(stats.norm(mu, sigma))
-    np.testing.assert_allclose(pdf.pdf(X, mode=path), expected, rtol=1e-9, atol=1e-250)  # below: subnormal intermediates
+    # below atol the values come from subnormal intermediates
+    np.testing.assert_allclose(pdf.pdf(X, mode=path), expected, rtol=1e-9, atol=1e-250)
     unnorm = pdf.pdf(X, norm=False, mode=path)
     np.testing.assert_allclose(unnorm, np.exp(-0.5 * ((X - mu) / sigma) ** 2), rtol=1e-12)
 

@@ -68,7 +68,8 @@ class Emitter:
         for module, alias in self.imports.items():
             lines.append(f"import {module} as {alias}")
         for (module, function), alias in self.functions.items():
-            lines.append(f"{alias} = numba.njit(error_model='numpy', inline='always')({self.imports[module]}.{function})")
+            jit = "numba.njit(error_model='numpy', inline='always')"
+            lines.append(f"{alias} = {jit}({self.imports[module]}.{function})")
         return lines
 
     def kernel_modules(self) -> list:

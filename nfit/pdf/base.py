@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from ..param import ComposedParameter, Parameter, convert_to_parameter, independent_params
+from ..param import ComposedParameter, convert_to_parameter, independent_params
 from ..space import Space
 
 _ids = itertools.count()

@@ -1,0 +1,49 @@
+"""Print the benchmark ratios from a pytest-benchmark JSON file (default: the newest one).
+
+usage: python benchmarks/ratios.py [bench.json]
+"""
+import glob
+import json
+import os
+import sys
+
+
+def load(path=None):
+    if path is None:
+        files = sorted(glob.glob(".benchmarks/**/*.json", recursive=True), key=os.path.getmtime)
+        if not files:
+            sys.exit("no benchmark JSON found; run: pytest benchmarks --benchmark-json=.benchmarks/bench.json")
+        path = files[-1]
+    with open(path) as f:
+        return json.load(f)
+
+
+def main(path=None):
+    bench = {b["name"]: b for b in load(path)["benchmarks"]}
+
+    def median(name):
+        return bench[name]["stats"]["median"] if name in bench else float("nan")
+
+    print("headline fit, warm MIGRAD + HESSE (median s, calls):")
+    hand = median("test_headline_fit_handfused_numerical_gradient")
+    for name, label in [("test_headline_fit[compiled]", "nfit compiled"), ("test_headline_fit[eager]", "nfit eager"),
+                        ("test_headline_fit_handfused_numerical_gradient", "hand-fused, MINUIT gradient")]:
+        if name in bench:
+            print(f"  {label:<30}{median(name):8.4f} s  calls {bench[name]['extra_info'].get('n_eval')}")
+    comp, eager = median("test_headline_fit[compiled]"), median("test_headline_fit[eager]")
+    print(f"  compiled / hand-fused: {comp / hand:.2f}x time;  eager / compiled: {eager / comp:.1f}x")
+    print("\none NLL evaluation, channel A (events per second):")
+    print(f"  {'events':>10}{'eager':>12}{'compiled':>12}{'hand-fused':>12}{'comp/hand':>11}{'comp/eager':>11}")
+    for n in (10_000, 100_000, 1_000_000, 10_000_000):
+        rate = {p: n / median(f"test_nll[{p}-{n}]") for p in ("eager", "compiled", "handfused")}
+        print(f"  {n:>10}{rate['eager']:>12.3g}{rate['compiled']:>12.3g}{rate['handfused']:>12.3g}"
+              f"{rate['compiled'] / rate['handfused']:>11.2f}{rate['compiled'] / rate['eager']:>11.2f}")
+    for name in ("test_first_fit_fresh_process", "test_compiled_memory_at_1e7"):
+        if name in bench:
+            extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in bench[name]["extra_info"].items())
+            print(f"\n{name}: {extra}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -1,0 +1,42 @@
+"""The headline fit, warm MIGRAD + HESSE from the start values: eager, compiled, hand-fused."""
+import handfused
+import iminuit
+import numpy as np
+import pytest
+
+import nfit
+from nfit import headline
+
+
+@pytest.mark.parametrize("path", ["eager", "compiled"])
+def test_headline_fit(benchmark, headline_data, path):
+    loss, params = headline.build(headline_data, mode=path)
+    nfit.minimize.Minuit().minimize(loss)  # warm: compile and first touch outside the timing
+
+    def fit():
+        result = nfit.minimize.Minuit().minimize(loss)
+        result.hesse()
+        return result
+
+    result = benchmark.pedantic(fit, setup=lambda: headline.reset(params), rounds=5, iterations=1)
+    assert result.valid
+    benchmark.extra_info["n_eval"] = result.info["n_eval"]
+
+
+def test_headline_fit_handfused_numerical_gradient(benchmark, headline_data):
+    nll = handfused.headline_nll(headline_data["A"], headline_data["B"])
+    start = np.array([headline.START[n] for n in handfused.PARAM_ORDER])
+    steps = [nfit.Parameter(n, headline.START[n], *headline.BOUNDS[n]).step_size for n in handfused.PARAM_ORDER]
+    nll(start)
+
+    def fit():
+        m = iminuit.Minuit(nll, start, name=handfused.PARAM_ORDER)
+        m.limits = [headline.BOUNDS[n] for n in handfused.PARAM_ORDER]
+        m.errors = steps
+        m.migrad()
+        m.hesse()
+        return m
+
+    m = benchmark.pedantic(fit, rounds=5, iterations=1)
+    assert m.valid
+    benchmark.extra_info["n_eval"] = m.nfcn

@@ -1,0 +1,31 @@
+"""One NLL evaluation of the channel-A model at 1e4 ... 1e7 events: eager, compiled, hand-fused."""
+import handfused
+import numpy as np
+import pytest
+from conftest import SIZES
+
+from nfit import headline
+from nfit.bench import channel_a_loss
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("path", ["eager", "compiled", "handfused"])
+def test_nll(benchmark, scaling_data, path, n):
+    x = scaling_data[n]
+    if path == "handfused":
+        t, s = headline.TRUTH, n / 25_000
+        args = (x, *headline.LIMITS, t["mu"], t["sigma"], t["lam_A"], t["nsig_A"] * s, t["nbkg_A"] * s)
+
+        def function():
+            return handfused.channel_nll(*args)
+    else:
+        loss, _ = channel_a_loss(x, path)
+        values = np.array([q.value() for q in loss.get_params()])
+
+        def function():
+            return loss(values)
+
+    function()
+    rounds = 3 if (n >= 10_000_000 or (path == "eager" and n >= 1_000_000)) else 20
+    benchmark.pedantic(function, rounds=rounds, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["events"] = n

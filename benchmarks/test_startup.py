@@ -1,0 +1,58 @@
+"""Start-up in a fresh process: import time, first fit with an empty cache and with a warm disk
+cache, and the peak memory of the compiled path at 1e7 events. Each is measured inside a child
+process and reported in extra_info (seconds, MB)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+FIRST_FIT = r"""
+import json, time
+t0 = time.perf_counter()
+import nfit
+t_import = time.perf_counter() - t0
+from nfit import headline
+data = headline.make_data(50_000)
+loss, params = headline.build(data)
+t1 = time.perf_counter()
+result = nfit.minimize.Minuit().minimize(loss)
+result.hesse()
+print(json.dumps({"import_s": t_import, "first_fit_s": time.perf_counter() - t1, "valid": result.valid}))
+"""
+
+MEMORY = r"""
+import json, resource
+import numpy as np
+from nfit import headline
+from nfit.bench import channel_a_loss
+x = headline.make_channel(np.random.default_rng(1), 10_000_000, 0.32, 5.28, 0.025, -1.5)
+loss, _ = channel_a_loss(x, "compiled")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+values = np.array([q.value() for q in loss.get_params()])
+for _ in range(3):
+    loss(values)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"data_mb": x.nbytes / 2**20, "peak_rss_before_mb": before, "peak_rss_after_mb": after}))
+"""
+
+
+def _child(code, cache_dir):
+    env = dict(os.environ, NFIT_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_first_fit_fresh_process(benchmark):
+    folder = tempfile.mkdtemp(prefix="nfit-startup-")
+    cold = _child(FIRST_FIT, folder)
+    warm = benchmark.pedantic(lambda: _child(FIRST_FIT, folder), rounds=3, iterations=1)
+    assert cold["valid"] and warm["valid"]
+    benchmark.extra_info.update({"import_s": warm["import_s"], "first_fit_empty_cache_s": cold["first_fit_s"],
+                                 "first_fit_warm_disk_cache_s": warm["first_fit_s"]})
+
+
+def test_compiled_memory_at_1e7(benchmark):
+    folder = tempfile.mkdtemp(prefix="nfit-memory-")
+    info = benchmark.pedantic(lambda: _child(MEMORY, folder), rounds=1, iterations=1)
+    benchmark.extra_info.update(info)
