@@ -101,7 +101,8 @@ SCRIPT = textwrap.dedent("""
     loss = make_loss(3000, 5)
     value = loss.value()
     kernel = next(iter(cache._memory.values()))
-    stats = kernel.module.nll_serial.stats
+    (function,) = kernel._ready.values()
+    stats = function.stats
     print(json.dumps({{"value": value, "numba_hits": sum(stats.cache_hits.values()),
                        "numba_misses": sum(stats.cache_misses.values()), "info": cache.info()}}))
 """)
