@@ -47,6 +47,18 @@ def _loss_function(loss, params):
     return function
 
 
+def make_minuit(function, params, errordef, values=None):
+    """An ``iminuit.Minuit`` for ``function`` of ``params``: names, limits and step sizes set."""
+    import iminuit
+
+    values = [p.value() for p in params] if values is None else values
+    m = iminuit.Minuit(function, np.array(values, dtype=float), name=[p.name for p in params])
+    m.errordef = errordef
+    m.limits = [(-np.inf if p.lower is None else p.lower, np.inf if p.upper is None else p.upper) for p in params]
+    m.errors = [p.step_size for p in params]
+    return m
+
+
 def _set_values(params, values):
     for p, v in zip(params, values):
         if p.lower is not None:
@@ -105,13 +117,7 @@ class Minuit:
         self.options = dict(options or {})
 
     def _make_minuit(self, loss, params, function):
-        import iminuit
-
-        m = iminuit.Minuit(function, np.array([p.value() for p in params]), name=[p.name for p in params])
-        m.errordef = loss.errordef
-        m.limits = [(p.lower if p.lower is not None else -np.inf, p.upper if p.upper is not None else np.inf)
-                    for p in params]
-        m.errors = [p.step_size for p in params]
+        m = make_minuit(function, params, loss.errordef)
         m.strategy = self.strategy
         m.print_level = self.verbosity
         if self.tol is not None:

@@ -123,18 +123,11 @@ class FitResult:
     def _minuit_at_minimum(self):
         """A Minuit object positioned at this result's minimum (made if the minimiser was not MINUIT)."""
         if self._minuit is None:
-            import iminuit
-
-            from .minimize import _loss_function
+            from .minimize import _loss_function, make_minuit
 
             function = _loss_function(self.loss, self._param_list)
-            m = iminuit.Minuit(function, [self.params[p]["value"] for p in self._param_list],
-                               name=[p.name for p in self._param_list])
-            m.errordef = self.loss.errordef
-            m.limits = [(p.lower if p.lower is not None else -np.inf,
-                         p.upper if p.upper is not None else np.inf) for p in self._param_list]
-            m.errors = [p.step_size for p in self._param_list]
-            self._minuit = m
+            values = [self.params[p]["value"] for p in self._param_list]
+            self._minuit = make_minuit(function, self._param_list, self.loss.errordef, values)
         return self._minuit
 
     def _error_scale(self) -> np.ndarray:
