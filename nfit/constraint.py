@@ -76,6 +76,19 @@ class GaussianConstraint:
         r = np.asarray(values, dtype=float) - self.observation
         return 0.5 * float(r @ self._inverse @ r)
 
+    def _build(self, ctx):
+        """The penalty as a :class:`nfit.ad.Dual` in a build context (fused into a compiled kernel)."""
+        r = [ctx.param(p) - ctx.const(o) for p, o in zip(self.params, self.observation)]
+        total = None
+        for i in range(len(r)):
+            for j in range(i, len(r)):
+                weight = self._inverse[i, j] * (0.5 if i == j else 1.0)
+                if weight == 0.0:
+                    continue
+                term = r[i] * r[j] * ctx.const(weight)
+                total = term if total is None else total + term
+        return total
+
     def value(self) -> float:
         """The penalty at the parameters' current values."""
         return self.nll([p.value() for p in self.params])

@@ -40,9 +40,11 @@ def evaluate_pdf(model, x, norm, mode=None):
     columns = columns_of(x, model.obs)
     mode = run.check_mode(mode or run.get_mode())
     if mode == "eager":
-        values = param_values(model_params(model), {})
+        from .eager import EagerContext
+
+        layout = ParamLayout(model_params(model))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            density = model._eval(values, columns, norm)
+            density = model._build(EagerContext(layout, layout.vector()), columns, norm).v
         return np.broadcast_to(density, len(columns[model.obs[0]])).astype(float)
     kernel, layout, constants = _pdf_kernel(model, norm)
     p = layout.vector()

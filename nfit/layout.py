@@ -1,8 +1,10 @@
 """Where each parameter of a loss or model sits in the one float64 array a kernel receives.
 
 Independent parameters (free or fixed) take the first slots. A composed parameter is either
-*traced* (its function became an expression; a compiled kernel computes it itself) or evaluated
-in Python each call and handed over in a slot of its own after the independent ones.
+*traced* (its function became an expression; a kernel computes it, and its derivatives, itself)
+or a plain Python function: then its value, its first and its second derivatives by its direct
+inputs are computed in Python once per call (central differences of that function alone) and
+handed over in slots of their own after the independent ones.
 """
 from __future__ import annotations
 
@@ -29,35 +31,52 @@ class ParamLayout:
         self.composed = [p for p in self.params if isinstance(p, ComposedParameter)]
         self.python_composed = [p for p in self.composed if p.traced() is None]
         self.slot = {p: i for i, p in enumerate(self.independent)}
-        for k, p in enumerate(self.python_composed):
-            self.slot[p] = len(self.independent) + k
-        self.size = len(self.independent) + len(self.python_composed)
+        self.composed_slots = {}
+        size = len(self.independent)
+        for p in self.python_composed:
+            m = len(p.params)
+            grad = list(range(size + 1, size + 1 + m))
+            pairs = [(a, b) for a in range(m) for b in range(a, m)]
+            hess = {pair: size + 1 + m + i for i, pair in enumerate(pairs)}
+            self.slot[p] = size
+            self.composed_slots[p] = {"value": size, "grad": grad, "hess": hess}
+            size += 1 + m + len(pairs)
+        self.size = size
         _check_unique_names(self.params)
 
     @property
     def floating(self) -> list:
+        """The free parameters now (a parameter can be fixed or freed after a loss is built)."""
         return [p for p in self.independent if p.floating]
 
     def floating_slots(self) -> np.ndarray:
-        return np.array([self.slot[p] for p in self.floating], dtype=np.intp)
+        return np.array([self.slot[p] for p in self.independent if p.floating], dtype=np.intp)
 
-    def vector(self, floating_values=None) -> np.ndarray:
-        """The kernel's parameter array: current values, free ones replaced by ``floating_values``."""
-        p = np.empty(self.size)
+    def vector(self, floating_values=None, order=0) -> np.ndarray:
+        """The kernel's parameter array: current values, free ones replaced by ``floating_values``;
+        ``order`` > 0 also fills the derivatives of Python-function composed parameters."""
+        p = np.zeros(self.size)
         for i, q in enumerate(self.independent):
             p[i] = q.value()
         if floating_values is not None:
             p[self.floating_slots()] = floating_values
         if self.python_composed:
-            self.fill_python_composed(p)
+            self.fill_python_composed(p, order)
         return p
 
-    def fill_python_composed(self, p: np.ndarray) -> None:
+    def fill_python_composed(self, p: np.ndarray, order=0) -> None:
         if not self.python_composed:
             return
         values = self.values(p)
         for q in self.python_composed:
-            p[self.slot[q]] = values[q]
+            slots = self.composed_slots[q]
+            p[slots["value"]] = values[q]
+            if order >= 1:
+                inputs = np.array([values[r] for r in q.params.values()], dtype=float)
+                grad, hess = _numerical_derivatives(q, inputs, order)
+                p[slots["grad"]] = grad
+                for (a, b), s in slots["hess"].items():
+                    p[s] = hess[a, b]
 
     def values(self, p: np.ndarray) -> dict:
         """{parameter: value} for every parameter, composed ones computed from ``p``."""
@@ -68,8 +87,38 @@ class ParamLayout:
         return values
 
 
+def _numerical_derivatives(q, x, order):
+    """Central differences of composed parameter ``q``'s own function at its inputs ``x``."""
+    keys = list(q.params)
+
+    def f(v):
+        return float(q._call(dict(zip(keys, v))))
+
+    m = len(x)
+    h1 = 1e-6 * np.maximum(1.0, np.abs(x))
+    grad = np.empty(m)
+    for a in range(m):
+        e = np.zeros(m)
+        e[a] = h1[a]
+        grad[a] = (f(x + e) - f(x - e)) / (2 * h1[a])
+    hess = np.zeros((m, m))
+    if order >= 2:
+        h2 = 1e-4 * np.maximum(1.0, np.abs(x))
+        f0 = f(x)
+        for a in range(m):
+            ea = np.zeros(m)
+            ea[a] = h2[a]
+            hess[a, a] = (f(x + ea) - 2 * f0 + f(x - ea)) / h2[a] ** 2
+            for b in range(a + 1, m):
+                eb = np.zeros(m)
+                eb[b] = h2[b]
+                hess[a, b] = hess[b, a] = (f(x + ea + eb) - f(x + ea - eb) - f(x - ea + eb) + f(x - ea - eb)) / (
+                    4 * h2[a] * h2[b])
+    return grad, hess
+
+
 def _check_unique_names(params):
-    from .param import ComposedParameter, ConstantParameter
+    from .param import ConstantParameter
 
     seen = {}
     for p in params:

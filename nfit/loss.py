@@ -14,12 +14,14 @@ log-likelihood).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import run
-from .compile.lower import Term
 from .data import Data
 from .layout import ParamLayout
+from .likelihood import Term, nll
 from .param import ComposedParameter, Parameter
 from .pdf.base import BasePDF, model_params
 
@@ -87,12 +89,8 @@ class BaseLoss:
             if d.has_weights:
                 self._arrays.append(d.weights)
         self._n_events = sum(d.nevents for d in datas)
-        self._compiled = None
-        self._constraint_slots = [
-            np.array([self._layout.slot[p] for p in c.params], dtype=np.intp)
-            if all(p in self._layout.slot for p in c.params) else None
-            for c in constraints
-        ]
+        self._compiled_kernels = {}
+        self._warned = set()
 
     # ------------------------------------------------------------------ description
     @property
@@ -124,11 +122,7 @@ class BaseLoss:
     # ------------------------------------------------------------------ values
     def value(self, params=None) -> float:
         """The loss at the parameters' current values (``params``: optional {param or name: value})."""
-        p = self._layout.vector()
-        if params:
-            for key, val in params.items():
-                p[self._slot_of(key)] = val
-            self._layout.fill_python_composed(p)
+        p = self._point(params)
         value = self._evaluate(p)
         if not np.isfinite(value):
             raise FloatingPointError(self._diagnose(p, value))
@@ -136,8 +130,15 @@ class BaseLoss:
 
     def __call__(self, x) -> float:
         """The loss at free-parameter values ``x`` (``get_params()`` order); never raises on NaN."""
-        p = self._layout.vector(np.asarray(x, dtype=float))
-        return self._evaluate(p)
+        return self._evaluate(self._layout.vector(np.asarray(x, dtype=float)))
+
+    def _point(self, params=None, order=0):
+        p = self._layout.vector(order=order)
+        if params:
+            for key, val in params.items():
+                p[self._slot_of(key)] = val
+            self._layout.fill_python_composed(p, order)
+        return p
 
     def _slot_of(self, key):
         for q in self._layout.independent:
@@ -148,61 +149,149 @@ class BaseLoss:
                          f"the loss has {[q.name for q in self._layout.independent]}")
 
     def _evaluate(self, p) -> float:
+        """The value at parameter array ``p`` on this loss's path."""
         if self.mode == "eager":
-            total = self._eager_nll(p)
-        else:
-            total = self._compiled_nll(p)
-        return total + self._constraint_nll(p)
+            return float(self._eager(p, 0).v)
+        return self._compiled(p, 0)[0]
 
-    def _constraint_nll(self, p) -> float:
-        if not self.constraints:
-            return 0.0
-        total, values = 0.0, None
-        for c, slots in zip(self.constraints, self._constraint_slots):
-            if slots is not None:
-                total += c.nll(p[slots])
-            else:
-                values = values or self._layout.values(p)
-                total += c.nll([values[q] for q in c.params])
-        return total
+    def _eager(self, p, order):
+        from .eager import EagerContext
 
-    def _eager_nll(self, p) -> float:
-        values = self._layout.values(p)
-        total = 0.0
+        ctx = EagerContext(self._layout, p, order, self.data)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for term, data in zip(self._terms, self.data):
-                columns = {o: data.column(o) for o in term.obs}
-                density = term.model._eval(values, columns, term.norm)
-                logs = np.log(np.broadcast_to(density, (data.nevents,)))
-                if term.weighted:
-                    total -= float(np.dot(data.weights, logs))
-                    count = data.sum_weights
-                else:
-                    total -= float(np.sum(logs))
-                    count = data.nevents
-                if term.extended:
-                    nu = values[term.model.get_yield()]
-                    total += nu - count * np.log(nu)
-        return float(total)
+            return nll(ctx, self._terms, self.constraints)
 
-    def _kernel(self):
-        """(compiled function, constants) for this loss, compiling on first use."""
-        if self._compiled is None:
+    def _kernel(self, order=0):
+        """(compiled function, constants, output buffer) for derivative ``order``, compiled on first use.
+        Derivative kernels depend on which parameters are free, so they are kept per free set."""
+        key = (order, tuple(id(q) for q in self._layout.floating)) if order else 0
+        if key not in self._compiled_kernels:
             from . import cache
             from .compile.lower import lower_nll
 
-            lowered = lower_nll(self._terms, self._layout)
+            lowered = lower_nll(self._terms, self._layout, self.constraints, order)
             constants = np.array(lowered.constants, dtype=np.float64)
             kernel = cache.load(lowered, "nll")
-            parallel = self._n_events >= run.get_parallel_threshold()
-            p = self._layout.vector()
-            function = kernel.function(parallel, (p, constants, *self._arrays))
-            self._compiled = (function, constants)
-        return self._compiled
+            # the Hessian kernel runs once per HESSE: serial, as a parallel one costs seconds to compile
+            parallel = order < 2 and self._n_events >= run.get_parallel_threshold()
+            n = len(self._layout.floating)
+            out = np.zeros((n + (n * (n + 1) // 2 if order == 2 else 0)) if order else 0)
+            args = (self._layout.vector(order=order), constants, *self._arrays) + ((out,) if order else ())
+            function = kernel.function(parallel, args)
+            self._compiled_kernels[key] = (function, constants, out)
+        return self._compiled_kernels[key]
 
-    def _compiled_nll(self, p) -> float:
-        function, constants = self._kernel()
-        return function(p, constants, *self._arrays)
+    def _compiled(self, p, order):
+        """(value, gradient or None, Hessian or None) from the compiled kernel of ``order``."""
+        function, constants, out = self._kernel(order)
+        if order == 0:
+            return function(p, constants, *self._arrays), None, None
+        value = function(p, constants, *self._arrays, out)
+        n = len(self._layout.floating)
+        grad = out[:n].copy()
+        hess = _unpack_upper(out[n:], n) if order == 2 else None
+        return value, grad, hess
+
+    def _derivatives(self, p, order):
+        """(value, gradient, Hessian) at ``p`` by the free parameters, exact where the model allows."""
+        exact = self.derivative_order
+        if exact >= order:
+            if self.mode == "eager":
+                d = self._eager(p, order)
+                n = len(self._layout.floating)
+                grad = np.array([float(d.g.get(j, 0.0)) for j in range(n)])
+                hess = None
+                if order == 2:
+                    hess = np.zeros((n, n))
+                    for (j, k), x in d.h.items():
+                        hess[j, k] = hess[k, j] = float(x)
+                return float(d.v), grad, hess
+            return self._compiled(p, order)
+        self._warn_numerical(order)
+        return self._numerical_derivatives(p, order, exact)
+
+    def _numerical_derivatives(self, p, order, exact):
+        from .numdiff import gradient, hessian
+
+        slots = self._layout.floating_slots()
+        x0 = p[slots]
+        scale = np.array([q.step_size for q in self._layout.floating])
+
+        def at(x, k):
+            q = p.copy()
+            q[slots] = x
+            self._layout.fill_python_composed(q, k)
+            return q
+
+        value = self._evaluate(p)
+        if exact >= 1:
+            grad = self._derivatives(at(x0, 1), 1)[1]
+        else:
+            grad = gradient(lambda x: self._evaluate(at(x, 0)), x0, scale)
+        hess = None
+        if order == 2:
+            if exact >= 1:  # the exact gradient, differentiated once numerically
+                n = len(x0)
+                hess = np.empty((n, n))
+                for j in range(n):
+                    h = 1e-4 * scale[j]
+                    e = np.zeros(n)
+                    e[j] = h
+                    up = self._derivatives(at(x0 + e, 1), 1)[1]
+                    down = self._derivatives(at(x0 - e, 1), 1)[1]
+                    hess[j] = (up - down) / (2 * h)
+                hess = 0.5 * (hess + hess.T)
+            else:
+                hess = hessian(lambda x: self._evaluate(at(x, 0)), x0, scale)
+        return value, grad, hess
+
+    def _warn_numerical(self, order):
+        if order in self._warned:
+            return
+        self._warned.add(order)
+        what = "gradient" if order == 1 else "Hessian"
+        how = ("the exact gradient differentiated numerically" if order == 2 and self.derivative_order >= 1
+               else "numerical derivatives of the loss")
+        warnings.warn(f"{type(self).__name__}: a part of the model has no exact {what}; using {how}",
+                      stacklevel=3)
+
+    @property
+    def derivative_order(self) -> int:
+        """Highest order of exact derivatives: 2 (gradient and Hessian), 1 (gradient) or 0."""
+        return min(m._derivative_order() for m in self.model)
+
+    def _select(self, params):
+        floating = self._layout.floating
+        if params is None:
+            return list(range(len(floating)))
+        params = params if isinstance(params, (list, tuple)) else [params]
+        index = []
+        for key in params:
+            match = [j for j, q in enumerate(floating) if q is key or q.name == key]
+            if not match:
+                raise ValueError(f"{type(self).__name__}: {getattr(key, 'name', key)!r} is not a free parameter")
+            index.append(match[0])
+        return index
+
+    def gradient(self, params=None) -> np.ndarray:
+        """Gradient by the free parameters (or ``params``), at their current values."""
+        return self.value_gradient(params)[1]
+
+    def value_gradient(self, params=None):
+        """(value, gradient) in one pass over the data."""
+        index = self._select(params)
+        value, grad, _ = self._derivatives(self._point(order=1), 1)
+        return value, grad[index]
+
+    def hessian(self, params=None) -> np.ndarray:
+        """Hessian by the free parameters (or ``params``), at their current values."""
+        return self.value_gradient_hessian(params)[2]
+
+    def value_gradient_hessian(self, params=None):
+        """(value, gradient, Hessian) in one pass over the data (exact where the model allows)."""
+        index = self._select(params)
+        value, grad, hess = self._derivatives(self._point(order=2), 2)
+        return value, grad[index], hess[np.ix_(index, index)]
 
     def _diagnose(self, p, value) -> str:
         from .pdf.shape import KernelPDF
@@ -223,17 +312,6 @@ class BaseLoss:
         values = ", ".join(f"{q.name}={p[self._layout.slot[q]]:.6g}" for q in self._layout.independent)
         reason = "; ".join(problems) if problems else "the density is zero or negative at some event"
         return f"{type(self).__name__} is {value} at {values}: {reason}"
-
-    # ------------------------------------------------------------------ derivatives (numerical for now)
-    def gradient(self, params=None) -> np.ndarray:
-        """Gradient with respect to the free parameters, by numdifftools."""
-        import numdifftools as nd
-
-        x0 = np.array([q.value() for q in self.get_params()])
-        return np.atleast_1d(nd.Gradient(self.__call__)(x0))
-
-    def value_gradient(self, params=None):
-        return self.value(params), self.gradient(params)
 
     # ------------------------------------------------------------------ composition
     def __add__(self, other):
@@ -307,3 +385,13 @@ def _add_topological(found: list, p) -> None:
     found.append(p)
 
 
+
+
+def _unpack_upper(flat, n):
+    hess = np.empty((n, n))
+    pos = 0
+    for j in range(n):
+        for k in range(j, n):
+            hess[j, k] = hess[k, j] = flat[pos]
+            pos += 1
+    return hess

@@ -135,6 +135,25 @@ class Expr:
             return _NUMPY_FUNCS[fname](*(x.evaluate(values) for x in rest))
         raise ValueError(f"unknown expression node {op!r}")
 
+    def apply(self, values, ops):
+        """Evaluate with an operations object ``ops`` (``const``, ``binary``, ``neg``, ``call``,
+        ``where``); symbols come from ``values``. Used to build derivatives (:mod:`nfit.ad`)."""
+        op, args = self.op, self.args
+        if op == "sym":
+            return values[args[0]]
+        if op == "const":
+            return ops.const(args[0])
+        if op in _BINARY:
+            return ops.binary(op, args[0].apply(values, ops), args[1].apply(values, ops))
+        if op == "neg":
+            return ops.neg(args[0].apply(values, ops))
+        if op == "where":
+            return ops.where(*(x.apply(values, ops) for x in args))
+        if op == "call":
+            fname, *rest = args
+            return ops.call(fname, *(x.apply(values, ops) for x in rest))
+        raise ValueError(f"unknown expression node {op!r}")
+
     def __repr__(self):
         return f"Expr({self.to_code(_ReprNames())})"
 

@@ -1,83 +1,244 @@
-"""Collects the generated source of one kernel: per-call prelude lines and per-event loop lines."""
+"""Writing kernel source: the code backend of :class:`nfit.ad.Dual` and the build context.
+
+Numbers are names of local variables (or literals). Every operation writes one assignment and
+returns the new name; an operation on any per-event name is itself per-event and goes into the
+event loop, everything else runs once per call. Constants such as range limits are read from the
+kernel's ``c`` array, never written into the source, so that the source describes structure only.
+
+>>> be = CodeBackend(order=0)
+>>> x = be.event("e0")
+>>> y = be.mul(be.add(x, "a0"), "1.0")
+>>> be.loop_lines
+['t0 = e0 + a0']
+"""
 from __future__ import annotations
 
-import inspect
+import re
+import sys
+
+from ..ad import Dual
+from ..context import BuildContext
+from ..z import _SCALAR_CODE
+
+_LOCAL = re.compile(r"\b(?:[tkba]\d+|e\d+_\d+|x\d+_\d+|w\d+|s\d+)\b")
+CHUNK = 2048  # events per chunk of the event loop
+MAX_CHUNKS = 256
+_CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 
 
-class Emitter:
-    """Source builder handed to every node's ``_emit``.
+def _literal(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
 
-    ``prelude`` lines run once per call (parameters, normalisation integrals, fractions);
-    ``loop`` lines run once per event. Both return the local variable they assigned, so that a
-    node composes its children by name. Constants such as range limits are read from the kernel's
-    ``c`` array, never baked into the source, so that the source describes structure only.
 
-    Example
-    -------
-    >>> em = Emitter(slot_code={})
-    >>> em.loop("x * 2.0", "v"), em.lines_loop
-    ('v0', ['v0 = x * 2.0'])
-    """
+class CodeBackend:
+    """Dual arithmetic that writes scalar Python/Numba source."""
 
-    def __init__(self, slot_code: dict):
-        self._slot_code = slot_code
-        self.lines_prelude: list[str] = []
-        self.lines_loop: list[str] = []
+    def __init__(self, order=0):
+        self.order = order
+        self.scalar_lines: list[str] = []
+        self.loop_lines: list[str] = []
+        self.per_event: set = set()
+        self.loop_inputs: set = set()
         self.constants: list[float] = []
         self.imports: dict = {}
         self.functions: dict = {}
         self._counter = 0
 
-    def _name(self, prefix):
-        name = f"{prefix}{self._counter}"
-        self._counter += 1
+    def event(self, name):
+        """Declare ``name`` a per-event value (an observable of the current event)."""
+        self.per_event.add(name)
         return name
 
-    def param(self, p) -> str:
-        """Code for the value of parameter ``p``."""
-        try:
-            return self._slot_code[p]
-        except KeyError:
-            raise KeyError(f"parameter {p.name!r} is not part of this kernel's layout") from None
+    def _emit(self, expr, operands, prefix="t"):
+        name = f"{prefix}{self._counter}"
+        self._counter += 1
+        if any(o in self.per_event for o in operands):
+            self.per_event.add(name)
+            self.loop_lines.append(f"{name} = {expr}")
+            # per-call numbers the event loop reads (literals and the constants array aside)
+            self.loop_inputs.update(o for o in operands if o not in self.per_event and _literal(o) is None
+                                    and not o.startswith("c["))
+        else:
+            self.scalar_lines.append(f"{name} = {expr}")
+        return name
 
-    def const(self, value) -> str:
+    @staticmethod
+    def lift(value):
+        return value if isinstance(value, str) else repr(float(value))
+
+    def const(self, value):
         self.constants.append(float(value))
         return f"c[{len(self.constants) - 1}]"
 
-    def prelude(self, expr: str, prefix="t") -> str:
-        name = self._name(prefix)
-        self.lines_prelude.append(f"{name} = {expr}")
-        return name
+    def add(self, a, b):
+        la, lb = _literal(a), _literal(b)
+        if la == 0.0:
+            return b
+        if lb == 0.0:
+            return a
+        if la is not None and lb is not None:
+            return repr(la + lb)
+        return self._emit(f"{a} + {b}", (a, b))
 
-    def loop(self, expr: str, prefix="v") -> str:
-        name = self._name(prefix)
-        self.lines_loop.append(f"{name} = {expr}")
-        return name
+    def sub(self, a, b):
+        la, lb = _literal(a), _literal(b)
+        if lb == 0.0:
+            return a
+        if la is not None and lb is not None:
+            return repr(la - lb)
+        return self._emit(f"{a} - {b}", (a, b))
 
-    def kernel_function(self, module, function: str) -> str:
-        """Alias of ``module.function`` (a kernel's scalar math), jitted in the generated module."""
+    def mul(self, a, b):
+        la, lb = _literal(a), _literal(b)
+        if la == 1.0:
+            return b
+        if lb == 1.0:
+            return a
+        if la is not None and lb is not None:
+            return repr(la * lb)
+        return self._emit(f"{a} * {b}", (a, b))
+
+    def div(self, a, b):
+        if _literal(b) == 1.0:
+            return a
+        return self._emit(f"{a} / {b}", (a, b))
+
+    def neg(self, a):
+        la = _literal(a)
+        if la is not None:
+            return repr(-la)
+        return self._emit(f"-{a}", (a,))
+
+    def pow(self, a, b):
+        return self._emit(f"{a} ** {b}", (a, b))
+
+    def func(self, name, x):
+        return self._emit(f"{_SCALAR_CODE[name]}({x})", (x,))
+
+    def where(self, cond, a, b):
+        return self._emit(f"({a} if {cond} else {b})", (cond, a, b))
+
+    def cmp(self, op, a, b):
+        return self._emit(f"({a} {_CMP[op]} {b})", (a, b), prefix="b")
+
+    def call(self, module, name, args):
         if module.__name__ not in self.imports:
             self.imports[module.__name__] = f"_km{len(self.imports)}"
-        key = (module.__name__, function)
+        key = (module.__name__, name)
         if key not in self.functions:
-            self.functions[key] = f"{self.imports[module.__name__]}_{function}"
-        return self.functions[key]
+            self.functions[key] = f"{self.imports[module.__name__]}_{name}"
+        return self._emit(f"{self.functions[key]}({', '.join(args)})", tuple(args), prefix="k")
+
+    def item(self, out, i):
+        return self._emit(f"{out}[{i}]", (out,))
 
     def header(self) -> list[str]:
-        lines = ["import math", "import numba", "import numpy as np"]
-        for module, alias in self.imports.items():
-            lines.append(f"import {module} as {alias}")
+        lines = ["import math", "import numba", "import numpy as np",
+                 "from nfit.compile.jitmodule import jit_module"]
+        lines += [f"import {module} as {alias}" for module, alias in self.imports.items()]
+        lines += [f"{alias} = jit_module({alias})" for alias in self.imports.values()]
         for (module, function), alias in self.functions.items():
-            jit = "numba.njit(error_model='numpy', inline='always')"
-            lines.append(f"{alias} = {jit}({self.imports[module]}.{function})")
+            lines.append(f"{alias} = {self.imports[module]}.{function}")
         return lines
 
     def kernel_modules(self) -> list:
         """The kernel modules used, for the signature (their source text is hashed)."""
-        import sys
-
         return [sys.modules[m] for m in self.imports]
 
 
-def source_of(module) -> str:
-    return inspect.getsource(module)
+def _helper_source(name, args, body):
+    text = "\n".join("    " + line for line in body)
+    return (f"@numba.njit(cache=True, error_model='numpy', nogil=True)\n"
+            f"def {name}({', '.join(args)}):\n{text}\n")
+
+
+class CodeContext(BuildContext):
+    """The compiled path's build context: collects the body of one kernel function."""
+
+    def __init__(self, layout, order=0):
+        super().__init__(CodeBackend(order), layout)
+        self.args = ["p", "c"]
+        self.body = [f"a{slot} = p[{slot}]" for slot in range(layout.size)]
+        self.helpers: list[str] = []
+        self._helper_names: dict = {}
+
+    def slot_value(self, slot):
+        return f"a{slot}"
+
+    def const(self, value):
+        return self.be.const(value)
+
+    def columns(self, t, obs, weighted):
+        """Declare term ``t``'s data arguments; return {observable: per-event name}."""
+        columns = [f"x{t}_{j}" for j in range(len(obs))]
+        self.args += columns + ([f"w{t}"] if weighted else [])
+        self._columns = dict(zip(obs, columns))
+        return {o: self.be.event(f"e{t}_{j}") for j, o in enumerate(obs)}
+
+    def event_sum(self, t, dual, weighted) -> Dual:
+        """Write the loop over term ``t``'s events accumulating every component of ``dual``.
+
+        The loop body goes into a helper that sums one range of events into a row of partial
+        sums; the per-call numbers the body reads are its arguments. The entry point cuts the
+        events into a number of chunks that depends on the data size only, calls the helper per
+        chunk (the parallel loop: each chunk writes its own row, so no races and no reduction
+        variables) and adds the rows in order: the same result bit for bit whatever the number of
+        threads. Terms of the same structure share one helper, so it compiles once.
+        """
+        be = self.be
+        self.body += be.scalar_lines
+        be.scalar_lines = []
+        components = [dual.v] + [x for _, x in sorted(dual.g.items())] + [x for _, x in sorted(dual.h.items())]
+        keys = ["v"] + sorted(dual.g) + sorted(dual.h)
+        count = len(components) + (1 if weighted else 0)
+        inputs = sorted(be.loop_inputs)
+        columns = list(self._columns.values()) + ([f"w{t}"] if weighted else [])
+        inner = [f"s{k} = 0.0" for k in range(count)]
+        inner.append("for i in range(start, stop):")
+        loop = [f"e{t}_{j} = {col}[i]" for j, col in enumerate(self._columns.values())] + be.loop_lines
+        loop += [f"s{k} += w{t}[i] * {value}" if weighted else f"s{k} += {value}" for k, value in enumerate(components)]
+        if weighted:
+            loop.append(f"s{count - 1} += w{t}[i]")
+        inner += ["    " + line for line in loop]
+        inner.append("return (" + ", ".join(f"s{k}" for k in range(count)) + ",)")
+        helper = self._helper(["c", "start", "stop"] + columns + inputs, inner)
+        be.loop_lines = []
+        be.loop_inputs = set()
+
+        n, chunks = f"n{t}", f"nchunk{t}"
+        first = next(iter(self._columns.values()))
+        call_args = ", ".join(["c", f"ch * {n} // {chunks}", f"(ch + 1) * {n} // {chunks}"] + columns + inputs)
+        sums = [f"acc{t}_{k}" for k in range(count)]
+        self.body += [
+            f"{n} = {first}.shape[0]",
+            f"{chunks} = max(1, min({MAX_CHUNKS}, ({n} + {CHUNK} - 1) // {CHUNK}))",
+        ] + [f"{name} = 0.0" for name in sums] + [
+            f"for ch in RANGE({chunks}):",
+            f"    r = {helper}({call_args})",
+        ] + [f"    {name} += r[{k}]" for k, name in enumerate(sums)]
+        g = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)}
+        h = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)}
+        return Dual(be, sums[0], g, h)
+
+    def _helper(self, args, body) -> str:
+        """Name of a jitted helper with this body, shared by every term whose body reads the same
+        once local names are renamed in order of appearance."""
+        names = {}
+
+        def canonical(match):
+            return names.setdefault(match.group(0), f"v{len(names)}")
+
+        text = _LOCAL.sub(canonical, "\n".join([", ".join(args)] + body))
+        head, *lines = text.split("\n")
+        if text not in self._helper_names:
+            name = f"_chunk{len(self._helper_names)}"
+            self._helper_names[text] = name
+            self.helpers.append(_helper_source(name, head.split(", "), lines))
+        return self._helper_names[text]
+
+    def finish(self):
+        self.body += self.be.scalar_lines
+        self.be.scalar_lines = []

@@ -1,31 +1,25 @@
 """Turn model trees into the source of fused kernels.
 
-Two variants share one lowering:
+Two variants share one lowering, :class:`~nfit.compile.emitter.CodeContext`:
 
-- ``nll``: the negative log-likelihood of one or more (model, data) terms — per-call prelude
-  (composed parameters, normalisation integrals, fractions), then one loop per term over its
-  events accumulating ``log(pdf)``, then the extended terms;
+- ``nll``: the negative log-likelihood of one or more (model, data) terms (:func:`nfit.likelihood.nll`)
+  — per-call prelude (composed parameters, normalisation integrals, fractions), one loop per term
+  over its events, then the extended terms and constraints. With ``order`` 1 or 2 the same pass
+  also accumulates the gradient (and the Hessian) and writes them to ``out``;
 - ``pdf``: the density of one model at each event, written into an output array.
 
-Each variant is emitted twice, serial (``range``) and parallel (``numba.prange``); the caller
-picks by data size, and only the one used is ever compiled.
+Each variant is emitted twice, serial (``range``) and parallel (``numba.prange``: Numba gives
+every thread private copies of the scalar accumulators, so the reductions are race-free); the
+caller picks by data size, and only the one used is ever compiled.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .emitter import Emitter
+from ..likelihood import Term, nll
+from .emitter import CodeContext
 
-
-@dataclass
-class Term:
-    """One (model, data) pair of a loss, as the lowering sees it."""
-
-    model: object
-    norm: object  # Space to normalise over
-    obs: tuple
-    weighted: bool
-    extended: bool
+__all__ = ["Lowered", "Term", "lower_nll", "lower_pdf"]
 
 
 @dataclass
@@ -36,21 +30,6 @@ class Lowered:
     entry_points: tuple = field(default=("serial", "parallel"))
 
 
-def _param_prelude(layout):
-    """Code names for every parameter and the lines that define them at the top of a kernel."""
-    names, lines = {}, []
-    for p in layout.independent + layout.python_composed:
-        slot = layout.slot[p]
-        names[p] = f"a{slot}"
-        lines.append(f"a{slot} = p[{slot}]")
-    for k, p in enumerate(layout.composed):
-        if p in names:
-            continue
-        names[p] = f"q{k}"
-        lines.append(f"q{k} = {p.traced().to_code(names)}")
-    return names, lines
-
-
 def _function(name, args, body, parallel):
     deco = f"@numba.njit(cache=True, error_model='numpy', nogil=True, parallel={parallel})"
     loop = "numba.prange" if parallel else "range"
@@ -58,57 +37,53 @@ def _function(name, args, body, parallel):
     return f"{deco}\ndef {name}({', '.join(args)}):\n{text}\n"
 
 
-def _finish(em, name, args, body, doc):
-    header = [f'"""nfit generated kernel: {doc}"""'] + em.header()
-    functions = [_function(f"{name}_{variant}", args, body, variant == "parallel")
-                 for variant in ("serial", "parallel")]
+def _finish(ctx, name, body, doc):
+    be = ctx.be
+    header = [f'"""nfit generated kernel: {doc}"""'] + be.header()
+    functions = list(getattr(ctx, "helpers", []))
+    functions += [_function(f"{name}_{variant}", ctx.args, body, variant == "parallel")
+                  for variant in ("serial", "parallel")]
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
-    return Lowered(source, list(em.constants), em.kernel_modules())
+    return Lowered(source, list(be.constants), be.kernel_modules())
 
 
-def lower_nll(terms, layout) -> Lowered:
-    """Source of ``nll_serial/nll_parallel(p, c, <columns and weights of each term>) -> float``."""
-    names, param_lines = _param_prelude(layout)
-    em = Emitter(names)
-    args = ["p", "c"]
-    body = list(param_lines) + ["total = 0.0"]
-    for t, term in enumerate(terms):
-        columns = [f"x{t}_{j}" for j in range(len(term.obs))]
-        args += columns
-        if term.weighted:
-            args.append(f"w{t}")
-        x = {o: f"e{t}_{j}" for j, o in enumerate(term.obs)}
-        em.lines_prelude, em.lines_loop = [], []
-        value = term.model._emit(em, x, term.norm)
-        body += em.lines_prelude
-        body += [f"acc{t} = 0.0"] + ([f"sw{t} = 0.0"] if term.weighted else [])
-        body.append(f"for i in RANGE({columns[0]}.shape[0]):")
-        body += [f"    {x[o]} = {c}[i]" for o, c in zip(term.obs, columns)]
-        body += ["    " + line for line in em.lines_loop]
-        if term.weighted:
-            body += [f"    acc{t} += w{t}[i] * math.log({value})", f"    sw{t} += w{t}[i]"]
-        else:
-            body.append(f"    acc{t} += math.log({value})")
-        body.append(f"total -= acc{t}")
-        if term.extended:
-            nu = em.param(term.model.get_yield())
-            count = f"sw{t}" if term.weighted else f"{columns[0]}.shape[0]"
-            body.append(f"total += {nu} - {count} * math.log({nu})")
-    body.append("return total")
-    return _finish(em, "nll", args, body, f"negative log-likelihood of {len(terms)} term(s)")
+def lower_nll(terms, layout, constraints=(), order=0) -> Lowered:
+    """Source of ``nll_serial/nll_parallel(p, c, <columns and weights of each term>[, out])``.
+
+    Returns the loss value; for ``order`` >= 1 writes the gradient by the free parameters to
+    ``out[:n]`` and, for ``order`` 2, the upper triangle of the Hessian (row by row) after it.
+    """
+    ctx = CodeContext(layout, order)
+    total = nll(ctx, terms, constraints)
+    ctx.finish()
+    body = list(ctx.body)
+    if order >= 1:
+        ctx.args.append("out")
+        n = len(layout.floating)
+        body += [f"out[{j}] = {total.g.get(j, '0.0')}" for j in range(n)]
+        if order >= 2:
+            pos = n
+            for j in range(n):
+                for k in range(j, n):
+                    body.append(f"out[{pos}] = {total.h.get((j, k), '0.0')}")
+                    pos += 1
+    body.append(f"return {total.v}")
+    kind = ["value", "value and gradient", "value, gradient and Hessian"][order]
+    return _finish(ctx, "nll", body, f"negative log-likelihood of {len(terms)} term(s), {kind}")
 
 
 def lower_pdf(model, norm, layout) -> Lowered:
     """Source of ``pdf_serial/pdf_parallel(p, c, <columns>, out)``: the density at each event."""
-    names, param_lines = _param_prelude(layout)
-    em = Emitter(names)
-    columns = [f"x0_{j}" for j in range(len(model.obs))]
-    x = {o: f"e0_{j}" for j, o in enumerate(model.obs)}
-    value = model._emit(em, x, norm)
-    body = list(param_lines) + em.lines_prelude
-    body.append(f"for i in RANGE({columns[0]}.shape[0]):")
-    body += [f"    {x[o]} = {c}[i]" for o, c in zip(model.obs, columns)]
-    body += ["    " + line for line in em.lines_loop]
+    ctx = CodeContext(layout, order=0)
+    x = ctx.columns(0, model.obs, weighted=False)
+    value = model._build(ctx, x, norm).v
+    ctx.args.append("out")
+    be = ctx.be
+    body = ctx.body + be.scalar_lines
+    first = f"x0_{0}"
+    body.append(f"for i in RANGE({first}.shape[0]):")
+    body += [f"    e0_{j} = x0_{j}[i]" for j in range(len(model.obs))]
+    body += ["    " + line for line in be.loop_lines]
     body.append(f"    out[i] = {value}")
     kind = "normalised" if norm is not None else "unnormalised"
-    return _finish(em, "pdf", ["p", "c"] + columns + ["out"], body, f"{kind} density")
+    return _finish(ctx, "pdf", body, f"{kind} density")

@@ -15,10 +15,11 @@ _ids = itertools.count()
 class BasePDF:
     """A probability density over the observables of a space.
 
-    Subclasses describe themselves; they never compute over events directly. Two methods make
-    a node: ``_eval(values, columns, norm)`` (eager, NumPy arrays) and ``_emit(emitter, x, norm)``
-    (compiled: writes scalar source for one event). ``norm`` is the :class:`Space` to normalise
-    over, or ``None`` for the unnormalised density.
+    Subclasses describe themselves; they never compute over events directly. One method makes a
+    node: ``_build(ctx, x, norm, scale)``, which composes the density from :class:`nfit.ad.Dual`
+    numbers handed out by a build context, so that the same code gives the eager path (NumPy) and
+    the compiled path (generated source), with derivatives when asked. ``norm`` is the
+    :class:`Space` to normalise over, or ``None`` for the unnormalised density.
     """
 
     def __init__(self, obs, params: dict, name=None, extended=None, label=None):
@@ -184,11 +185,18 @@ class BasePDF:
         """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised)."""
         raise NotImplementedError
 
-    def _eval(self, values, columns, norm):
-        raise NotImplementedError
+    def _build_extended(self, ctx, x, norm):
+        """The yield times the density (extended pdfs): what an extended likelihood takes the log of."""
+        return self._build(ctx, x, norm, scale=ctx.param(self.get_yield()))
 
-    def _emit(self, emitter, x, norm, scale=None):
-        """Write the loop code for ``scale`` times the density at one event; return its variable."""
+    def _derivative_order(self) -> int:
+        """Highest order of exact parameter derivatives this node (with its children) provides."""
+        return 0
+
+    def _build(self, ctx, x, norm, scale=None):
+        """``scale`` times the density at the events ``x`` ({observable: backend number}),
+        normalised over ``norm`` (None: unnormalised), as a :class:`nfit.ad.Dual` built in the
+        context ``ctx`` (eager NumPy, or generated source)."""
         raise NotImplementedError
 
     def __repr__(self):

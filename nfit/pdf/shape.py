@@ -43,26 +43,25 @@ class KernelPDF(BasePDF):
         value = self._integral(values, limits)
         return value if norm is None else value / self._integral(values, norm)
 
-    def _eval(self, values, columns, norm):
-        args = [values[p] for p in self._args()]
-        density = self._kernel.pdf(columns[self.obs[0]], *args)
-        if norm is None:
-            return density
-        return density / self._integral(values, norm)
+    def _derivative_order(self):
+        k = self._kernel
+        if all(hasattr(k, f) for f in ("pdf_hess", "integral_hess")):
+            return 2
+        if all(hasattr(k, f) for f in ("pdf_grad", "integral_grad")):
+            return 1
+        return 0
 
-    def _emit(self, em, x, norm, scale=None):
-        args = ", ".join(em.param(p) for p in self._args())
-        pdf = em.kernel_function(self._kernel, "pdf")
-        value = f"{pdf}({x[self.obs[0]]}, {args})"
+    def _build(self, ctx, x, norm, scale=None):
+        args = [ctx.param(p) for p in self._args()]
+        value = ctx.call(self._kernel, "pdf", [x[self.obs[0]]], args)
         if norm is not None:
-            integral = em.kernel_function(self._kernel, "integral")
-            terms = [
-                f"{integral}({em.const(lo[0])}, {em.const(hi[0])}, {args})"
-                for lo, hi in norm.with_obs(self.obs).boxes
-            ]
-            numerator = scale or "1.0"
-            scale = em.prelude(f"{numerator} / (" + " + ".join(terms) + ")", "coef")
-        return em.loop(f"{value} * {scale}" if scale else value, "v")
+            integral = None
+            for lo, hi in norm.with_obs(self.obs).boxes:
+                part = ctx.call(self._kernel, "integral", [ctx.const(lo[0]), ctx.const(hi[0])], args)
+                integral = part if integral is None else integral + part
+            # fractions and normalisation fold into one per-call coefficient: one multiply per event
+            scale = 1.0 / integral if scale is None else scale / integral
+        return value if scale is None else value * scale
 
 
 class Gauss(KernelPDF):

@@ -95,12 +95,14 @@ class SumPDF(BasePDF):
         total = sum(w)
         return [x / total for x in w]
 
-    def _emit_fractions(self, em):
-        w = [em.param(p) for p in self._weights]
+    def _fraction_duals(self, ctx):
+        w = [ctx.param(p) for p in self._weights]
+        total = w[0]
+        for x in w[1:]:
+            total = total + x
         if self._weight_mode == "implicit":
-            return w + [em.prelude("1.0 - (" + " + ".join(w) + ")", "frac")]
-        total = em.prelude(" + ".join(w), "wsum")
-        return [em.prelude(f"{x} / {total}", "frac") for x in w]
+            return w + [1.0 - total]
+        return [x / total for x in w]
 
     # ------------------------------------------------------------------ node interface
     def _normalised_integral(self, values, limits, norm):
@@ -108,19 +110,25 @@ class SumPDF(BasePDF):
         return sum(f * p._normalised_integral(values, limits, norm)
                    for f, p in zip(self._fractions(values), self.pdfs))
 
-    def _eval(self, values, columns, norm):
+    def _build_extended(self, ctx, x, norm):
+        if self._weight_mode != "yields":
+            return super()._build_extended(ctx, x, norm)
+        # sum_k nu_k f_k: each yield scales its own component, no fractions needed
         norm = self.space if norm is None else norm
-        total = 0.0
-        for f, p in zip(self._fractions(values), self.pdfs):
-            total = total + f * p._eval(values, columns, norm)
+        total = None
+        for y, p in zip(self._weights, self.pdfs):
+            part = p._build(ctx, x, norm, ctx.param(y))
+            total = part if total is None else total + part
         return total
 
-    def _emit(self, em, x, norm, scale=None):
-        # the fractions (times any outer scale) are folded into each component's per-call
-        # coefficient, so that an event costs one multiply per component
+    def _derivative_order(self):
+        return min(p._derivative_order() for p in self.pdfs)
+
+    def _build(self, ctx, x, norm, scale=None):
         norm = self.space if norm is None else norm
-        fracs = self._emit_fractions(em)
-        if scale:
-            fracs = [em.prelude(f"{scale} * {f}", "scale") for f in fracs]
-        parts = [p._emit(em, x, norm, scale=f) for f, p in zip(fracs, self.pdfs)]
-        return em.loop(" + ".join(parts), "v")
+        fracs = self._fraction_duals(ctx)
+        total = None
+        for f, p in zip(fracs, self.pdfs):
+            part = p._build(ctx, x, norm, f if scale is None else scale * f)
+            total = part if total is None else total + part
+        return total

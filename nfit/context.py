@@ -1,0 +1,121 @@
+"""What a model node sees while it builds its density: parameters as Duals, kernel calls, constants.
+
+The same node code (``BasePDF._build``) runs against two contexts: :class:`nfit.eager.EagerContext`
+(NumPy numbers, the eager path) and :class:`nfit.compile.emitter.CodeContext` (generated source,
+the compiled path). Both derive from :class:`BuildContext`, which holds everything they share:
+which parameters are free (and so carry derivatives), composed parameters, and the chain rule
+through kernel functions.
+"""
+from __future__ import annotations
+
+from . import ad
+from .ad import Dual
+from .param import ComposedParameter
+
+
+class MissingDerivative(LookupError):
+    """A kernel has no derivative function for the order asked."""
+
+
+class BuildContext:
+    """Base of the eager and the code-writing contexts; ``be`` is the numeric backend."""
+
+    def __init__(self, be, layout):
+        self.be = be
+        self.layout = layout
+        self._params = {}
+        self._index = {p: j for j, p in enumerate(layout.floating)}
+
+    # backends give the number for a parameter slot
+    def slot_value(self, slot):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def const(self, value):
+        """A fixed number (a range limit) as a backend number."""
+        return self.be.lift(value)
+
+    def param(self, p) -> Dual:
+        """The Dual of parameter ``p``: free ones carry a unit derivative in their own slot."""
+        if p not in self._params:
+            self._params[p] = self._make_param(p)
+        return self._params[p]
+
+    def _make_param(self, p) -> Dual:
+        be = self.be
+        if not isinstance(p, ComposedParameter):
+            value = self.slot_value(self.layout.slot[p])
+            j = self._index.get(p)
+            if j is None or be.order == 0:
+                return Dual(be, value)
+            return Dual(be, value, {j: be.lift(1.0)})
+        traced = p.traced()
+        inputs = {q: self.param(q) for q in p.params.values()}
+        if traced is not None:
+            return ad.as_dual(be, traced.apply(inputs, DualOps(be)))
+        # a Python function: value and derivatives by its inputs arrive in slots (see ParamLayout)
+        slots = self.layout.composed_slots[p]
+        args = [inputs[q] for q in p.params.values()]
+        first = [self.slot_value(s) for s in slots["grad"]]
+        second = {key: self.slot_value(s) for key, s in slots["hess"].items()}
+        return ad.chain(be, self.slot_value(slots["value"]), args, first, second)
+
+    def call(self, module, name, fixed, params) -> Dual:
+        """``module.name(*fixed, *params)`` as a Dual, using ``name_grad`` / ``name_hess`` for the
+        derivatives (each returns the value first, then the partials, then the upper triangle of
+        second partials in row order)."""
+        be = self.be
+        order = be.order if any(not d.constant for d in params) else 0
+        values = list(fixed) + [d.v for d in params]
+        if order == 0:
+            return Dual(be, be.call(module, name, values))
+        suffix = "_grad" if order == 1 else "_hess"
+        if not hasattr(module, name + suffix):
+            raise MissingDerivative(f"{module.__name__}.{name}{suffix}")
+        out = be.call(module, name + suffix, values)
+        m = len(params)
+        items = [be.item(out, i) for i in range(1 + m + (m * (m + 1) // 2 if order == 2 else 0))]
+        second = {}
+        if order == 2:
+            pos = 1 + m
+            for a in range(m):
+                for b in range(a, m):
+                    second[(a, b)] = items[pos]
+                    pos += 1
+        return ad.chain(be, items[0], params, items[1:1 + m], second)
+
+
+class DualOps:
+    """Operations for :meth:`nfit.z.Expr.apply` on Duals: traced functions get derivatives."""
+
+    def __init__(self, be):
+        self.be = be
+
+    def const(self, value):
+        return Dual(self.be, self.be.lift(value))
+
+    def binary(self, op, a, b):
+        a, b = ad.as_dual(self.be, a), ad.as_dual(self.be, b)
+        if op == "add":
+            return a + b
+        if op == "sub":
+            return a - b
+        if op == "mul":
+            return a * b
+        if op == "div":
+            return a / b
+        if op == "pow":
+            return a ** b
+        return self.be.cmp(op, a.v, b.v)  # comparisons give plain (non-Dual) truth values
+
+    def neg(self, a):
+        return -a
+
+    def call(self, fname, *args):
+        if fname in ("maximum", "minimum"):
+            a, b = args
+            cond = self.be.cmp("gt" if fname == "maximum" else "lt", a.v, b.v)
+            return ad.where(self.be, cond, a, b)
+        return args[0].func(fname)
+
+    def where(self, cond, a, b):
+        return ad.where(self.be, cond, ad.as_dual(self.be, a), ad.as_dual(self.be, b))
