@@ -75,12 +75,12 @@ class Dual:
         if a.constant:
             return b._scaled(a.v)
         g = {}
-        for j in set(a.g) | set(b.g):
+        for j in sorted(set(a.g) | set(b.g)):
             g[j] = _sum(be, [be.mul(a.g[j], b.v) if j in a.g else None,
                              be.mul(a.v, b.g[j]) if j in b.g else None])
         h = {}
         if be.order >= 2:
-            for jk in set(a.h) | set(b.h) | set(_cross_pairs(a.g, b.g)):
+            for jk in sorted(set(a.h) | set(b.h) | _cross_pairs(a.g, b.g)):
                 j, k = jk
                 terms = [be.mul(a.h[jk], b.v) if jk in a.h else None,
                          be.mul(a.v, b.h[jk]) if jk in b.h else None,
@@ -131,7 +131,7 @@ class Dual:
         g = {j: be.mul(f1, x) for j, x in self.g.items()}
         h = {}
         if be.order >= 2:
-            for jk in set(self.h) | set(_pairs(self.g)):
+            for jk in sorted(set(self.h) | set(_pairs(self.g))):
                 j, k = jk
                 terms = [be.mul(f1, self.h[jk]) if jk in self.h else None,
                          be.mul(f2, be.mul(self.g[j], self.g[k])) if j in self.g and k in self.g else None]
@@ -198,8 +198,8 @@ def _sum(be, terms):
 def where(be, cond, a: Dual, b: Dual) -> Dual:
     """Elementwise choice between two Duals (derivatives follow the chosen branch)."""
     zero = be.lift(0.0)
-    g = {j: be.where(cond, a.g.get(j, zero), b.g.get(j, zero)) for j in set(a.g) | set(b.g)}
-    h = {jk: be.where(cond, a.h.get(jk, zero), b.h.get(jk, zero)) for jk in set(a.h) | set(b.h)}
+    g = {j: be.where(cond, a.g.get(j, zero), b.g.get(j, zero)) for j in sorted(set(a.g) | set(b.g))}
+    h = {jk: be.where(cond, a.h.get(jk, zero), b.h.get(jk, zero)) for jk in sorted(set(a.h) | set(b.h))}
     return Dual(be, be.where(cond, a.v, b.v), g, h)
 
 

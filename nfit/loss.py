@@ -172,8 +172,7 @@ class BaseLoss:
             lowered = lower_nll(self._terms, self._layout, self.constraints, order)
             constants = np.array(lowered.constants, dtype=np.float64)
             kernel = cache.load(lowered, "nll")
-            # the Hessian kernel runs once per HESSE: serial, as a parallel one costs seconds to compile
-            parallel = order < 2 and self._n_events >= run.get_parallel_threshold()
+            parallel = self._n_events >= run.get_parallel_threshold() * _PARALLEL_FACTOR[order]
             n = len(self._layout.floating)
             out = np.zeros((n + (n * (n + 1) // 2 if order == 2 else 0)) if order else 0)
             args = (self._layout.vector(order=order), constants, *self._arrays) + ((out,) if order else ())
@@ -385,6 +384,12 @@ def _add_topological(found: list, p) -> None:
     found.append(p)
 
 
+
+
+# A parallel entry point costs about a second more to compile, and more the more accumulators its
+# loop has; a derivative kernel is called some ten times per fit (the Hessian once or twice), so it
+# goes parallel only for larger data sets than the value kernel.
+_PARALLEL_FACTOR = {0: 1, 1: 50, 2: 500}
 
 
 def _unpack_upper(flat, n):

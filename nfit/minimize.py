@@ -47,16 +47,88 @@ def _loss_function(loss, params):
     return function
 
 
-def make_minuit(function, params, errordef, values=None):
+def make_minuit(function, params, errordef, values=None, grad=None, hessian=None):
     """An ``iminuit.Minuit`` for ``function`` of ``params``: names, limits and step sizes set."""
     import iminuit
 
     values = [p.value() for p in params] if values is None else values
-    m = iminuit.Minuit(function, np.array(values, dtype=float), name=[p.name for p in params])
+    m = iminuit.Minuit(function, np.array(values, dtype=float), name=[p.name for p in params], grad=grad,
+                       hessian=hessian)
     m.errordef = errordef
     m.limits = [(-np.inf if p.lower is None else p.lower, np.inf if p.upper is None else p.upper) for p in params]
     m.errors = [p.step_size for p in params]
     return m
+
+
+_GRADIENTS = {None: "auto", True: "auto", "auto": "auto", "zfit": "exact", "exact": "exact", False: "minuit",
+              "minuit": "minuit", "numdifftools": "numdifftools"}
+
+
+def _gradient_choice(gradient):
+    try:
+        return _GRADIENTS[gradient]
+    except (KeyError, TypeError):
+        raise ValueError(f"Minuit: gradient={gradient!r}; choose 'auto', 'exact', 'minuit' or 'numdifftools'") from None
+
+
+def _hessian_kind(loss):
+    order = loss.derivative_order
+    return "exact" if order >= 2 else ("exact gradient, differentiated numerically" if order == 1 else "numerical")
+
+
+class Objective:
+    """The loss as MINUIT sees it: a function of the chosen free parameters, with its gradient
+    and Hessian. The value and the gradient come from one pass over the data, and the gradient
+    of the last point is remembered, so MINUIT's separate calls at one point cost one pass.
+
+    Example
+    -------
+    >>> import numpy as np, nfit
+    >>> obs = nfit.Space("x", limits=(-3, 3))
+    >>> mu = nfit.Parameter("mu_obj", 0.1)
+    >>> data = nfit.Data.from_numpy(obs, np.array([-0.5, 0.2, 0.4]))
+    >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data=data)
+    >>> f = Objective(nll, [mu])
+    >>> value = f.value_remembering_gradient(np.array([0.0]))
+    >>> f.gradient(np.array([0.0])).shape
+    (1,)
+    """
+
+    def __init__(self, loss, params):
+        self.loss = loss
+        floating = loss.get_params()
+        self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
+        self.base = np.array([q.value() for q in floating])
+        self._key = None
+        self._gradient = None
+
+    def _point(self, x, order):
+        full = self.base.copy()
+        full[self.index] = x
+        return self.loss._layout.vector(full, order=order)
+
+    def value(self, x):
+        return self.loss._evaluate(self._point(x, 0))
+
+    def value_remembering_gradient(self, x):
+        value, grad, _ = self.loss._derivatives(self._point(x, 1), 1)
+        self._key, self._gradient = np.array(x, dtype=float), grad[self.index]
+        return value
+
+    def gradient(self, x):
+        if self._key is None or not np.array_equal(self._key, x):
+            self.value_remembering_gradient(x)
+        return self._gradient
+
+    def numerical_gradient(self, x):
+        from .numdiff import gradient
+
+        scale = np.array([q.step_size for q in self.loss.get_params()])[self.index]
+        return gradient(self.value, np.asarray(x, dtype=float), scale)
+
+    def hessian(self, x):
+        _, _, hess = self.loss._derivatives(self._point(x, 2), 2)
+        return hess[np.ix_(self.index, self.index)]
 
 
 def _set_values(params, values):
@@ -78,8 +150,12 @@ class Minuit:
         (zfit's meaning). Default: iminuit's own default (EDM < 2e-4 * errordef).
     mode, strategy : int, optional
         MINUIT strategy 0, 1 (default) or 2; ``mode`` is zfit's name for it.
-    gradient : str or None
-        ``None``/``"minuit"``: MINUIT's numerical gradient.
+    gradient : str, bool or None
+        ``"auto"`` (default, also None or True): the loss's exact gradient when every part of the
+        model has derivatives, else MINUIT's own; ``"exact"``: the loss's gradient (numerical with
+        a warning where a part has none); ``"minuit"`` (or False): MINUIT's numerical gradient;
+        ``"numdifftools"``: a numdifftools gradient of the loss. With an exact gradient MINUIT is
+        also handed the loss's Hessian (exact, or the exact gradient differentiated once).
     maxiter : int, optional
         Maximum number of function calls.
     verbosity : int
@@ -107,17 +183,15 @@ class Minuit:
             raise ValueError(f"Minuit: strategy must be 0, 1 or 2, got {self.strategy}")
         if tol is not None and not tol > 0:
             raise ValueError(f"Minuit: tol must be positive, got {tol}")
-        if gradient not in (None, False, "minuit"):
-            raise ValueError(f"Minuit: gradient={gradient!r} is not available yet; use None (MINUIT's own)")
+        self.gradient = _gradient_choice(gradient)
         self.tol = tol
-        self.gradient = "minuit"
         self.verbosity = verbosity
         self.maxiter = maxiter
         self.name = name
         self.options = dict(options or {})
 
-    def _make_minuit(self, loss, params, function):
-        m = make_minuit(function, params, loss.errordef)
+    def _make_minuit(self, loss, params, function, grad=None, hessian=None):
+        m = make_minuit(function, params, loss.errordef, grad=grad, hessian=hessian)
         m.strategy = self.strategy
         m.print_level = self.verbosity
         if self.tol is not None:
@@ -133,13 +207,25 @@ class Minuit:
         params = _free_params(loss, params)
         if not params:
             raise ValueError("minimize: the loss has no free parameters")
-        function = _loss_function(loss, params)
-        m = self._make_minuit(loss, params, function)
+        objective = Objective(loss, params)
+        gradient = self.gradient
+        if gradient == "auto":
+            gradient = "exact" if loss.derivative_order >= 1 else "minuit"
+        if gradient == "exact":
+            m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
+                                  objective.hessian)
+        elif gradient == "numdifftools":
+            m = self._make_minuit(loss, params, objective.value, objective.numerical_gradient)
+        else:
+            m = self._make_minuit(loss, params, objective.value)
         start = time.perf_counter()
         m.migrad(ncall=self.maxiter)
         elapsed = time.perf_counter() - start
         _set_values(params, m.values)
-        return FitResult.from_minuit(loss, self, params, m, elapsed)
+        result = FitResult.from_minuit(loss, self, params, m, elapsed)
+        result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",
+                           n_grad=m.ngrad, n_hessian=m.nhessian)
+        return result
 
     def __repr__(self):
         return f"<Minuit strategy={self.strategy} tol={self.tol}>"

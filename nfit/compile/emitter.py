@@ -41,7 +41,7 @@ class CodeBackend:
         self.scalar_lines: list[str] = []
         self.loop_lines: list[str] = []
         self.per_event: set = set()
-        self.loop_inputs: set = set()
+        self.loop_inputs: dict = {}
         self.constants: list[float] = []
         self.imports: dict = {}
         self.functions: dict = {}
@@ -59,8 +59,9 @@ class CodeBackend:
             self.per_event.add(name)
             self.loop_lines.append(f"{name} = {expr}")
             # per-call numbers the event loop reads (literals and the constants array aside)
-            self.loop_inputs.update(o for o in operands if o not in self.per_event and _literal(o) is None
-                                    and not o.startswith("c["))
+            for o in operands:
+                if o not in self.per_event and _literal(o) is None and not o.startswith("c["):
+                    self.loop_inputs.setdefault(o, None)  # a dict keeps the order of first use
         else:
             self.scalar_lines.append(f"{name} = {expr}")
         return name
@@ -194,7 +195,7 @@ class CodeContext(BuildContext):
         components = [dual.v] + [x for _, x in sorted(dual.g.items())] + [x for _, x in sorted(dual.h.items())]
         keys = ["v"] + sorted(dual.g) + sorted(dual.h)
         count = len(components) + (1 if weighted else 0)
-        inputs = sorted(be.loop_inputs)
+        inputs = list(be.loop_inputs)
         columns = list(self._columns.values()) + ([f"w{t}"] if weighted else [])
         inner = [f"s{k} = 0.0" for k in range(count)]
         inner.append("for i in range(start, stop):")
@@ -206,7 +207,7 @@ class CodeContext(BuildContext):
         inner.append("return (" + ", ".join(f"s{k}" for k in range(count)) + ",)")
         helper = self._helper(["c", "start", "stop"] + columns + inputs, inner)
         be.loop_lines = []
-        be.loop_inputs = set()
+        be.loop_inputs = {}
 
         n, chunks = f"n{t}", f"nchunk{t}"
         first = next(iter(self._columns.values()))
