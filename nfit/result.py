@@ -152,27 +152,46 @@ class FitResult:
 
     # ------------------------------------------------------------------ uncertainties
     def hesse(self, params=None, method=None, name="hesse") -> dict:
-        """Symmetric errors from the Hessian. ``method``: ``"minuit"`` (MINUIT's HESSE, default)
-        or ``"numdifftools"`` (numerical Hessian of the loss). Fills ``params[p][name]["error"]``."""
-        method = method or "minuit"
-        if method in ("minuit", "minuit_hesse", "auto"):
-            m = self._minuit_at_minimum()
+        """Symmetric errors from the Hessian; fills ``params[p][name]["error"]``.
+
+        ``method``: ``"auto"`` (default: the loss's own Hessian, exact where the model has second
+        derivatives, else its exact gradient differentiated once; MINUIT's HESSE when the model
+        has no derivatives or that Hessian is not positive definite), ``"minuit"`` (MINUIT's
+        numerical HESSE) or ``"numdifftools"`` (numerical Hessian of the loss).
+        """
+        method = {None: "auto", "minuit_hesse": "minuit", "hesse_np": "numdifftools"}.get(method, method)
+        if method not in ("auto", "minuit", "numdifftools"):
+            raise ValueError(f"hesse: unknown method {method!r}; use 'auto', 'minuit' or 'numdifftools'")
+        cov, used = None, method
+        if method == "auto" and self.loss.derivative_order >= 1:
+            from .minimize import Objective, _hessian_kind
+
+            objective = Objective(self.loss, self._param_list)
+            hess = objective.hessian(np.array([self.params[p]["value"] for p in self._param_list]))
+            cov = _inverse_if_positive(hess, self.loss.errordef)
+            used = _hessian_kind(self.loss) if cov is not None else "minuit"
+            if cov is None:
+                self.info["hesse_warning"] = "the loss's Hessian is not positive definite; used MINUIT's HESSE"
+        if cov is None and used in ("auto", "minuit"):
+            from .minimize import _loss_function, make_minuit
+
+            values = [self.params[p]["value"] for p in self._param_list]
+            m = make_minuit(_loss_function(self.loss, self._param_list), self._param_list, self.loss.errordef,
+                            values)
             m.hesse()
             cov = np.array(m.covariance)
-            if not m.fmin.has_accurate_covar and self.valid:
+            used = "minuit"
+            if not m.accurate:
                 self.info["hesse_warning"] = "covariance from HESSE is not accurate"
-        elif method in ("numdifftools", "hesse_np"):
+        elif used == "numdifftools":
             from .minimize import _loss_function
             from .numdiff import hessian
 
             function = _loss_function(self.loss, self._param_list)
             x0 = np.array([self.params[p]["value"] for p in self._param_list])
-            hess = hessian(function, x0, self._error_scale())
-            cov = 2.0 * self.loss.errordef * np.linalg.inv(hess)
-        else:
-            raise ValueError(f"hesse: unknown method {method!r}; use 'minuit' or 'numdifftools'")
+            cov = 2.0 * self.loss.errordef * np.linalg.inv(hessian(function, x0, self._error_scale()))
         self._covariance = cov
-        self.info["hesse_method"] = method
+        self.info["hesse_method"] = used
         self.update_params()
         out = {}
         for p in self._select(params):
@@ -210,7 +229,7 @@ class FitResult:
 
     def covariance(self, params=None, method=None, as_dict=False):
         """Covariance matrix of ``params`` (default: all), from HESSE (run now if not yet)."""
-        if self._covariance is None or (method is not None and method != self.info.get("hesse_method")):
+        if self._covariance is None or method is not None:
             self.hesse(method=method)
         selected = self._select(params)
         idx = [self._param_list.index(p) for p in selected]
@@ -257,6 +276,14 @@ class FitResult:
     def __repr__(self):
         n_eval = self.info.get("n_eval")
         return f"<FitResult valid={self.valid} fmin={self.fmin:.6g} edm={self.edm:.2g} n_eval={n_eval}>"
+
+
+def _inverse_if_positive(hess, errordef):
+    try:
+        np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return None
+    return 2.0 * errordef * np.linalg.inv(hess)
 
 
 def _set(params, values):
