@@ -26,18 +26,25 @@ def main(path=None):
 
     print("headline fit, warm MIGRAD + HESSE (median s, calls):")
     hand = median("test_headline_fit_handfused_numerical_gradient")
-    for name, label in [("test_headline_fit[compiled]", "nfit compiled"), ("test_headline_fit[eager]", "nfit eager"),
-                        ("test_headline_fit_handfused_numerical_gradient", "hand-fused, MINUIT gradient")]:
+    rows = [("test_headline_fit[compiled-exact]", "nfit compiled, exact derivatives"),
+            ("test_headline_fit[eager-exact]", "nfit eager, exact derivatives"),
+            ("test_headline_fit[compiled-minuit]", "nfit compiled, MINUIT gradient"),
+            ("test_headline_fit[eager-minuit]", "nfit eager, MINUIT gradient"),
+            ("test_headline_fit_handfused_numerical_gradient", "hand-fused, MINUIT gradient")]
+    for name, label in rows:
         if name in bench:
-            print(f"  {label:<30}{median(name):8.4f} s  calls {bench[name]['extra_info'].get('n_eval')}")
-    comp, eager = median("test_headline_fit[compiled]"), median("test_headline_fit[eager]")
-    print(f"  compiled / hand-fused: {comp / hand:.2f}x time;  eager / compiled: {eager / comp:.1f}x")
+            print(f"  {label:<36}{median(name):8.4f} s  ({median(name) / hand:5.2f}x hand-fused)"
+                  f"  calls {bench[name]['extra_info'].get('n_eval')}")
+    for kind in ("exact", "minuit"):
+        comp, eager = median(f"test_headline_fit[compiled-{kind}]"), median(f"test_headline_fit[eager-{kind}]")
+        print(f"  {kind}: eager / compiled = {eager / comp:.1f}x")
     print("\none NLL evaluation, channel A (events per second):")
     print(f"  {'events':>10}{'eager':>12}{'compiled':>12}{'hand-fused':>12}{'comp/hand':>11}{'comp/eager':>11}")
     for n in (10_000, 100_000, 1_000_000, 10_000_000):
-        rate = {p: n / median(f"test_nll[{p}-{n}]") for p in ("eager", "compiled", "handfused")}
+        rate = {p: n / median(f"test_nll[{p}-{n}]") for p in ("eager", "compiled", "handfused", "compiled_gradient")}
         print(f"  {n:>10}{rate['eager']:>12.3g}{rate['compiled']:>12.3g}{rate['handfused']:>12.3g}"
-              f"{rate['compiled'] / rate['handfused']:>11.2f}{rate['compiled'] / rate['eager']:>11.2f}")
+              f"{rate['compiled'] / rate['handfused']:>11.2f}{rate['compiled'] / rate['eager']:>11.2f}"
+              f"   value+gradient costs {rate['compiled'] / rate['compiled_gradient']:.2f}x a value")
     for name in ("test_first_fit_fresh_process", "test_compiled_memory_at_1e7"):
         if name in bench:
             extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"

@@ -8,14 +8,19 @@ import nfit
 from nfit import headline
 
 
+@pytest.mark.parametrize("gradient", ["exact", "minuit"])
 @pytest.mark.parametrize("path", ["eager", "compiled"])
-def test_headline_fit(benchmark, headline_data, path):
+def test_headline_fit(benchmark, headline_data, path, gradient):
+    """``exact``: MINUIT gets the loss's gradient and Hessian, HESSE is the exact Hessian;
+    ``minuit``: MINUIT's numerical gradient and HESSE on the value alone."""
     loss, params = headline.build(headline_data, mode=path)
-    nfit.minimize.Minuit().minimize(loss)  # warm: compile and first touch outside the timing
+    minimizer = nfit.minimize.Minuit(gradient=gradient)
+    method = "auto" if gradient == "exact" else "minuit"
+    minimizer.minimize(loss).hesse(method=method)  # warm: compile and first touch outside the timing
 
     def fit():
-        result = nfit.minimize.Minuit().minimize(loss)
-        result.hesse()
+        result = minimizer.minimize(loss)
+        result.hesse(method=method)
         return result
 
     result = benchmark.pedantic(fit, setup=lambda: headline.reset(params), rounds=5, iterations=1)

@@ -9,7 +9,7 @@ from nfit.bench import channel_a_loss
 
 
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("path", ["eager", "compiled", "handfused"])
+@pytest.mark.parametrize("path", ["eager", "compiled", "handfused", "compiled_gradient"])
 def test_nll(benchmark, scaling_data, path, n):
     x = scaling_data[n]
     if path == "handfused":
@@ -18,6 +18,11 @@ def test_nll(benchmark, scaling_data, path, n):
 
         def function():
             return handfused.channel_nll(*args)
+    elif path == "compiled_gradient":
+        loss, _ = channel_a_loss(x, "compiled")
+
+        def function():
+            return loss.value_gradient()
     else:
         loss, _ = channel_a_loss(x, path)
         values = np.array([q.value() for q in loss.get_params()])

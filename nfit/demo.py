@@ -38,6 +38,9 @@ def run_demo(n_events=50_000, repeats=3, seed=20261124, quiet=False) -> dict:
             "warm_fit_s": float(np.median(warm)),
             "compile_s": after["compile_seconds"] - before["compile_seconds"],
             "n_eval": result.info["n_eval"],
+            "n_grad": result.info.get("n_grad", 0),
+            "gradient": result.info.get("gradient"),
+            "hessian": result.info.get("hesse_method"),
             "valid": result.valid,
             "fmin": result.fmin,
         }
@@ -68,10 +71,12 @@ def format_report(report) -> str:
         pull = (d["value"] - d["truth"]) / d["error"] if d["error"] > 0 else float("nan")
         lines.append(f"{name:<10}{d['value']:>14.6g}{d['error']:>12.3g}{d['truth']:>12.6g}{pull:>8.2f}"
                      f"{d['eager_value'] - d['value']:>18.2e}")
-    lines += ["", f"{'path':<10}{'first fit s':>13}{'(compile s)':>13}{'warm fit s':>12}{'calls':>8}{'valid':>7}"]
+    lines += ["", f"{'path':<10}{'first fit s':>13}{'(compile s)':>13}{'warm fit s':>12}{'calls':>7}"
+              f"{'gradients':>11}{'valid':>7}  derivatives"]
     for mode, f in report["fits"].items():
         lines.append(f"{mode:<10}{f['first_fit_s']:>13.3f}{f['compile_s']:>13.3f}{f['warm_fit_s']:>12.4f}"
-                     f"{f['n_eval']:>8}{str(f['valid']):>7}")
+                     f"{f['n_eval']:>7}{f['n_grad']:>11}{str(f['valid']):>7}  gradient {f['gradient']}, "
+                     f"Hessian {f['hessian']}")
     e, c = report["fits"]["eager"]["warm_fit_s"], report["fits"]["compiled"]["warm_fit_s"]
     lines.append(f"warm fit: compiled is {e / c:.1f}x faster than eager")
     ci = report["cache"]

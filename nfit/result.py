@@ -175,9 +175,12 @@ class FitResult:
         if cov is None and used in ("auto", "minuit"):
             from .minimize import _loss_function, make_minuit
 
-            values = [self.params[p]["value"] for p in self._param_list]
-            m = make_minuit(_loss_function(self.loss, self._param_list), self._param_list, self.loss.errordef,
-                            values)
+            if self._minuit is not None and self.info.get("gradient") == "minuit":
+                m = self._minuit  # MINUIT's own state after MIGRAD: HESSE starts from its estimates
+            else:
+                values = [self.params[p]["value"] for p in self._param_list]
+                m = make_minuit(_loss_function(self.loss, self._param_list), self._param_list,
+                                self.loss.errordef, values)
             m.hesse()
             cov = np.array(m.covariance)
             used = "minuit"
