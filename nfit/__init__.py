@@ -9,11 +9,35 @@
 >>> result.valid
 True
 """
-from . import cache, constraint, loss, minimize, param, pdf, run, z
-from ._version import __version__
-from .data import Data
-from .param import ComposedParameter, ConstantParameter, Parameter
-from .space import Space
+import importlib.util as _importlib_util
+import os as _os
+import sys as _sys
+
+
+def _source_checkout_kernels():
+    """Make ``nfit.kernels`` importable when nfit runs from a source checkout.
+
+    The kernels live in the top-level ``kernels/`` folder and ship as ``nfit.kernels``
+    (setup.cfg's package_dir); an installed nfit has them, and so does an editable install, but
+    a script or test run from the repository root imports the ``nfit/`` folder directly.
+    """
+    if _importlib_util.find_spec("nfit.kernels") is not None:
+        return
+    folder = _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), "kernels")
+    spec = _importlib_util.spec_from_file_location("nfit.kernels", _os.path.join(folder, "__init__.py"),
+                                                   submodule_search_locations=[folder])
+    module = _importlib_util.module_from_spec(spec)
+    _sys.modules["nfit.kernels"] = module
+    spec.loader.exec_module(module)
+
+
+_source_checkout_kernels()
+
+from . import cache, constraint, loss, minimize, param, pdf, run, z  # noqa: E402
+from ._version import __version__  # noqa: E402
+from .data import Data  # noqa: E402
+from .param import ComposedParameter, ConstantParameter, Parameter  # noqa: E402
+from .space import Space  # noqa: E402
 
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
