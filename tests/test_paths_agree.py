@@ -101,3 +101,31 @@ def test_pdf_values_agree(mu, sigma, lam, frac):
     model = nfit.pdf.SumPDF([g, e], fracs=frac)
     x = np.linspace(LO, HI, 101)
     np.testing.assert_allclose(model.pdf(x, mode="compiled"), model.pdf(x, mode="eager"), rtol=1e-12)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=loss_and_points())
+def test_generated_trees_gradient_and_hessian(case):
+    """On generated trees: the compiled gradient matches numdifftools (relative 1e-6), and the
+    eager and compiled gradients and Hessians match each other."""
+    from nfit.numdiff import gradient as num_gradient
+
+    cls, models, datas, params, points = case
+    compiled = cls(model=models, data=datas, mode="compiled")
+    eager = cls(model=models, data=datas, mode="eager")
+    floating = compiled.get_params()
+    bounds = {p: (lo, hi) for p, lo, hi in params}
+    u = points[0]
+    x = np.array([bounds[p][0] + (0.1 + 0.8 * ui) * (bounds[p][1] - bounds[p][0]) for p, ui in zip(floating, u)])
+    for p, v in zip(floating, x):
+        p.set_value(v)
+    value, grad, hess = compiled.value_gradient_hessian()
+    if not np.isfinite(value):
+        return
+    _, egrad, ehess = eager.value_gradient_hessian()
+    scale = np.array([0.1 * p.step_size for p in floating])
+    reference = num_gradient(compiled, x, scale)
+    tol = 1e-6 * np.maximum(np.abs(reference), 1e-3 * np.max(np.abs(reference)) + 1e-9)
+    assert np.all(np.abs(grad - reference) <= tol), (grad, reference)
+    np.testing.assert_allclose(egrad, grad, rtol=1e-8, atol=1e-9 * np.max(np.abs(grad)))
+    np.testing.assert_allclose(ehess, hess, rtol=1e-8, atol=1e-9 * np.max(np.abs(hess)))
