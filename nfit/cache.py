@@ -101,14 +101,16 @@ def signature(lowered, backend: str = "cpu") -> str:
         h.update(b"\0")
     for module in lowered.kernel_modules:
         h.update(module.__name__.encode())
-        h.update(Path(module.__file__).read_bytes())
+        source = getattr(module, "source", None)  # a user kernel carries its own source
+        h.update(source.encode() if isinstance(source, str) else Path(module.__file__).read_bytes())
     return h.hexdigest()
 
 
 class Kernel:
     """A generated module and its entry points (``<variant>_serial`` / ``<variant>_parallel``)."""
 
-    def __init__(self, sig, module, path, variant):
+    def __init__(self, sig, module, path, variant, user_sources=()):
+        self.user_sources = list(user_sources)
         self.signature = sig
         self.module = module
         self.path = path
@@ -135,14 +137,14 @@ class Kernel:
             dispatcher(*example_args)
         except Exception as first:  # noqa: BLE001 - a damaged cache must never crash a fit
             if _is_typing_error(first):
-                raise _compile_error(self.module, first) from None
+                raise _compile_error(self.module, first, self.user_sources) from None
             _purge_numba_files(self.path)
             self.module = _import(self.path, reload=True)
             dispatcher = getattr(self.module, name)
             try:
                 dispatcher(*example_args)
             except Exception as second:  # noqa: BLE001
-                raise _compile_error(self.module, second) from None
+                raise _compile_error(self.module, second, self.user_sources) from None
         _write_manifest(self.path)
         with _lock:
             _stats["compile_seconds"] += time.perf_counter() - start
@@ -161,7 +163,8 @@ def load(lowered, variant: str, backend: str = "cpu") -> Kernel:
         path = _write_source(sig, lowered.source)
         _verify_numba_files(path)
         module = _import(path)
-        kernel = Kernel(sig, module, path, variant)
+        user = [m.source for m in lowered.kernel_modules if isinstance(getattr(m, "source", None), str)]
+        kernel = Kernel(sig, module, path, variant, user)
         _memory[sig] = kernel
         return kernel
 
@@ -271,11 +274,12 @@ def _is_typing_error(exc) -> bool:
                             errors.NumbaError)) and not isinstance(exc, errors.NumbaWarning)
 
 
-def _compile_error(module, exc) -> CompileError:
+def _compile_error(module, exc, user_sources=()) -> CompileError:
     source = Path(module.__file__).read_text()
     numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
+    user = "".join(f"--- your kernel ---\n{text}\n" for text in user_sources)
     return CompileError(
-        f"Numba could not compile the generated kernel {module.__name__}.\n"
+        f"Numba could not compile the generated kernel {module.__name__}.\n{user}"
         f"--- generated source ({module.__file__}) ---\n{numbered}\n"
         f"--- Numba's message ---\n{type(exc).__name__}: {exc}\n"
         "Build the loss with mode='eager' to evaluate this model without compiling it."

@@ -20,7 +20,7 @@ import numpy as np
 __all__ = [
     "Expr", "Symbol", "is_symbolic", "exp", "log", "sqrt", "erf", "erfc", "sin", "cos", "tan",
     "arctan", "atan", "tanh", "sinh", "cosh", "abs", "where", "pow", "square", "maximum",
-    "minimum", "log1p", "expm1", "pi",
+    "minimum", "log1p", "expm1", "pi", "unstack_x",
 ]
 
 pi = math.pi
@@ -254,6 +254,11 @@ def pow(x, y):  # noqa: A001
 def square(x):
     """``x * x``."""
     return x * x
+
+
+def unstack_x(x):
+    """The observables' columns of ``x`` (as zfit's ``z.unstack_x``): one column alone, else a list."""
+    return x.unstack_x() if hasattr(x, "unstack_x") else x
 
 
 def where(cond, a, b):

@@ -20,7 +20,7 @@ from ..ad import Dual
 from ..context import BuildContext
 from ..z import _SCALAR_CODE
 
-_LOCAL = re.compile(r"\b(?:[tkba]\d+|e\d+_\d+|x\d+_\d+|w\d+|s\d+)\b")
+_LOCAL = re.compile(r"\b(?:[tkbaz]\d+|e\d+_\d+|x\d+_\d+|w\d+|s\d+)\b")
 CHUNK = 2048  # events per chunk of the event loop
 MAX_CHUNKS = 256
 _CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
@@ -44,6 +44,7 @@ class CodeBackend:
         self.loop_inputs: dict = {}
         self.constants: list[float] = []
         self.imports: dict = {}
+        self.user_kernels: dict = {}
         self.functions: dict = {}
         self._counter = 0
 
@@ -126,6 +127,8 @@ class CodeBackend:
         return self._emit(f"({a} {_CMP[op]} {b})", (a, b), prefix="b")
 
     def call(self, module, name, args):
+        if hasattr(module, "kernel_functions"):
+            self.user_kernels[module.__name__] = module
         if module.__name__ not in self.imports:
             self.imports[module.__name__] = f"_km{len(self.imports)}"
         key = (module.__name__, name)
@@ -139,15 +142,20 @@ class CodeBackend:
     def header(self) -> list[str]:
         lines = ["import math", "import numba", "import numpy as np",
                  "from nfit.compile.jitmodule import jit_module"]
-        lines += [f"import {module} as {alias}" for module, alias in self.imports.items()]
+        for module, alias in self.imports.items():
+            if module in self.user_kernels:
+                lines.append(f"from nfit.userkernel import lookup as {alias}_lookup")
+                lines.append(f"{alias} = {alias}_lookup({module!r})")
+            else:
+                lines.append(f"import {module} as {alias}")
         lines += [f"{alias} = jit_module({alias})" for alias in self.imports.values()]
         for (module, function), alias in self.functions.items():
             lines.append(f"{alias} = {self.imports[module]}.{function}")
         return lines
 
     def kernel_modules(self) -> list:
-        """The kernel modules used, for the signature (their source text is hashed)."""
-        return [sys.modules[m] for m in self.imports]
+        """The kernel modules (and user kernels) used, for the signature (their source is hashed)."""
+        return [self.user_kernels[m] if m in self.user_kernels else sys.modules[m] for m in self.imports]
 
 
 def _helper_source(name, args, body):
@@ -224,7 +232,38 @@ class CodeContext(BuildContext):
         h = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)}
         return Dual(be, sums[0], g, h)
 
-    def _helper(self, args, body) -> str:
+    def quad_sum(self, integrand, lower, upper, panels) -> Dual:
+        """The integral over [lower, upper] of ``integrand(node)`` by quadrature, written as a
+        per-call helper looping over the nodes (constants in ``c``); derivatives come along."""
+        from .. import quadrature
+
+        be = self.be
+        saved = be.loop_lines, be.loop_inputs
+        be.loop_lines, be.loop_inputs = [], {}
+        x, w = quadrature.nodes(lower, upper, panels)
+        offset = len(be.constants)
+        be.constants.extend(x.tolist())
+        be.constants.extend(w.tolist())
+        node = be.event(f"z{be._counter}")
+        be._counter += 1
+        dual = integrand(node)
+        components = [dual.v] + [v for _, v in sorted(dual.g.items())] + [v for _, v in sorted(dual.h.items())]
+        keys = ["v"] + sorted(dual.g) + sorted(dual.h)
+        inputs = list(be.loop_inputs)
+        body = [f"s{k} = 0.0" for k in range(len(components))]
+        body.append("for i in range(n):")
+        loop = [f"{node} = c[off + i]", "wq = c[off + n + i]"] + be.loop_lines
+        loop += [f"s{k} += wq * {v}" for k, v in enumerate(components)]
+        body += ["    " + line for line in loop]
+        body.append("return (" + ", ".join(f"s{k}" for k in range(len(components))) + ",)")
+        helper = self._helper(["c", "off", "n"] + inputs, body, prefix="_quad")
+        be.loop_lines, be.loop_inputs = saved
+        result = be._emit(f"{helper}({', '.join(['c', str(offset), str(len(x))] + inputs)})", tuple(inputs), "k")
+        sums = [be.item(result, k) for k in range(len(components))]
+        return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
+                    {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})
+
+    def _helper(self, args, body, prefix="_chunk") -> str:
         """Name of a jitted helper with this body, shared by every term whose body reads the same
         once local names are renamed in order of appearance."""
         names = {}
@@ -235,7 +274,7 @@ class CodeContext(BuildContext):
         text = _LOCAL.sub(canonical, "\n".join([", ".join(args)] + body))
         head, *lines = text.split("\n")
         if text not in self._helper_names:
-            name = f"_chunk{len(self._helper_names)}"
+            name = f"{prefix}{len(self._helper_names)}"
             self._helper_names[text] = name
             self.helpers.append(_helper_source(name, head.split(", "), lines))
         return self._helper_names[text]

@@ -21,13 +21,20 @@ def jit_module(module):
     if module.__name__ not in _modules:
         import numba
 
-        namespace = dict(vars(module))
+        if hasattr(module, "kernel_functions"):  # a user kernel (nfit.kernel): its functions' own globals
+            functions = module.kernel_functions()
+            namespace = {}
+            for obj in functions.values():
+                namespace.update(obj.__globals__)
+        else:
+            functions = {name: obj for name, obj in vars(module).items()
+                         if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__}
+            namespace = dict(vars(module))
         jitted = {}
-        for name, obj in vars(module).items():
-            if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__:
-                clone = types.FunctionType(obj.__code__, namespace, name, obj.__defaults__, obj.__closure__)
-                clone.__qualname__ = obj.__qualname__
-                jitted[name] = numba.njit(error_model="numpy")(clone)
+        for name, obj in functions.items():
+            clone = types.FunctionType(obj.__code__, namespace, name, obj.__defaults__, obj.__closure__)
+            clone.__qualname__ = obj.__qualname__
+            jitted[name] = numba.njit(error_model="numpy")(clone)
         namespace.update(jitted)
         _modules[module.__name__] = types.SimpleNamespace(**jitted)
     return _modules[module.__name__]

@@ -10,5 +10,6 @@
 from .base import BasePDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
 from .sum import SumPDF
+from .zpdf import ZPDF
 
-__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF"]
+__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ZPDF"]

@@ -1,6 +1,9 @@
 """Leaf shapes: one kernel module of ``nfit.kernels`` each, plus their parameter names."""
 from __future__ import annotations
 
+import numpy as np
+
+from .. import quadrature
 from ..kernels import exponential as _exponential
 from ..kernels import gauss as _gauss
 from ..kernels import uniform as _uniform
@@ -17,7 +20,10 @@ class KernelPDF(BasePDF):
     _kernel = None
     _positive: tuple = ()
 
-    def __init__(self, obs, params, name=None, extended=None, label=None):
+    def __init__(self, obs, params, name=None, extended=None, label=None, kernel=None, panels=None):
+        if kernel is not None:
+            self._kernel = kernel
+        self._panels = panels or quadrature.PANELS
         super().__init__(obs, params, name=name, extended=extended, label=label)
         if self.space.n_obs != 1:
             raise ValueError(f"{type(self).__name__} {self.name!r} needs a one-dimensional space, got {self.space}")
@@ -37,19 +43,32 @@ class KernelPDF(BasePDF):
 
     def _integral(self, values, limits):
         args = [values[p] for p in self._args()]
-        return sum(self._kernel.integral(lo[0], hi[0], *args) for lo, hi in limits.with_obs(self.obs).boxes)
+        total = 0.0
+        for lo, hi in limits.with_obs(self.obs).boxes:
+            if self._analytic:
+                total += self._kernel.integral(lo[0], hi[0], *args)
+            else:
+                x, w = quadrature.nodes(lo[0], hi[0], self._panels)
+                total += float(np.dot(w, _array_call(self._kernel, "pdf", [x] + args)))
+        return total
 
     def _normalised_integral(self, values, limits, norm):
         value = self._integral(values, limits)
         return value if norm is None else value / self._integral(values, norm)
 
+    @property
+    def _analytic(self) -> bool:
+        """True when the kernel gives its integral in closed form (else: numerical normalisation)."""
+        return hasattr(self._kernel, "integral")
+
+    def _analytic_for(self, order) -> bool:
+        """Closed-form normalisation with derivatives of ``order``; else quadrature, which gets its
+        derivatives from the density's."""
+        return hasattr(self._kernel, ("integral", "integral_grad", "integral_hess")[order])
+
     def _derivative_order(self):
         k = self._kernel
-        if all(hasattr(k, f) for f in ("pdf_hess", "integral_hess")):
-            return 2
-        if all(hasattr(k, f) for f in ("pdf_grad", "integral_grad")):
-            return 1
-        return 0
+        return 2 if hasattr(k, "pdf_hess") else (1 if hasattr(k, "pdf_grad") else 0)
 
     def _build(self, ctx, x, norm, scale=None):
         args = [ctx.param(p) for p in self._args()]
@@ -57,11 +76,21 @@ class KernelPDF(BasePDF):
         if norm is not None:
             integral = None
             for lo, hi in norm.with_obs(self.obs).boxes:
-                part = ctx.call(self._kernel, "integral", [ctx.const(lo[0]), ctx.const(hi[0])], args)
+                if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
+                    part = ctx.call(self._kernel, "integral", [ctx.const(lo[0]), ctx.const(hi[0])], args)
+                else:
+                    part = ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args),
+                                        lo[0], hi[0], self._panels)
                 integral = part if integral is None else integral + part
             # fractions and normalisation fold into one per-call coefficient: one multiply per event
             scale = 1.0 / integral if scale is None else scale / integral
         return value if scale is None else value * scale
+
+
+def _array_call(kernel, name, args):
+    if hasattr(kernel, "array_call"):
+        return kernel.array_call(name, args)
+    return getattr(kernel, name)(*args)
 
 
 class Gauss(KernelPDF):
