@@ -83,14 +83,19 @@ class BaseLoss:
             Term(m, d.space.with_obs(m.obs), m.obs, d.has_weights, ext)
             for m, d, ext in zip(models, datas, extended)
         ]
-        self._arrays = []
-        for m, d in zip(models, datas):
-            self._arrays += [d.column(o) for o in m.obs]
-            if d.has_weights:
-                self._arrays.append(d.weights)
         self._n_events = sum(d.nevents for d in datas)
         self._compiled_kernels = {}
         self._warned = set()
+
+    @property
+    def _arrays(self) -> list:
+        """The kernel's data arguments, read from the Data now (a sampler may have refilled them)."""
+        arrays = []
+        for term, d in zip(self._terms, self.data):
+            arrays += [d.column(o) for o in term.obs]
+            if term.weighted:
+                arrays.append(d.weights)
+        return arrays
 
     # ------------------------------------------------------------------ description
     @property

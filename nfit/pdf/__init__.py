@@ -9,7 +9,8 @@
 """
 from .base import BasePDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
+from .product import ProductPDF
 from .sum import SumPDF
 from .zpdf import ZPDF
 
-__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ZPDF"]
+__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF"]

@@ -177,8 +177,28 @@ class BasePDF:
             raise ValueError(f"pdf {self.name!r} is not extended")
         return self.integrate(limits, norm) * self._yield.value()
 
-    def sample(self, n=None, limits=None):
-        raise NotImplementedError("sampling arrives with the sampling issue")
+    def sample(self, n=None, limits=None, *, rng=None):
+        """Draw ``n`` events (``None``: the yield of an extended pdf; ``"extended"``: a Poisson
+        number around it) inside ``limits`` (default: the pdf's space), as :class:`~nfit.Data`.
+
+        Example
+        -------
+        >>> import nfit
+        >>> obs = nfit.Space("x", limits=(0, 2))
+        >>> data = nfit.pdf.Exponential(lam=-1.0, obs=obs).sample(n=500, rng=1)
+        >>> data.nevents, bool(data.to_numpy().max() <= 2)
+        (500, True)
+        """
+        from ..sampling import sample
+
+        return sample(self, n, limits, rng)
+
+    def create_sampler(self, n=None, limits=None, fixed_params=True, *, rng=None):
+        """A :class:`~nfit.sampling.Sampler`: Data that ``.resample()`` refills, for toys."""
+        from ..sampling import Sampler
+
+        space = self.space if limits is None else (limits if isinstance(limits, Space) else Space(self.obs, limits))
+        return Sampler(self, n, space, fixed_params=fixed_params, rng=rng)
 
     # ------------------------------------------------------------------ node interface
     def _normalised_integral(self, values, limits: Space, norm) -> float:
