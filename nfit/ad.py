@@ -286,6 +286,11 @@ def _d_log1p(be, x, f):
     return r, be.neg(be.mul(r, r))
 
 
+def _d_asinh(be, x, f):
+    r = be.div(be.lift(1.0), be.func("sqrt", be.add(be.lift(1.0), be.mul(x, x))))
+    return r, be.neg(be.mul(x, be.mul(r, be.mul(r, r))))
+
+
 def _d_expm1(be, x, f):
     e = be.func("exp", x)
     return e, e
@@ -294,7 +299,7 @@ def _d_expm1(be, x, f):
 _DERIVATIVES = {
     "sqrt": _d_sqrt, "erf": _d_erf, "erfc": _d_erfc, "sin": _d_sin, "cos": _d_cos, "tan": _d_tan,
     "atan": _d_atan, "tanh": _d_tanh, "sinh": _d_sinh, "cosh": _d_cosh, "abs": _d_abs,
-    "log1p": _d_log1p, "expm1": _d_expm1,
+    "log1p": _d_log1p, "expm1": _d_expm1, "asinh": _d_asinh,
     "exp": lambda be, x, f: (f, f),
     "log": lambda be, x, f: (be.div(be.lift(1.0), x), be.neg(be.div(be.lift(1.0), be.mul(x, x)))),
 }

@@ -20,7 +20,7 @@ import numpy as np
 __all__ = [
     "Expr", "Symbol", "is_symbolic", "exp", "log", "sqrt", "erf", "erfc", "sin", "cos", "tan",
     "arctan", "atan", "tanh", "sinh", "cosh", "abs", "where", "pow", "square", "maximum",
-    "minimum", "log1p", "expm1", "pi", "unstack_x",
+    "minimum", "log1p", "expm1", "pi", "unstack_x", "asinh", "arcsinh", "power",
 ]
 
 pi = math.pi
@@ -204,13 +204,14 @@ _NUMPY_FUNCS = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "erf": _erf, "erfc": _erfc, "sin": np.sin,
     "cos": np.cos, "tan": np.tan, "atan": np.arctan, "tanh": np.tanh, "sinh": np.sinh,
     "cosh": np.cosh, "abs": np.abs, "maximum": np.maximum, "minimum": np.minimum,
-    "log1p": np.log1p, "expm1": np.expm1,
+    "log1p": np.log1p, "expm1": np.expm1, "asinh": np.arcsinh,
 }
 _SCALAR_CODE = {
     "exp": "math.exp", "log": "math.log", "sqrt": "math.sqrt", "erf": "math.erf",
     "erfc": "math.erfc", "sin": "math.sin", "cos": "math.cos", "tan": "math.tan",
     "atan": "math.atan", "tanh": "math.tanh", "sinh": "math.sinh", "cosh": "math.cosh",
     "abs": "abs", "maximum": "max", "minimum": "min", "log1p": "math.log1p", "expm1": "math.expm1",
+    "asinh": "math.asinh",
 }
 
 
@@ -244,11 +245,15 @@ maximum = _function("maximum")
 minimum = _function("minimum")
 log1p = _function("log1p")
 expm1 = _function("expm1")
+asinh = arcsinh = _function("asinh")
 
 
 def pow(x, y):  # noqa: A001
     """``x ** y`` on numbers, arrays or symbolic values."""
     return x ** y
+
+
+power = pow
 
 
 def square(x):

@@ -8,9 +8,13 @@
 ('m',)
 """
 from .base import BasePDF
-from .shape import Exponential, Gauss, KernelPDF, Uniform
+from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT
+from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
+from .shape import Exponential, Gauss, KernelPDF, Uniform
 from .sum import SumPDF
 from .zpdf import ZPDF
 
-__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF"]
+__all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF",
+           "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
+           "Chebyshev", "Legendre", "Bernstein", "Polynomial"]

@@ -1,0 +1,104 @@
+"""Shapes whose math is written once, with a math namespace, in a module of ``nfit.kernels``.
+
+Such a kernel defines ``pdf(x, *params, m)`` and optionally ``integral(lower, upper, *params, m)``
+using only arithmetic and ``m.exp``, ``m.where``, ``m.erf``, ...; nfit passes :mod:`nfit.z` as
+``m`` and *traces* them into expressions. The expressions become fused code on the compiled path,
+NumPy on the eager path, and give exact first and second derivatives of the density and of its
+closed-form integral on both, by :mod:`nfit.ad`. Without ``integral`` the shape is normalised by
+quadrature.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quadrature, z
+from ..ad import Dual
+from ..context import DualOps
+from .base import BasePDF
+
+
+class ExprPDF(BasePDF):
+    """Base of the shapes defined by an expression kernel (see the module docstring).
+
+    Subclasses set ``_kernel`` and, for parameters that must be positive, ``_positive``.
+    """
+
+    _kernel = None
+    _functions = ("pdf", "integral")  # names of the density and of its integral in the kernel
+    _param_names: tuple = ()  # default: the kernel's PARAMS
+    _positive: tuple = ()
+
+    def __init__(self, obs, params, name=None, extended=None, label=None, panels=None):
+        super().__init__(obs, params, name=name, extended=extended, label=label)
+        if self.space.n_obs != 1:
+            raise ValueError(f"{type(self).__name__} {self.name!r} needs a one-dimensional space, got {self.space}")
+        self._panels = panels or quadrature.PANELS
+        self._traces = {}
+        self._check_values()
+
+    def _check_values(self):
+        for key in self._positive:
+            value = self.params[key].value()
+            if not value > 0:
+                raise ValueError(f"{type(self).__name__} {self.name!r}: parameter {key!r} "
+                                 f"({self.params[key].name!r}) must be positive, got {value}")
+
+    def _args(self):
+        return [self.params[k] for k in (self._param_names or self._kernel.PARAMS)]
+
+    @property
+    def _has_integral(self):
+        return hasattr(self._kernel, self._functions[1])
+
+    def _trace(self, which):
+        if which not in self._traces:
+            symbols = [z.Symbol(p) for p in self._args()]
+            if which == "pdf":
+                expr = getattr(self._kernel, self._functions[0])(z.Symbol("x"), *symbols, m=z)
+            else:
+                expr = getattr(self._kernel, self._functions[1])(z.Symbol("lo"), z.Symbol("hi"), *symbols, m=z)
+            self._traces[which] = z.as_expr(expr)
+        return self._traces[which]
+
+    def _derivative_order(self):
+        return 2
+
+    def _inputs(self, ctx, extra):
+        values = {p: ctx.param(p) for p in self._args()}
+        values.update({k: Dual(ctx.be, v) for k, v in extra.items()})
+        return values
+
+    def _density(self, ctx, x):
+        return self._trace("pdf").apply(self._inputs(ctx, {"x": x}), DualOps(ctx.be))
+
+    def _integral_dual(self, ctx, lo, hi):
+        if self._has_integral:
+            inputs = self._inputs(ctx, {"lo": ctx.const(lo), "hi": ctx.const(hi)})
+            return self._trace("integral").apply(inputs, DualOps(ctx.be))
+        return ctx.quad_sum(lambda node: self._density(ctx, node), lo, hi, self._panels)
+
+    def _build(self, ctx, x, norm, scale=None):
+        value = self._density(ctx, x[self.obs[0]])
+        if norm is not None:
+            integral = None
+            for lo, hi in norm.with_obs(self.obs).boxes:
+                part = self._integral_dual(ctx, lo[0], hi[0])
+                integral = part if integral is None else integral + part
+            scale = 1.0 / integral if scale is None else scale / integral
+        return value if scale is None else value * scale
+
+    def _normalised_integral(self, values, limits, norm):
+        from ..eager import EagerContext
+        from ..layout import ParamLayout
+        from .base import model_params
+
+        layout = ParamLayout(model_params(self))
+        ctx = EagerContext(layout, layout.vector())
+
+        def integral(space):
+            with np.errstate(all="ignore"):
+                return sum(float(self._integral_dual(ctx, lo[0], hi[0]).v)
+                           for lo, hi in space.with_obs(self.obs).boxes)
+
+        value = integral(limits)
+        return value if norm is None else value / integral(norm)
