@@ -41,8 +41,8 @@ def _chebyshev_primitive(u, coeffs):
 
 
 def chebyshev_integral(a, b, lower, upper, coeffs, m):
-    half = 0.5 * (upper - lower)
-    return half * (_chebyshev_primitive(_u(b, lower, upper), coeffs) - _chebyshev_primitive(_u(a, lower, upper), coeffs))
+    ua, ub = _u(a, lower, upper), _u(b, lower, upper)
+    return 0.5 * (upper - lower) * (_chebyshev_primitive(ub, coeffs) - _chebyshev_primitive(ua, coeffs))
 
 
 def _legendre_terms(u, n):
@@ -65,8 +65,8 @@ def _legendre_primitive(u, coeffs):
 
 
 def legendre_integral(a, b, lower, upper, coeffs, m):
-    half = 0.5 * (upper - lower)
-    return half * (_legendre_primitive(_u(b, lower, upper), coeffs) - _legendre_primitive(_u(a, lower, upper), coeffs))
+    ua, ub = _u(a, lower, upper), _u(b, lower, upper)
+    return 0.5 * (upper - lower) * (_legendre_primitive(ub, coeffs) - _legendre_primitive(ua, coeffs))
 
 
 def monomial(x, lower, upper, coeffs, m):

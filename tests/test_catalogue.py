@@ -1,0 +1,213 @@
+"""The shape catalogue against scipy.stats (truncated to the space) and closed forms, on both paths;
+integrals against quad; derivatives against numdifftools; toy fits recovering their truth."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.polynomial import chebyshev as npcheb
+from numpy.polynomial import legendre as npleg
+from scipy import integrate, stats
+from scipy.interpolate import BPoly
+
+import nfit
+
+LO, HI = 5.0, 5.6
+OBS = nfit.Space("m", limits=(LO, HI))
+X = np.linspace(LO, HI, 31)
+
+
+def truncated(dist, x=X, lo=LO, hi=HI):
+    return dist.pdf(x) / (dist.cdf(hi) - dist.cdf(lo))
+
+
+# (name, builder(params) -> pdf, reference(params) -> densities at X, hypothesis strategies)
+SHAPES = {
+    "CrystalBall": (lambda p: nfit.pdf.CrystalBall(obs=OBS, **p),
+                    lambda p: truncated(stats.crystalball(abs(p["alpha"]), p["n"], loc=p["mu"], scale=p["sigma"]))
+                    if p["alpha"] > 0 else
+                    truncated(stats.crystalball(-p["alpha"], p["n"], loc=-p["mu"], scale=p["sigma"]), -X, -HI, -LO),
+                    dict(mu=st.floats(5.2, 5.4), sigma=st.floats(0.01, 0.08),
+                         alpha=st.one_of(st.floats(0.3, 3), st.floats(-3, -0.3)), n=st.floats(1.2, 8))),
+    "Cauchy": (lambda p: nfit.pdf.Cauchy(obs=OBS, **p), lambda p: truncated(stats.cauchy(p["m"], p["gamma"])),
+               dict(m=st.floats(5.1, 5.5), gamma=st.floats(0.005, 0.3))),
+    "JohnsonSU": (lambda p: nfit.pdf.JohnsonSU(obs=OBS, **p),
+                  lambda p: truncated(stats.johnsonsu(p["gamma"], p["delta"], loc=p["mu"], scale=p["lambd"])),
+                  dict(mu=st.floats(5.2, 5.4), lambd=st.floats(0.01, 0.2), gamma=st.floats(-2, 2),
+                       delta=st.floats(0.5, 3))),
+    "LogNormal": (lambda p: nfit.pdf.LogNormal(obs=OBS, **p),
+                  lambda p: truncated(stats.lognorm(p["sigma"], scale=np.exp(p["mu"]))),
+                  dict(mu=st.floats(1.62, 1.72), sigma=st.floats(0.01, 0.2))),
+    "StudentT": (lambda p: nfit.pdf.StudentT(obs=OBS, **p),
+                 lambda p: truncated(stats.t(p["ndof"], p["mu"], p["sigma"])),
+                 dict(ndof=st.floats(1.0, 30), mu=st.floats(5.2, 5.4), sigma=st.floats(0.01, 0.2))),
+    "BifurGauss": (lambda p: nfit.pdf.BifurGauss(obs=OBS, **p), None,
+                   dict(mu=st.floats(5.1, 5.5), sigmal=st.floats(0.01, 0.2), sigmar=st.floats(0.01, 0.2))),
+    "DoubleCB": (lambda p: nfit.pdf.DoubleCB(obs=OBS, **p), None,
+                 dict(mu=st.floats(5.2, 5.4), sigma=st.floats(0.01, 0.06), alphal=st.floats(0.5, 3),
+                      nl=st.floats(1.5, 6), alphar=st.floats(0.5, 3), nr=st.floats(1.5, 6))),
+}
+
+
+def bifur_reference(p):
+    def f(x):
+        s = np.where(x < p["mu"], p["sigmal"], p["sigmar"])
+        return np.exp(-0.5 * ((x - p["mu"]) / s) ** 2)
+
+    return f(X) / integrate.quad(f, LO, HI, points=[p["mu"]], epsabs=0, epsrel=1e-13, limit=200)[0]
+
+
+def dcb_reference(p):
+    def f(x):
+        t = (x - p["mu"]) / p["sigma"]
+        al, nl, ar, nr = p["alphal"], p["nl"], p["alphar"], p["nr"]
+        left = (nl / al) ** nl * np.exp(-0.5 * al * al) * (nl / al - al - t) ** (-nl) if t < -al else 0.0
+        right = (nr / ar) ** nr * np.exp(-0.5 * ar * ar) * (nr / ar - ar + t) ** (-nr) if t > ar else 0.0
+        return left if t < -al else (right if t > ar else np.exp(-0.5 * t * t))
+
+    joints = [p["mu"] - p["alphal"] * p["sigma"], p["mu"] + p["alphar"] * p["sigma"]]
+    norm = integrate.quad(f, LO, HI, points=joints, epsabs=0, epsrel=1e-13, limit=200)[0]
+    return np.array([f(x) for x in X]) / norm
+
+
+REFERENCES = {"BifurGauss": bifur_reference, "DoubleCB": dcb_reference}
+
+
+def _check(name, path, params):
+    build, reference, _ = SHAPES[name]
+    reference = reference or REFERENCES[name]
+    pdf = build(params)
+    expected = reference(params)
+    got = pdf.pdf(X, mode=path)
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-12 * np.max(expected))
+
+
+@pytest.mark.parametrize("path", ["eager", "compiled"])
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_shape_density_against_reference(name, path):
+    strategies = SHAPES[name][2]
+
+    @settings(max_examples=15, deadline=None)
+    @given(st.fixed_dictionaries(strategies))
+    def check(params):
+        _check(name, path, params)
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_shape_integrals_against_quad(name):
+    params = {"CrystalBall": dict(mu=5.3, sigma=0.03, alpha=1.1, n=2.5), "Cauchy": dict(m=5.25, gamma=0.04),
+              "JohnsonSU": dict(mu=5.3, lambd=0.05, gamma=0.4, delta=1.2), "LogNormal": dict(mu=1.67, sigma=0.05),
+              "StudentT": dict(ndof=4.0, mu=5.3, sigma=0.04), "BifurGauss": dict(mu=5.3, sigmal=0.02, sigmar=0.06),
+              "DoubleCB": dict(mu=5.3, sigma=0.03, alphal=1.0, nl=3.0, alphar=1.5, nr=4.0)}[name]
+    pdf = SHAPES[name][0](params)
+    for a, b in [(5.1, 5.3), (5.25, 5.35), (LO, HI)]:
+        expected = integrate.quad(lambda t: pdf.pdf(np.array([t]), mode="eager")[0], a, b, epsabs=0, epsrel=1e-12,
+                                  limit=400, points=[5.27, 5.3, 5.33])[0]
+        assert pdf.integrate((a, b))[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_crystalball_with_n_one_uses_the_logarithm(mode):
+    pdf = nfit.pdf.CrystalBall(mu=5.3, sigma=0.03, alpha=1.2, n=1.0, obs=OBS)
+    f = lambda t: pdf.pdf(np.array([t]), norm=False, mode="eager")[0]  # noqa: E731
+    norm = integrate.quad(f, LO, HI, points=[5.3 - 1.2 * 0.03], epsabs=0, epsrel=1e-13, limit=200)[0]
+    np.testing.assert_allclose(pdf.pdf(X, mode=mode), pdf.pdf(X, norm=False, mode="eager") / norm, rtol=1e-10)
+
+
+def test_argus_against_scipy(mode):
+    obs = nfit.Space("x", limits=(0.1, 1.0))
+    x = np.linspace(0.1, 0.999, 20)
+    for chi in (0.5, 2.0, 4.0):
+        pdf = nfit.pdf.Argus(m0=1.0, c=-0.5 * chi ** 2, p=0.5, obs=obs)
+        d = stats.argus(chi)
+        np.testing.assert_allclose(pdf.pdf(x, mode=mode), d.pdf(x) / (d.cdf(1.0) - d.cdf(0.1)), rtol=1e-10)
+    # above m0 the density is zero
+    obs2 = nfit.Space("m", limits=(5.2, 5.3))
+    argus = nfit.pdf.Argus(m0=5.29, c=-20.0, p=0.5, obs=obs2)
+    assert argus.pdf(np.array([5.295]), mode=mode)[0] == 0.0
+
+
+@pytest.mark.parametrize("kind", ["Chebyshev", "Legendre", "Polynomial", "Bernstein"])
+def test_polynomials_against_numpy(kind, mode):
+    obs = nfit.Space("x", limits=(1.0, 4.0))
+    x = np.linspace(1.0, 4.0, 17)
+    u = (2 * x - 5.0) / 3.0
+    coeffs = [0.2, -0.3, 0.1]
+    if kind == "Bernstein":
+        coeffs = [1.0, 2.0, 0.5, 3.0]
+        pdf = nfit.pdf.Bernstein(obs=obs, coeffs=coeffs)
+        poly = BPoly(np.array(coeffs)[:, None], [1.0, 4.0])
+        raw, norm = poly(x), poly.integrate(1.0, 4.0)
+        window = poly.integrate(1.5, 2.5) / norm
+    else:
+        pdf = getattr(nfit.pdf, kind)(obs=obs, coeffs=coeffs)
+        evaluate = {"Chebyshev": npcheb.chebval, "Legendre": npleg.legval,
+                    "Polynomial": np.polynomial.polynomial.polyval}[kind]
+        raw = evaluate(u, [1.0] + coeffs)
+        norm = integrate.quad(lambda t: evaluate((2 * t - 5.0) / 3.0, [1.0] + coeffs), 1.0, 4.0, epsrel=1e-13)[0]
+        window = integrate.quad(lambda t: evaluate((2 * t - 5.0) / 3.0, [1.0] + coeffs), 1.5, 2.5,
+                                epsrel=1e-13)[0] / norm
+    np.testing.assert_allclose(pdf.pdf(x, mode=mode), raw / norm, rtol=1e-12)
+    assert pdf.integrate((1.5, 2.5))[0] == pytest.approx(window, rel=1e-12)
+
+
+def test_chebyshev_fit_with_free_coefficients(mode):
+    obs = nfit.Space("x", limits=(-1.0, 1.0))
+    c1, c2 = nfit.Parameter("c1", 0.0, -1, 1), nfit.Parameter("c2", 0.0, -1, 1)
+    truth = nfit.pdf.Chebyshev(obs=obs, coeffs=[0.4, 0.2])
+    data = truth.sample(n=20_000, rng=3)
+    model = nfit.pdf.Chebyshev(obs=obs, coeffs=[c1, c2])
+    result = nfit.minimize.Minuit().minimize(nfit.loss.UnbinnedNLL(model=model, data=data, mode=mode))
+    result.hesse()
+    assert result.valid
+    assert abs(c1.value() - 0.4) < 3 * result.params[c1]["hesse"]["error"]
+    assert abs(c2.value() - 0.2) < 3 * result.params[c2]["hesse"]["error"]
+
+
+@pytest.mark.parametrize("name", ["CrystalBall", "DoubleCB", "JohnsonSU", "Cauchy"])
+def test_toy_fit_recovers_truth_with_exact_derivatives(name):
+    truth = {"CrystalBall": dict(mu=5.3, sigma=0.03, alpha=1.1, n=3.0), "Cauchy": dict(m=5.28, gamma=0.04),
+             "JohnsonSU": dict(mu=5.3, lambd=0.05, gamma=0.4, delta=1.2),
+             "DoubleCB": dict(mu=5.3, sigma=0.03, alphal=1.0, nl=3.0, alphar=1.5, nr=4.0)}[name]
+    build = SHAPES[name][0]
+    data = build(truth).sample(n=20_000, rng=8)
+    params = {k: nfit.Parameter(f"{name}_{k}", v * (1.02 if k in ("sigma", "gamma", "lambd") else 1.0),
+                                v - abs(v) * 0.5 - 0.01, v + abs(v) * 0.5 + 0.01) for k, v in truth.items()}
+    nll = nfit.loss.UnbinnedNLL(model=build(params), data=data)
+    assert nll.derivative_order == 2
+    result = nfit.minimize.Minuit().minimize(nll)
+    result.hesse()
+    assert result.valid and result.info["gradient"] == "exact"
+    for k, v in truth.items():
+        assert abs(params[k].value() - v) < 4 * result.params[params[k]]["hesse"]["error"], k
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_shape_loss_derivatives_against_numdifftools(name):
+    from nfit.numdiff import gradient
+
+    point = {"CrystalBall": dict(mu=5.3, sigma=0.03, alpha=1.1, n=3.0), "Cauchy": dict(m=5.28, gamma=0.04),
+             "JohnsonSU": dict(mu=5.3, lambd=0.05, gamma=0.4, delta=1.2), "LogNormal": dict(mu=1.67, sigma=0.05),
+             "StudentT": dict(ndof=4.0, mu=5.3, sigma=0.04), "BifurGauss": dict(mu=5.3, sigmal=0.02, sigmar=0.06),
+             "DoubleCB": dict(mu=5.3, sigma=0.03, alphal=1.0, nl=3.0, alphar=1.5, nr=4.0)}[name]
+    build = SHAPES[name][0]
+    data = build(point).sample(n=3000, rng=2)
+    params = {k: nfit.Parameter(k, v * 1.01) for k, v in point.items()}
+    nll = nfit.loss.UnbinnedNLL(model=build(params), data=data)
+    x0 = np.array([p.value() for p in nll.get_params()])
+    reference = gradient(nll, x0, 1e-3 * np.maximum(np.abs(x0), 0.01))
+    grad = nll.gradient()
+    np.testing.assert_allclose(grad, reference, rtol=1e-6, atol=1e-6 * np.max(np.abs(reference)))
+    with nfit.run.mode("eager"):
+        np.testing.assert_allclose(nll.gradient(), grad, rtol=1e-9, atol=1e-9 * np.max(np.abs(grad)))
+
+
+def test_bad_shape_parameters_are_named():
+    with pytest.raises(ValueError, match="'sigma'.*positive"):
+        nfit.pdf.CrystalBall(mu=5.3, sigma=0.0, alpha=1.0, n=2.0, obs=OBS)
+    with pytest.raises(ValueError, match="'alpha'.*zero"):
+        nfit.pdf.CrystalBall(mu=5.3, sigma=0.03, alpha=0.0, n=2.0, obs=OBS)
+    with pytest.raises(ValueError, match="'gamma'"):
+        nfit.pdf.Cauchy(m=5.3, gamma=-1.0, obs=OBS)
+    with pytest.raises(ValueError, match="above 0"):
+        nfit.pdf.LogNormal(mu=0.0, sigma=1.0, obs=nfit.Space("x", limits=(-1, 1)))
