@@ -211,3 +211,74 @@ def test_bad_shape_parameters_are_named():
         nfit.pdf.Cauchy(m=5.3, gamma=-1.0, obs=OBS)
     with pytest.raises(ValueError, match="above 0"):
         nfit.pdf.LogNormal(mu=0.0, sigma=1.0, obs=nfit.Space("x", limits=(-1, 1)))
+
+
+@pytest.mark.parametrize("sigma,gamma", [(0.01, 0.02), (0.03, 0.002), (0.002, 0.05)])
+def test_voigt_against_scipy(mode, sigma, gamma):
+    from scipy.special import voigt_profile
+
+    pdf = nfit.pdf.Voigt(m=5.28, sigma=sigma, gamma=gamma, obs=OBS)
+    norm = integrate.quad(lambda t: voigt_profile(t - 5.28, sigma, gamma), LO, HI, points=[5.28], epsabs=0,
+                          epsrel=1e-13, limit=400)[0]
+    np.testing.assert_allclose(pdf.pdf(X, mode=mode), voigt_profile(X - 5.28, sigma, gamma) / norm, rtol=1e-10)
+
+
+def test_voigt_derivatives_against_numdifftools():
+    from nfit.numdiff import gradient
+
+    m, s, g = nfit.Parameter("m", 5.281), nfit.Parameter("s", 0.011), nfit.Parameter("g", 0.019)
+    pdf = nfit.pdf.Voigt(m=m, sigma=s, gamma=g, obs=OBS)
+    data = nfit.pdf.Voigt(m=5.28, sigma=0.01, gamma=0.02, obs=OBS).sample(3000, rng=4)
+    nll = nfit.loss.UnbinnedNLL(model=pdf, data=data)
+    assert nll.derivative_order == 2
+    x0 = np.array([5.281, 0.011, 0.019])
+    np.testing.assert_allclose(nll.gradient(), gradient(nll, x0, np.array([1e-4, 1e-4, 1e-4])), rtol=1e-6)
+    with nfit.run.mode("eager"):
+        eager = nll.value_gradient_hessian()
+    compiled = nll.value_gradient_hessian()
+    np.testing.assert_allclose(eager[2], compiled[2], rtol=1e-8)
+
+
+@pytest.mark.parametrize("bandwidth", ["scott", "silverman", 0.2])
+def test_kde_against_scipy(mode, bandwidth):
+    obs = nfit.Space("x", limits=(-3, 3))
+    x = np.linspace(-3, 3, 21)
+    sample = np.random.default_rng(1).normal(size=400)
+    kde = nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth=bandwidth)
+    method = bandwidth if isinstance(bandwidth, str) else bandwidth / np.std(sample, ddof=1)
+    reference = stats.gaussian_kde(sample, bw_method=method)
+    expected = reference(x) / reference.integrate_box_1d(-3, 3)
+    np.testing.assert_allclose(kde.pdf(x, mode=mode), expected, rtol=1e-12)
+    assert kde.integrate((-1, 1))[0] == pytest.approx(reference.integrate_box_1d(-1, 1) /
+                                                      reference.integrate_box_1d(-3, 3), rel=1e-12)
+
+
+def test_kde_weighted_and_adaptive(mode):
+    obs = nfit.Space("x", limits=(-3, 3))
+    sample = np.random.default_rng(2).normal(size=300)
+    weights = np.random.default_rng(3).uniform(0.5, 2, 300)
+    kde = nfit.pdf.KDE1DimExact(nfit.Data.from_numpy(obs, sample, weights=weights), bandwidth="scott")
+    reference = stats.gaussian_kde(sample, weights=weights)
+    x = np.linspace(-2.5, 2.5, 11)
+    np.testing.assert_allclose(kde.pdf(x, mode=mode), reference(x) / reference.integrate_box_1d(-3, 3), rtol=1e-12)
+    adaptive = nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth="adaptive")
+    assert adaptive.integrate((-3, 3))[0] == pytest.approx(1.0, abs=1e-12)
+    assert np.ptp(adaptive.bandwidth) > 0  # wider kernels in the tails
+    assert adaptive.bandwidth[np.argmax(np.abs(sample))] > adaptive.bandwidth[np.argmin(np.abs(sample))]
+    with pytest.raises(ValueError, match="bandwidth"):
+        nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth="wide")
+
+
+def test_kde_as_a_fit_template(mode):
+    obs = nfit.Space("x", limits=(-3, 3))
+    template = nfit.pdf.KDE1DimExact(np.random.default_rng(5).uniform(-3, 3, 2000), obs=obs)
+    mu, frac = nfit.Parameter("mu", 0.3, -2, 2), nfit.Parameter("frac", 0.5, 0, 1)
+    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=mu, sigma=0.3, obs=obs), template], fracs=frac)
+    data = model.sample(4000, rng=6)
+    mu.set_value(0.0)
+    frac.set_value(0.3)
+    result = nfit.minimize.Minuit().minimize(nfit.loss.UnbinnedNLL(model=model, data=data, mode=mode))
+    result.hesse()
+    assert result.valid and result.info["gradient"] == "exact"
+    assert abs(mu.value() - 0.3) < 4 * result.params[mu]["hesse"]["error"]
+    assert abs(frac.value() - 0.5) < 4 * result.params[frac]["hesse"]["error"]

@@ -61,7 +61,7 @@ class CodeBackend:
             self.loop_lines.append(f"{name} = {expr}")
             # per-call numbers the event loop reads (literals and the constants array aside)
             for o in operands:
-                if o not in self.per_event and _literal(o) is None and not o.startswith("c["):
+                if o not in self.per_event and _literal(o) is None and o != "c" and not o.startswith("c["):
                     self.loop_inputs.setdefault(o, None)  # a dict keeps the order of first use
         else:
             self.scalar_lines.append(f"{name} = {expr}")

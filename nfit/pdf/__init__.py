@@ -8,7 +8,8 @@
 ('m',)
 """
 from .base import BasePDF
-from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT
+from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
+from .kde import KDE1DimExact
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
@@ -17,4 +18,4 @@ from .zpdf import ZPDF
 
 __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF",
            "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
-           "Chebyshev", "Legendre", "Bernstein", "Polynomial"]
+           "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt"]

@@ -10,10 +10,11 @@ Each shape's math lives in a module of ``nfit.kernels`` (see :mod:`nfit.pdf.expr
 """
 from __future__ import annotations
 
-from ..kernels import argus, bifurgauss, cauchy, crystalball, johnsonsu, lognormal, studentt
+from ..kernels import argus, bifurgauss, cauchy, crystalball, johnsonsu, lognormal, studentt, voigt
 from .expr import ExprPDF
+from .shape import KernelPDF
 
-__all__ = ["CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus"]
+__all__ = ["Voigt", "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus"]
 
 
 class CrystalBall(ExprPDF):
@@ -174,3 +175,23 @@ class Argus(ExprPDF):
 
     def __init__(self, m0, c, p, obs, *, extended=None, norm=None, name="Argus", label=None):
         super().__init__(obs, {"m0": m0, "c": c, "p": p}, name=name, extended=extended, label=label)
+
+
+class Voigt(KernelPDF):
+    """Voigt profile: Gaussian width ``sigma`` convolved with a Lorentzian of half width ``gamma``
+    (exact, through the Faddeeva function; as ``scipy.special.voigt_profile``). Normalised over the
+    space numerically.
+
+    Example
+    -------
+    >>> import nfit
+    >>> obs = nfit.Space("m", limits=(-5, 5))
+    >>> round(float(Voigt(m=0.0, sigma=1.0, gamma=0.5, obs=obs).integrate((-5, 0))[0]), 9)
+    0.5
+    """
+
+    _kernel = voigt
+    _positive = ("sigma", "gamma")
+
+    def __init__(self, m, sigma, gamma, obs, *, extended=None, norm=None, name="Voigt", label=None):
+        super().__init__(obs, {"m": m, "sigma": sigma, "gamma": gamma}, name=name, extended=extended, label=label)
