@@ -39,7 +39,8 @@ def integral(lower, upper, points, inverse_widths, weights):
 
     total = 0.0
     for p, ih, w in zip(points, inverse_widths, weights):
-        total += w / ih * math.sqrt(0.5 * math.pi) * (erf((upper - p) * ih * _SQRT_HALF) - erf((lower - p) * ih * _SQRT_HALF))
+        a, b = (lower - p) * ih * _SQRT_HALF, (upper - p) * ih * _SQRT_HALF
+        total += w / ih * math.sqrt(0.5 * math.pi) * (erf(b) - erf(a))
     return total
 
 

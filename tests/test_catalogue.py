@@ -282,3 +282,49 @@ def test_kde_as_a_fit_template(mode):
     assert result.valid and result.info["gradient"] == "exact"
     assert abs(mu.value() - 0.3) < 4 * result.params[mu]["hesse"]["error"]
     assert abs(frac.value() - 0.5) < 4 * result.params[frac]["hesse"]["error"]
+
+
+def test_histogram_pdf(mode):
+    obs = nfit.Space("x", limits=(-3, 3))
+    counts, edges = np.histogram(np.random.default_rng(1).normal(size=1000), bins=12, range=(-3, 3))
+    hist = nfit.pdf.HistogramPDF((counts, edges), obs=obs)
+    x = np.linspace(-2.95, 2.95, 40)
+    expected = (counts / np.diff(edges) / counts.sum())[np.searchsorted(edges, x, side="right") - 1]
+    np.testing.assert_allclose(hist.pdf(x, mode=mode), expected, rtol=1e-14)
+    # a window cutting bins: partial widths
+    window = hist.integrate((-0.25, 1.1))[0]
+    dens = counts / np.diff(edges) / counts.sum()
+    lo, hi = np.clip(edges[:-1], -0.25, 1.1), np.clip(edges[1:], -0.25, 1.1)
+    assert window == pytest.approx(np.sum(dens * (hi - lo)), rel=1e-14)
+    # normalised over a narrower range
+    narrow = nfit.Space("x", limits=(-1, 1))
+    inside = (x > -1) & (x < 1)
+    np.testing.assert_allclose(hist.pdf(x[inside], norm=narrow, mode=mode),
+                               expected[inside] / hist.integrate((-1, 1))[0], rtol=1e-13)
+    with pytest.raises(ValueError, match="edges"):
+        nfit.pdf.HistogramPDF((counts, edges[:-1]), obs=obs)
+
+
+def test_histogram_template_fit(mode):
+    obs = nfit.Space("x", limits=(-3, 3))
+    template = nfit.pdf.HistogramPDF(np.histogram(np.random.default_rng(2).uniform(-3, 3, 50_000), bins=30,
+                                                  range=(-3, 3)), obs=obs)
+    frac = nfit.Parameter("frac", 0.5, 0, 1)
+    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=0.0, sigma=0.4, obs=obs), template], fracs=frac)
+    data = model.sample(5000, rng=1)
+    frac.set_value(0.3)
+    result = nfit.minimize.Minuit().minimize(nfit.loss.UnbinnedNLL(model=model, data=data, mode=mode))
+    result.hesse()
+    assert result.valid and abs(frac.value() - 0.5) < 4 * result.params[frac]["hesse"]["error"]
+
+
+def test_kde_grid_approximates_the_exact_kde(mode):
+    obs = nfit.Space("x", limits=(-3, 3))
+    sample = np.random.default_rng(2).normal(size=100_000)
+    grid = nfit.pdf.KDE1DimGrid(sample, obs=obs)
+    exact = nfit.pdf.KDE1DimExact(sample[:20_000], obs=obs, bandwidth=grid.bandwidth)
+    x = np.linspace(-2.9, 2.9, 13)
+    reference = nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth=grid.bandwidth).pdf(x, mode="eager")
+    np.testing.assert_allclose(grid.pdf(x, mode=mode), reference, rtol=1e-3)
+    assert grid.integrate((-3, 3))[0] == pytest.approx(1.0, abs=1e-12)
+    assert exact.bandwidth[0] == grid.bandwidth

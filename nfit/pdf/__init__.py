@@ -8,6 +8,7 @@
 ('m',)
 """
 from .base import BasePDF
+from .binned import HistogramPDF, KDE1DimGrid
 from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
 from .kde import KDE1DimExact
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
@@ -18,4 +19,5 @@ from .zpdf import ZPDF
 
 __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF",
            "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
-           "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt"]
+           "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt", "KDE1DimGrid",
+           "HistogramPDF"]
