@@ -45,6 +45,12 @@ def main(path=None):
         print(f"  {n:>10}{rate['eager']:>12.3g}{rate['compiled']:>12.3g}{rate['handfused']:>12.3g}"
               f"{rate['compiled'] / rate['handfused']:>11.2f}{rate['compiled'] / rate['eager']:>11.2f}"
               f"   value+gradient costs {rate['compiled'] / rate['compiled_gradient']:.2f}x a value")
+    print("\nuser-defined shapes, warm MIGRAD + HESSE (ratio to the built-in shape):")
+    for events in (50_000, 100_000):
+        base = median(f"test_custom_shape_fit[builtin-{events}]")
+        for signal, label in (("decorator", "@nfit.kernel with integral"), ("numeric", "@nfit.kernel, numeric norm")):
+            value = median(f"test_custom_shape_fit[{signal}-{events}]")
+            print(f"  {events:>7} events  {label:<30}{value:8.4f} s  {value / base:5.2f}x")
     for name in ("test_first_fit_fresh_process", "test_compiled_memory_at_1e7"):
         if name in bench:
             extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"

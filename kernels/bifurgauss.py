@@ -2,7 +2,7 @@
 
 >>> from nfit import z
 >>> round(float(integral(-10.0, 10.0, 0.0, 1.0, 2.0, z)), 6)
-3.759942
+3.759941
 """
 import math
 

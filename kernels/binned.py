@@ -6,7 +6,7 @@ A table sits in one array ``c`` from offset ``off``: for a histogram its ``n + 1
 
 >>> import numpy as np
 >>> c = np.array([0.0, 1.0, 3.0, 0.5, 0.25])     # edges 0, 1, 3; densities 0.5, 0.25
->>> histogram(2.0, c, 0, 2), histogram_integral_array(0.5, 2.0, c[:3], c[3:])
+>>> float(histogram(2.0, c, 0, 2)), histogram_integral_array(0.5, 2.0, c[:3], c[3:])
 (0.25, 0.5)
 """
 import numpy as np

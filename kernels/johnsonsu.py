@@ -4,7 +4,7 @@ its integral is a difference of normal CDFs of ``gamma + delta asinh(z)``.
 
 >>> from nfit import z
 >>> round(float(integral(-50.0, 50.0, 0.0, 1.0, 0.0, 1.0, z)), 6)
-0.999999
+0.999996
 """
 import math
 

@@ -5,7 +5,7 @@ and sqrt(2 pi) and by the total weight) sit side by side in one array ``c`` from
 
 >>> import numpy as np
 >>> c = np.array([0.0, 1.0, 1.0 / np.sqrt(2 * np.pi)])
->>> round(pdf(0.0, c, 0, 1), 6)
+>>> round(float(pdf(0.0, c, 0, 1)), 6)
 0.398942
 """
 import math

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import Data
+from .param import ConstantParameter
 from .space import Space
 
 _state = {"rng": np.random.default_rng()}
@@ -99,7 +100,8 @@ class Sampler(Data):
         self.n = n
         self.fixed_params = fixed_params
         self._rng = _generator(rng)  # one stream for all resamples
-        self._fixed = {p: p.value() for p in pdf.get_params(floating=None)} if fixed_params else None
+        self._fixed = ({p: p.value() for p in pdf.get_params(floating=None) if not isinstance(p, ConstantParameter)}
+                       if fixed_params else None)
         super().__init__(space, {}, None, name=f"sampler of {pdf.name}")
         self.resample()
 

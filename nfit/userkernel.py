@@ -100,6 +100,23 @@ class Kernel:
         self.math = KernelMath(f"user_{self.func_name}_{digest}", self.PARAMS, dict(self._functions), self.source)
         _registry[self.math.__name__] = self.math
 
+    def hessian(self, func):
+        """Attach ``hessian(x, *params)``: the tuple of second partial derivatives of the density,
+        upper triangle row by row (for parameters a, b: ``(aa, ab, bb)``). Needs ``gradient``."""
+        if "gradient" not in self._user:
+            raise ValueError(f"{self.func_name}: attach @{self.func_name}.gradient before the hessian")
+        self._user["hessian"] = func
+        names = ", ".join(self.PARAMS)
+        source = (f"def pdf_hess(x, {names}):\n"
+                  f"    g = pdf_grad(x, {names})\n"
+                  f"    return g + tuple(hessian(x, {names}))\n")
+        namespace = {"hessian": func, "pdf_grad": self._functions["pdf_grad"], "tuple": tuple}
+        exec(compile(source, f"<nfit kernel {self.func_name} hessian>", "exec"), namespace)
+        self._functions["pdf_hess"] = namespace["pdf_hess"]
+        self._functions["hessian"] = func
+        self._register()
+        return func
+
     # ------------------------------------------------------------------ making shapes
     def pdf(self, obs, *, extended=None, name=None, panels=None, **params):
         """A pdf with this kernel on ``obs``; ``params`` by the names of the function's arguments."""

@@ -73,7 +73,7 @@ class Cauchy(ExprPDF):
     >>> import nfit
     >>> obs = nfit.Space("m", limits=(0, 10))
     >>> round(float(Cauchy(m=5.0, gamma=1.0, obs=obs).integrate((4, 6))[0]), 6)
-    0.571913
+    0.571864
     """
 
     _kernel = cauchy

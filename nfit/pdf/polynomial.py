@@ -111,7 +111,7 @@ class Bernstein(_PolynomialPDF):
     >>> import nfit
     >>> obs = nfit.Space("x", limits=(0, 2))
     >>> round(float(Bernstein(obs=obs, coeffs=[1.0, 2.0, 3.0]).integrate((0, 1))[0]), 6)
-    0.305556
+    0.375
     """
 
     _basis = "bernstein"
