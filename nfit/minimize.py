@@ -130,6 +130,20 @@ class Objective:
         _, _, hess = self.loss._derivatives(self._point(x, 2), 2)
         return hess[np.ix_(self.index, self.index)]
 
+    def positive_hessian(self, x):
+        """The Hessian for MINUIT: far from the minimum it may not be positive definite, and MIGRAD
+        cannot start from such a matrix; then its eigenvalues are replaced by their absolute values
+        (floored), which keeps the curvature scales and gives a valid first step. At a minimum the
+        Hessian is positive definite and passes unchanged."""
+        hess = self.hessian(x)
+        try:
+            np.linalg.cholesky(hess)
+            return hess
+        except np.linalg.LinAlgError:
+            values, vectors = np.linalg.eigh(0.5 * (hess + hess.T))
+            values = np.maximum(np.abs(values), 1e-8 * np.max(np.abs(values)) + 1e-300)
+            return (vectors * values) @ vectors.T
+
 
 def _set_values(params, values):
     for p, v in zip(params, values):
@@ -213,7 +227,7 @@ class Minuit:
             gradient = "exact" if loss.derivative_order >= 1 else "minuit"
         if gradient == "exact":
             m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
-                                  objective.hessian)
+                                  objective.positive_hessian)
         elif gradient == "numdifftools":
             m = self._make_minuit(loss, params, objective.value, objective.numerical_gradient)
         else:

@@ -328,3 +328,47 @@ def test_kde_grid_approximates_the_exact_kde(mode):
     np.testing.assert_allclose(grid.pdf(x, mode=mode), reference, rtol=1e-3)
     assert grid.integrate((-3, 3))[0] == pytest.approx(1.0, abs=1e-12)
     assert exact.bandwidth[0] == grid.bandwidth
+
+
+FIT_TRUTH = {
+    "BifurGauss": dict(mu=5.3, sigmal=0.02, sigmar=0.06),
+    "LogNormal": dict(mu=1.67, sigma=0.05),
+    "StudentT": dict(ndof=4.0, mu=5.3, sigma=0.04),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIT_TRUTH))
+def test_more_toy_fits_recover_truth(name):
+    truth = FIT_TRUTH[name]
+    build = SHAPES[name][0]
+    data = build(truth).sample(n=20_000, rng=9)
+    params = {k: nfit.Parameter(f"{name}_{k}", v * 1.02, v * 0.5 - 0.01, v * 1.5 + 0.01) for k, v in truth.items()}
+    result = nfit.minimize.Minuit().minimize(nfit.loss.UnbinnedNLL(model=build(params), data=data))
+    result.hesse()
+    assert result.valid
+    for k, v in truth.items():
+        assert abs(params[k].value() - v) < 4 * result.params[params[k]]["hesse"]["error"], k
+
+
+@pytest.mark.parametrize("kind", ["Argus", "Legendre", "Bernstein", "Polynomial"])
+def test_toy_fits_of_argus_and_polynomials(kind):
+    if kind == "Argus":
+        obs = nfit.Space("m", limits=(5.2, 5.29))
+        truth = {"c": -20.0}
+        make = lambda c: nfit.pdf.Argus(m0=5.291, c=c, p=0.5, obs=obs)  # noqa: E731
+    else:
+        obs = nfit.Space("x", limits=(-1.0, 1.0))
+        truth = {"c": 0.3}
+        if kind == "Bernstein":
+            make = lambda c: nfit.pdf.Bernstein(obs=obs, coeffs=[1.0, c, 0.8])  # noqa: E731
+        else:
+            make = lambda c: getattr(nfit.pdf, kind)(obs=obs, coeffs=[c, 0.1])  # noqa: E731
+    data = make(truth["c"]).sample(n=20_000, rng=12)
+    c = nfit.Parameter(f"{kind}_c", truth["c"] * 0.8, -100, 100)
+    nll = nfit.loss.UnbinnedNLL(model=make(c), data=data)
+    from nfit.numdiff import gradient
+
+    np.testing.assert_allclose(nll.gradient(), gradient(nll, np.array([c.value()]), np.array([1e-3])), rtol=1e-6)
+    result = nfit.minimize.Minuit().minimize(nll)
+    result.hesse()
+    assert result.valid and abs(c.value() - truth["c"]) < 4 * result.params[c]["hesse"]["error"]
