@@ -51,6 +51,15 @@ def main(path=None):
         for signal, label in (("decorator", "@nfit.kernel with integral"), ("numeric", "@nfit.kernel, numeric norm")):
             value = median(f"test_custom_shape_fit[{signal}-{events}]")
             print(f"  {events:>7} events  {label:<30}{value:8.4f} s  {value / base:5.2f}x")
+    print("\ntoy studies, 1000 toys of extended Gauss + Exponential (2000 events), MIGRAD + HESSE:")
+    for workers, label in (("None", "one process"), ("1", "Dask, 1 worker"), ("2", "Dask, 2 workers")):
+        name = f"test_toy_study[{workers}]"
+        if name in bench:
+            print(f"  {label:<18}{bench[name]['extra_info']['toys_per_second']:8.1f} toys/s")
+    for shape in ("gauss", "crystalball", "headline_sum"):
+        name = f"test_sampling_throughput[{shape}]"
+        if name in bench:
+            print(f"  sampling {shape:<14}{bench[name]['extra_info']['events_per_second']:10.3g} events/s")
     for name in ("test_first_fit_fresh_process", "test_compiled_memory_at_1e7"):
         if name in bench:
             extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"

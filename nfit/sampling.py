@@ -105,8 +105,11 @@ class Sampler(Data):
         super().__init__(space, {}, None, name=f"sampler of {pdf.name}")
         self.resample()
 
-    def resample(self, param_values=None, n=None):
-        """Draw a new sample (with ``param_values``: {param: value}, or the fixed values)."""
+    def resample(self, param_values=None, n=None, rng=None):
+        """Draw a new sample (with ``param_values``: {param: value}, or the fixed values); ``rng``
+        replaces the sampler's generator from now on."""
+        if rng is not None:
+            self._rng = _generator(rng)
         values = dict(self._fixed or {})
         values.update(param_values or {})
         saved = {p: p.value() for p in values}

@@ -219,6 +219,11 @@ class BasePDF:
         context ``ctx`` (eager NumPy, or generated source)."""
         raise NotImplementedError
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_pdf_kernels", None)  # compiled kernels stay in their process
+        return state
+
     def __repr__(self):
         ext = " extended" if self.is_extended else ""
         return f"<{type(self).__name__} {self.name!r} obs={self.obs}{ext}>"

@@ -1,0 +1,250 @@
+"""Toy studies: generate from a model, fit, collect — in this process or on a Dask cluster.
+
+Toy ``i`` draws its events from a generator seeded with ``(seed, i)``, so a toy's data do not depend
+on which worker runs it or in which batch: a run on a cluster equals the same run in-process.
+
+>>> import nfit
+>>> obs = nfit.Space("x", limits=(-3, 3))
+>>> mu = nfit.Parameter("mu_toys", 0.0, -1, 1)
+>>> n = nfit.Parameter("n_toys", 500.0, 0, 5000)
+>>> model = nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs, extended=n)
+>>> result = run(model, 5, seed=1)
+>>> result.n_toys, result.valid.all()
+(5, np.True_)
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .param import ComposedParameter, ConstantParameter
+
+__all__ = ["run", "ToyResult"]
+
+
+def _free_params(model):
+    return [p for p in model.get_params(floating=True) if not isinstance(p, (ConstantParameter, ComposedParameter))]
+
+
+def _default_loss(model, data):
+    from . import loss
+
+    cls = loss.ExtendedUnbinnedNLL if model.is_extended else loss.UnbinnedNLL
+    return cls(model=model, data=data)
+
+
+def _run_toys(model, indices, nevents, loss, minimizer, seed, truth_values):
+    """Fit the toys ``indices``; returns one record per toy (runs in-process or on a worker)."""
+    from .minimize import Minuit
+
+    params = _free_params(model)
+    truth = dict(zip([p.name for p in params], truth_values))
+    by_name = {p.name: p for p in params}
+    for name, value in truth.items():
+        by_name[name].set_value(value)
+    count = nevents if nevents is not None else ("extended" if model.is_extended else None)
+    if count is None:
+        raise ValueError("toys.run: the model is not extended; give nevents")
+    sampler = model.create_sampler(n=count, rng=np.random.default_rng([seed, 0]))
+    nll = (loss or _default_loss)(model, sampler)
+    minimizer = minimizer or Minuit()
+    records = []
+    for i in indices:
+        for name, value in truth.items():
+            by_name[name].set_value(value)
+        sampler.resample(rng=np.random.default_rng([seed, int(i)]))
+        record = {"toy": int(i), "nevents": sampler.nevents}
+        try:
+            result = minimizer.minimize(nll)
+            result.hesse()
+            record.update(valid=result.valid, fmin=result.fmin, message=result.message)
+            for p in params:
+                record[p.name] = result.params[p]["value"]
+                record[p.name + "_error"] = result.params[p]["hesse"]["error"]
+        except Exception as err:  # noqa: BLE001 - a failed toy is reported, not dropped
+            record.update(valid=False, fmin=float("nan"), message=f"{type(err).__name__}: {err}")
+            for p in params:
+                record[p.name] = record[p.name + "_error"] = float("nan")
+        records.append(record)
+    for name, value in truth.items():
+        by_name[name].set_value(value)
+    return records
+
+
+def run(model, n_toys, *, nevents=None, loss=None, minimizer=None, seed=0, workers=None, client=None,
+        batch_size=None, progress=None):
+    """Generate and fit ``n_toys`` toys of ``model`` at its current parameter values (the truth).
+
+    Parameters
+    ----------
+    nevents : int, optional
+        Events per toy; default: the yield of an extended model, Poisson-fluctuated.
+    loss : callable ``(model, data) -> loss``, optional
+        Default: ExtendedUnbinnedNLL for an extended model, else UnbinnedNLL.
+    minimizer : optional
+        Default: ``nfit.minimize.Minuit()``. Every toy is followed by HESSE.
+    workers : int, optional
+        Start a ``dask.distributed.LocalCluster`` with this many single-threaded worker processes.
+    client : ``dask.distributed.Client``, optional
+        Run on this cluster (any scheduler address works the same).
+    progress : bool, optional
+        A tqdm progress bar (default: on for 200 toys or more when tqdm is installed).
+    """
+    params = _free_params(model)
+    truth = [p.value() for p in params]
+    start = time.perf_counter()
+    if client is None and workers is None:
+        records = _in_process(model, n_toys, nevents, loss, minimizer, seed, truth, batch_size, progress)
+    else:
+        records = _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, client, batch_size,
+                           progress)
+    elapsed = time.perf_counter() - start
+    records.sort(key=lambda r: r["toy"])
+    return ToyResult(records, {p.name: v for p, v in zip(params, truth)}, elapsed)
+
+
+def _progress_bar(total, progress):
+    if progress is False or (progress is None and total < 200):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="toys")
+
+
+def _batches(n_toys, batch_size):
+    return [list(range(s, min(n_toys, s + batch_size))) for s in range(0, n_toys, batch_size)]
+
+
+def _in_process(model, n_toys, nevents, loss, minimizer, seed, truth, batch_size, progress):
+    bar = _progress_bar(n_toys, progress)
+    records = []
+    for batch in _batches(n_toys, batch_size or max(1, min(n_toys, 50))):
+        records += _run_toys(model, batch, nevents, loss, minimizer, seed, truth)
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    return records
+
+
+def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, client, batch_size, progress):
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ImportError("toys.run on a cluster needs dask.distributed: pip install 'nfit[dist]'") from None
+    own = None
+    if client is None:
+        own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(own)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
+        size = batch_size or max(1, min(100, math.ceil(n_toys / (4 * n_workers))))
+        futures = [client.submit(_run_toys, model, batch, nevents, loss, minimizer, seed, truth, pure=False)
+                   for batch in _batches(n_toys, size)]
+        bar = _progress_bar(n_toys, progress)
+        records = []
+        for future in as_completed(futures):
+            batch = future.result()
+            records += batch
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return records
+    finally:
+        if own is not None:
+            client.close()
+            own.close()
+
+
+class ToyResult:
+    """The toys of :func:`run`, in order: values, errors, validity, fmin, and pulls.
+
+    Example
+    -------
+    >>> import nfit
+    >>> obs = nfit.Space("x", limits=(-3, 3))
+    >>> mu = nfit.Parameter("mu_toyres", 0.0, -1, 1); n = nfit.Parameter("n_toyres", 400.0, 0, 4000)
+    >>> res = run(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs, extended=n), 4, seed=2)
+    >>> sorted(res.pull_summary()["mu_toyres"])
+    ['mean', 'mean_error', 'width', 'width_error']
+    """
+
+    def __init__(self, records, truth, elapsed):
+        self.records = records
+        self.truth = dict(truth)
+        self.elapsed = elapsed
+        self.valid = np.array([bool(r["valid"]) for r in records])
+        self.fmin = np.array([r["fmin"] for r in records], dtype=float)
+        self.nevents = np.array([r["nevents"] for r in records])
+        self.failed = [(r["toy"], r["message"]) for r in records if not r["valid"]]
+
+    @property
+    def n_toys(self) -> int:
+        return len(self.records)
+
+    @property
+    def toys_per_second(self) -> float:
+        return self.n_toys / self.elapsed if self.elapsed > 0 else float("inf")
+
+    def _name(self, param):
+        name = getattr(param, "name", param)
+        if name not in self.truth:
+            raise KeyError(f"no parameter {name!r} in these toys (have {list(self.truth)})")
+        return name
+
+    def values(self, param) -> np.ndarray:
+        return np.array([r[self._name(param)] for r in self.records], dtype=float)
+
+    def errors(self, param) -> np.ndarray:
+        return np.array([r[self._name(param) + "_error"] for r in self.records], dtype=float)
+
+    def pulls(self, param, valid_only=True) -> np.ndarray:
+        """(fitted - truth) / HESSE error for each (valid) toy."""
+        name = self._name(param)
+        pulls = (self.values(name) - self.truth[name]) / self.errors(name)
+        return pulls[self.valid] if valid_only else pulls
+
+    def pull_summary(self) -> dict:
+        """Per parameter: the pulls' mean and width with their statistical uncertainties."""
+        out = {}
+        for name in self.truth:
+            p = self.pulls(name)
+            n = len(p)
+            width = float(np.std(p, ddof=1)) if n > 1 else float("nan")
+            out[name] = {"mean": float(np.mean(p)) if n else float("nan"),
+                         "mean_error": width / math.sqrt(n) if n > 1 else float("nan"),
+                         "width": width,
+                         "width_error": width / math.sqrt(2 * (n - 1)) if n > 1 else float("nan")}
+        return out
+
+    def to_pandas(self):
+        import pandas as pd
+
+        frame = pd.DataFrame(self.records)
+        for name in self.truth:
+            frame[name + "_pull"] = (frame[name] - self.truth[name]) / frame[name + "_error"]
+        return frame
+
+    def plot_pulls(self, param, ax=None, bins=30):
+        """Histogram of the pulls of ``param`` with the standard normal drawn over it (matplotlib)."""
+        import matplotlib.pyplot as plt
+
+        p = self.pulls(param)
+        ax = ax or plt.subplots()[1]
+        ax.hist(p, bins=bins, range=(-5, 5), histtype="step", label=f"{len(p)} toys")
+        x = np.linspace(-5, 5, 200)
+        ax.plot(x, len(p) * (10 / bins) * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi), label="N(0, 1)")
+        s = self.pull_summary()[self._name(param)]
+        ax.set_title(f"{self._name(param)}: mean {s['mean']:.3f}±{s['mean_error']:.3f}, "
+                     f"width {s['width']:.3f}±{s['width_error']:.3f}")
+        ax.set_xlabel("pull")
+        ax.legend()
+        return ax
+
+    def __repr__(self):
+        return f"<ToyResult {self.n_toys} toys, {int(self.valid.sum())} valid, {self.toys_per_second:.1f} toys/s>"
