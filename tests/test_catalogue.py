@@ -372,3 +372,49 @@ def test_toy_fits_of_argus_and_polynomials(kind):
     result = nfit.minimize.Minuit().minimize(nll)
     result.hesse()
     assert result.valid and abs(c.value() - truth["c"]) < 4 * result.params[c]["hesse"]["error"]
+
+
+@pytest.mark.parametrize("path", ["eager", "compiled"])
+def test_argus_voigt_chebyshev_at_many_points(path):
+    from scipy.special import voigt_profile
+
+    argus_obs = nfit.Space("x", limits=(0.1, 1.0))
+    y = np.linspace(0.1, 0.999, 15)
+    chi_p = nfit.Parameter("chi_c", -2.0)
+    argus = nfit.pdf.Argus(m0=1.0, c=chi_p, p=0.5, obs=argus_obs)
+    s, g = nfit.Parameter("voigt_s", 0.02, 0.001, 1), nfit.Parameter("voigt_g", 0.02, 0.001, 1)
+    voigt = nfit.pdf.Voigt(m=5.3, sigma=s, gamma=g, obs=OBS)
+    c1, c2 = nfit.Parameter("cheb_c1", 0.0), nfit.Parameter("cheb_c2", 0.0)
+    cheb = nfit.pdf.Chebyshev(obs=OBS, coeffs=[c1, c2])
+    u = (2 * X - LO - HI) / (HI - LO)
+
+    @settings(max_examples=20, deadline=None)
+    @given(chi=st.floats(0.1, 5.0), sigma=st.floats(0.002, 0.1), gamma=st.floats(0.002, 0.1),
+           a=st.floats(-0.4, 0.4), b=st.floats(-0.4, 0.4))
+    def check(chi, sigma, gamma, a, b):
+        chi_p.set_value(-0.5 * chi * chi)
+        d = stats.argus(chi)
+        np.testing.assert_allclose(argus.pdf(y, mode=path), d.pdf(y) / (d.cdf(1.0) - d.cdf(0.1)), rtol=1e-9)
+        s.set_value(sigma)
+        g.set_value(gamma)
+        norm = integrate.quad(lambda t: voigt_profile(t - 5.3, sigma, gamma), LO, HI, points=[5.3], epsabs=0,
+                              epsrel=1e-13, limit=400)[0]
+        np.testing.assert_allclose(voigt.pdf(X, mode=path), voigt_profile(X - 5.3, sigma, gamma) / norm, rtol=1e-9)
+        c1.set_value(a)
+        c2.set_value(b)
+        raw = npcheb.chebval(u, [1.0, a, b])
+        norm = (HI - LO) / 2 * (2.0 - 2.0 * b / 3.0)
+        np.testing.assert_allclose(cheb.pdf(X, mode=path), raw / norm, rtol=1e-11)
+
+    check()
+
+
+def test_chebyshev_gradient_against_numdifftools():
+    from nfit.numdiff import gradient
+
+    obs = nfit.Space("x", limits=(-1.0, 1.0))
+    data = nfit.pdf.Chebyshev(obs=obs, coeffs=[0.3, 0.1]).sample(5000, rng=1)
+    c1, c2 = nfit.Parameter("gc1", 0.25), nfit.Parameter("gc2", 0.05)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Chebyshev(obs=obs, coeffs=[c1, c2]), data=data)
+    np.testing.assert_allclose(nll.gradient(), gradient(nll, np.array([0.25, 0.05]), np.array([1e-3, 1e-3])),
+                               rtol=1e-6)
