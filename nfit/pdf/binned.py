@@ -4,50 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ad import Dual
 from ..kernels import binned
 from ..kernels import kde as kde_kernel
-from .base import BasePDF
 from .kde import _bandwidths, _points_and_weights
-
-
-class _TablePDF(BasePDF):
-    """A parameter-free density from a table; subclasses fill ``_table`` and the two functions."""
-
-    _kernel_function = None
-
-    def _derivative_order(self):
-        return 2
-
-    def _values(self, x):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _window(self, a, b):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _integral(self, space):
-        return sum(self._window(lo[0], hi[0]) for lo, hi in space.with_obs(self.obs).boxes)
-
-    def _normalised_integral(self, values, limits, norm):
-        value = self._integral(limits)
-        return value if norm is None else value / self._integral(norm)
-
-    def _build(self, ctx, x, norm, scale=None):
-        column = x[self.obs[0]]
-        if hasattr(ctx, "body"):  # writing a kernel: the table travels in the constants array
-            be = ctx.be
-            off = len(be.constants)
-            be.constants.extend(self._table.tolist())
-            value = Dual(be, be.call(binned, self._kernel_function, [column, "c", str(off), str(self._size)]))
-        else:
-            value = Dual(ctx.be, self._values(np.atleast_1d(column)))
-        if norm is not None:
-            total = self._integral(norm)
-            if not total > 0:
-                raise ValueError(f"{type(self).__name__} {self.name!r} is zero everywhere in {norm}")
-            inverse = Dual(ctx.be, ctx.const(1.0 / total))
-            scale = inverse if scale is None else scale * inverse
-        return value if scale is None else value * scale
+from .table import TablePDF
 
 
 def _histogram_input(data):
@@ -57,7 +17,7 @@ def _histogram_input(data):
     return np.asarray(counts, dtype=float), np.asarray(edges, dtype=float)
 
 
-class HistogramPDF(_TablePDF):
+class HistogramPDF(TablePDF):
     """A histogram as a density: constant in each bin, proportional to ``count / width``.
 
     ``data``: ``(counts, edges)`` (as ``numpy.histogram`` returns), or a ``hist.Hist``.
@@ -71,6 +31,7 @@ class HistogramPDF(_TablePDF):
     0.5
     """
 
+    _kernel_module = binned
     _kernel_function = "histogram"
 
     def __init__(self, data, obs=None, *, extended=None, norm=None, name="HistogramPDF", label=None):
@@ -94,7 +55,7 @@ class HistogramPDF(_TablePDF):
         return binned.histogram_integral_array(a, b, self.edges, self._densities)
 
 
-class KDE1DimGrid(_TablePDF):
+class KDE1DimGrid(TablePDF):
     """Binned Gaussian kernel density estimate for large samples: the data are binned on a grid
     (``num_grid_points``), the KDE of the binned data is computed at the grid points and
     interpolated linearly in between.
@@ -108,6 +69,7 @@ class KDE1DimGrid(_TablePDF):
     1.0
     """
 
+    _kernel_module = binned
     _kernel_function = "linear"
 
     def __init__(self, data, obs=None, bandwidth=None, weights=None, num_grid_points=1024, *, extended=None,

@@ -78,27 +78,38 @@ class ExprPDF(BasePDF):
         return ctx.quad_sum(lambda node: self._density(ctx, node), lo, hi, self._panels)
 
     def _build(self, ctx, x, norm, scale=None):
-        value = self._density(ctx, x[self.obs[0]])
-        if norm is not None:
-            integral = None
-            for lo, hi in norm.with_obs(self.obs).boxes:
-                part = self._integral_dual(ctx, lo[0], hi[0])
-                integral = part if integral is None else integral + part
-            scale = 1.0 / integral if scale is None else scale / integral
-        return value if scale is None else value * scale
+        return normalised(self, ctx, self._density(ctx, x[self.obs[0]]), norm, scale)
 
     def _normalised_integral(self, values, limits, norm):
-        from ..eager import EagerContext
-        from ..layout import ParamLayout
-        from .base import model_params
+        return eager_normalised_integral(self, limits, norm)
 
-        layout = ParamLayout(model_params(self))
-        ctx = EagerContext(layout, layout.vector())
 
-        def integral(space):
-            with np.errstate(all="ignore"):
-                return sum(float(self._integral_dual(ctx, lo[0], hi[0]).v)
-                           for lo, hi in space.with_obs(self.obs).boxes)
+def normalised(pdf, ctx, value, norm, scale):
+    """``scale * value / integral over norm`` (``norm`` None: no division), the integral from the
+    pdf's ``_integral_dual(ctx, lower, upper)`` over each box of ``norm``. The division happens
+    once per call: it folds into the per-call coefficient of the shape."""
+    if norm is not None:
+        integral = None
+        for lo, hi in norm.with_obs(pdf.obs).boxes:
+            part = pdf._integral_dual(ctx, lo[0], hi[0])
+            integral = part if integral is None else integral + part
+        scale = 1.0 / integral if scale is None else scale / integral
+    return value if scale is None else value * scale
 
-        value = integral(limits)
-        return value if norm is None else value / integral(norm)
+
+def eager_normalised_integral(pdf, limits, norm):
+    """Integral over ``limits`` of ``pdf`` normalised over ``norm`` (None: unnormalised), from the
+    pdf's ``_integral_dual(ctx, lower, upper)`` evaluated eagerly at the current parameter values."""
+    from ..eager import EagerContext
+    from ..layout import ParamLayout
+    from .base import model_params
+
+    layout = ParamLayout(model_params(pdf))
+    ctx = EagerContext(layout, layout.vector())
+
+    def integral(space):
+        with np.errstate(all="ignore"):
+            return sum(float(pdf._integral_dual(ctx, lo[0], hi[0]).v) for lo, hi in space.with_obs(pdf.obs).boxes)
+
+    value = integral(limits)
+    return value if norm is None else value / integral(norm)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ad import Dual
 from ..data import Data
 from ..kernels import kde as kernel
-from .base import BasePDF
+from .table import TablePDF
 
 
 def _points_and_weights(data, weights):
@@ -46,7 +45,7 @@ def _bandwidths(x, weights, bandwidth):
     return h
 
 
-class KDE1DimExact(BasePDF):
+class KDE1DimExact(TablePDF):
     """Gaussian kernel density estimate with one kernel per data point, normalised over the space.
 
     ``bandwidth``: a number (or one per point), ``"scott"`` (default), ``"silverman"`` (both as
@@ -61,6 +60,9 @@ class KDE1DimExact(BasePDF):
     1.0
     """
 
+    _kernel_module = kernel
+    _kernel_function = "pdf"
+
     def __init__(self, data, obs=None, bandwidth=None, weights=None, *, extended=None, norm=None,
                  name="KDE1DimExact", label=None):
         if obs is None:
@@ -73,32 +75,14 @@ class KDE1DimExact(BasePDF):
         w = np.ones(len(x)) if weights is None else weights
         self._inverse_widths = 1.0 / self.bandwidth
         self._weights = w / w.sum() / (self.bandwidth * np.sqrt(2 * np.pi))
+        self._table = np.concatenate([x, self._inverse_widths, self._weights])
+        self._size = len(x)
         super().__init__(obs, {}, name=name, extended=extended, label=label)
         if self.n_obs != 1:
             raise ValueError(f"KDE1DimExact needs a one-dimensional space, got {obs}")
 
-    def _derivative_order(self):
-        return 2
+    def _values(self, x):
+        return kernel.pdf_array(x, self.points, self._inverse_widths, self._weights)
 
-    def _integral(self, limits):
-        return sum(kernel.integral(lo[0], hi[0], self.points, self._inverse_widths, self._weights)
-                   for lo, hi in limits.with_obs(self.obs).boxes)
-
-    def _normalised_integral(self, values, limits, norm):
-        value = self._integral(limits)
-        return value if norm is None else value / self._integral(norm)
-
-    def _build(self, ctx, x, norm, scale=None):
-        column = x[self.obs[0]]
-        if hasattr(ctx, "body"):  # writing a kernel: the points travel in the constants array
-            be = ctx.be
-            off = len(be.constants)
-            be.constants.extend(self.points.tolist() + self._inverse_widths.tolist() + self._weights.tolist())
-            value = Dual(be, be.call(kernel, "pdf", [column, "c", str(off), str(len(self.points))]))
-        else:
-            value = Dual(ctx.be, kernel.pdf_array(np.atleast_1d(column), self.points, self._inverse_widths,
-                                                  self._weights))
-        if norm is not None:
-            inverse = 1.0 / self._integral(norm)
-            scale = ctx.const(inverse) if scale is None else scale * Dual(ctx.be, ctx.const(inverse))
-        return value if scale is None else value * scale
+    def _window(self, a, b):
+        return kernel.integral(a, b, self.points, self._inverse_widths, self._weights)

@@ -8,6 +8,7 @@ from ..kernels import exponential as _exponential
 from ..kernels import gauss as _gauss
 from ..kernels import uniform as _uniform
 from .base import BasePDF
+from .expr import normalised
 
 
 class KernelPDF(BasePDF):
@@ -70,21 +71,15 @@ class KernelPDF(BasePDF):
         k = self._kernel
         return 2 if hasattr(k, "pdf_hess") else (1 if hasattr(k, "pdf_grad") else 0)
 
+    def _integral_dual(self, ctx, lower, upper):
+        args = [ctx.param(p) for p in self._args()]
+        if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
+            return ctx.call(self._kernel, "integral", [ctx.const(lower), ctx.const(upper)], args)
+        return ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args), lower, upper, self._panels)
+
     def _build(self, ctx, x, norm, scale=None):
         args = [ctx.param(p) for p in self._args()]
-        value = ctx.call(self._kernel, "pdf", [x[self.obs[0]]], args)
-        if norm is not None:
-            integral = None
-            for lo, hi in norm.with_obs(self.obs).boxes:
-                if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
-                    part = ctx.call(self._kernel, "integral", [ctx.const(lo[0]), ctx.const(hi[0])], args)
-                else:
-                    part = ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args),
-                                        lo[0], hi[0], self._panels)
-                integral = part if integral is None else integral + part
-            # fractions and normalisation fold into one per-call coefficient: one multiply per event
-            scale = 1.0 / integral if scale is None else scale / integral
-        return value if scale is None else value * scale
+        return normalised(self, ctx, ctx.call(self._kernel, "pdf", [x[self.obs[0]]], args), norm, scale)
 
 
 def _array_call(kernel, name, args):

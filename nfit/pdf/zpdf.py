@@ -7,6 +7,7 @@ from .. import quadrature, z
 from ..ad import Dual
 from ..context import DualOps, MissingDerivative
 from .base import BasePDF
+from .expr import eager_normalised_integral, normalised
 
 
 class _Columns:
@@ -120,28 +121,10 @@ class ZPDF(BasePDF):
     def _build(self, ctx, x, norm, scale=None):
         if norm is not None and self.n_obs != 1:
             raise NotImplementedError(f"{type(self).__name__}: numerical normalisation is one-dimensional")
-        value = self._density(ctx, [x[o] for o in self.obs])
-        if norm is not None:
-            integral = None
-            for lo, hi in norm.with_obs(self.obs).boxes:
-                part = ctx.quad_sum(lambda node: self._density(ctx, [node]), lo[0], hi[0], self._panels)
-                integral = part if integral is None else integral + part
-            scale = 1.0 / integral if scale is None else scale / integral
-        return value if scale is None else value * scale
+        return normalised(self, ctx, self._density(ctx, [x[o] for o in self.obs]), norm, scale)
+
+    def _integral_dual(self, ctx, lower, upper):
+        return ctx.quad_sum(lambda node: self._density(ctx, [node]), lower, upper, self._panels)
 
     def _normalised_integral(self, values, limits, norm):
-        from ..eager import EagerContext
-        from ..layout import ParamLayout
-        from .base import model_params
-
-        layout = ParamLayout(model_params(self))
-        ctx = EagerContext(layout, layout.vector())
-
-        def integral(space):
-            total = 0.0
-            for lo, hi in space.with_obs(self.obs).boxes:
-                total += float(ctx.quad_sum(lambda node: self._density(ctx, [node]), lo[0], hi[0], self._panels).v)
-            return total
-
-        value = integral(limits)
-        return value if norm is None else value / integral(norm)
+        return eager_normalised_integral(self, limits, norm)

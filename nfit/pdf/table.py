@@ -1,0 +1,53 @@
+"""Parameter-free densities evaluated by a kernel function that reads a table of numbers."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ad import Dual
+from .base import BasePDF
+
+
+class TablePDF(BasePDF):
+    """A density with no free parameters, computed from a table (histogram bins, KDE points).
+
+    Subclasses set ``_kernel_module`` and ``_kernel_function`` (a scalar function
+    ``f(x, c, offset, size)`` reading its table from the constants array), ``_table`` and ``_size``,
+    and define ``_values(x)`` (the same for a NumPy array) and ``_window(a, b)`` (its integral).
+    """
+
+    _kernel_module = None
+    _kernel_function = None
+
+    def _derivative_order(self):
+        return 2
+
+    def _values(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _window(self, a, b):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _integral(self, space):
+        return sum(self._window(lo[0], hi[0]) for lo, hi in space.with_obs(self.obs).boxes)
+
+    def _normalised_integral(self, values, limits, norm):
+        value = self._integral(limits)
+        return value if norm is None else value / self._integral(norm)
+
+    def _build(self, ctx, x, norm, scale=None):
+        column = x[self.obs[0]]
+        if hasattr(ctx, "body"):  # writing a kernel: the table travels in the constants array
+            be = ctx.be
+            off = len(be.constants)
+            be.constants.extend(self._table.tolist())
+            value = Dual(be, be.call(self._kernel_module, self._kernel_function,
+                                     [column, "c", str(off), str(self._size)]))
+        else:
+            value = Dual(ctx.be, self._values(np.atleast_1d(column)))
+        if norm is not None:
+            total = self._integral(norm)
+            if not total > 0:
+                raise ValueError(f"{type(self).__name__} {self.name!r} is zero everywhere in {norm}")
+            inverse = Dual(ctx.be, ctx.const(1.0 / total))
+            scale = inverse if scale is None else scale * inverse
+        return value if scale is None else value * scale
