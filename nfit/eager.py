@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import quadrature
 from .ad import Dual
 from .context import BuildContext
 from .z import _NUMPY_FUNCS
@@ -94,9 +93,9 @@ class EagerContext(BuildContext):
     def slot_value(self, slot):
         return np.float64(self.p[slot])
 
-    def quad_sum(self, integrand, lower, upper, panels):
-        """The integral over [lower, upper] of ``integrand(nodes)`` (a Dual), by quadrature."""
-        x, w = quadrature.nodes(lower, upper, panels)
+    def quad_sum(self, integrand, nodes):
+        """The integral of ``integrand(x)`` (a Dual) by quadrature on ``nodes`` = (x, weights)."""
+        x, w = nodes
         d = integrand(x)
         return Dual(self.be, np.dot(w, np.broadcast_to(d.v, x.shape)),
                     {j: np.dot(w, np.broadcast_to(v, x.shape)) for j, v in d.g.items()},

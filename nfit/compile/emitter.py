@@ -232,15 +232,13 @@ class CodeContext(BuildContext):
         h = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)}
         return Dual(be, sums[0], g, h)
 
-    def quad_sum(self, integrand, lower, upper, panels) -> Dual:
-        """The integral over [lower, upper] of ``integrand(node)`` by quadrature, written as a
-        per-call helper looping over the nodes (constants in ``c``); derivatives come along."""
-        from .. import quadrature
-
+    def quad_sum(self, integrand, nodes) -> Dual:
+        """The integral of ``integrand(node)`` by quadrature on ``nodes`` = (x, weights), written as
+        a per-call helper looping over the nodes (constants in ``c``); derivatives come along."""
         be = self.be
         saved = be.loop_lines, be.loop_inputs
         be.loop_lines, be.loop_inputs = [], {}
-        x, w = quadrature.nodes(lower, upper, panels)
+        x, w = nodes
         offset = len(be.constants)
         be.constants.extend(x.tolist())
         be.constants.extend(w.tolist())

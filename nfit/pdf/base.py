@@ -81,6 +81,7 @@ class BasePDF:
         new._yield = None
         new._uid = next(_ids)
         new.__dict__.pop("_pdf_kernels", None)
+        new.__dict__.pop("_quad_cache", None)
         new._set_yield(yield_)
         if name is not None:
             new.name = name
@@ -209,6 +210,22 @@ class BasePDF:
         """The yield times the density (extended pdfs): what an extended likelihood takes the log of."""
         return self._build(ctx, x, norm, scale=ctx.param(self.get_yield()))
 
+    def _quad_nodes(self, lower, upper):
+        """Quadrature nodes for normalising this shape numerically over [lower, upper], adapted to
+        its density at the parameter values of the first use (see nfit.quadrature.adaptive_nodes)."""
+        from .. import quadrature
+
+        store = self.__dict__.setdefault("_quad_cache", {})
+        key = (float(lower), float(upper))
+        if key not in store:
+            panels = getattr(self, "_panels", quadrature.PANELS)
+
+            def density(x):
+                return self.pdf(x, norm=False, mode="eager")
+
+            store[key] = quadrature.adaptive_nodes(density, lower, upper, panels)
+        return store[key]
+
     def _derivative_order(self) -> int:
         """Highest order of exact parameter derivatives this node (with its children) provides."""
         return 0
@@ -222,6 +239,7 @@ class BasePDF:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_pdf_kernels", None)  # compiled kernels stay in their process
+        state.pop("_quad_cache", None)
         return state
 
     def __repr__(self):

@@ -75,7 +75,7 @@ class ExprPDF(BasePDF):
         if self._has_integral:
             inputs = self._inputs(ctx, {"lo": ctx.const(lo), "hi": ctx.const(hi)})
             return self._trace("integral").apply(inputs, DualOps(ctx.be))
-        return ctx.quad_sum(lambda node: self._density(ctx, node), lo, hi, self._panels)
+        return ctx.quad_sum(lambda node: self._density(ctx, node), self._quad_nodes(lo, hi))
 
     def _build(self, ctx, x, norm, scale=None):
         return normalised(self, ctx, self._density(ctx, x[self.obs[0]]), norm, scale)

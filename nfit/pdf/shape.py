@@ -49,7 +49,7 @@ class KernelPDF(BasePDF):
             if self._analytic:
                 total += self._kernel.integral(lo[0], hi[0], *args)
             else:
-                x, w = quadrature.nodes(lo[0], hi[0], self._panels)
+                x, w = self._quad_nodes(lo[0], hi[0])
                 total += float(np.dot(w, _array_call(self._kernel, "pdf", [x] + args)))
         return total
 
@@ -75,7 +75,7 @@ class KernelPDF(BasePDF):
         args = [ctx.param(p) for p in self._args()]
         if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
             return ctx.call(self._kernel, "integral", [ctx.const(lower), ctx.const(upper)], args)
-        return ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args), lower, upper, self._panels)
+        return ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args), self._quad_nodes(lower, upper))
 
     def _build(self, ctx, x, norm, scale=None):
         args = [ctx.param(p) for p in self._args()]

@@ -124,7 +124,7 @@ class ZPDF(BasePDF):
         return normalised(self, ctx, self._density(ctx, [x[o] for o in self.obs]), norm, scale)
 
     def _integral_dual(self, ctx, lower, upper):
-        return ctx.quad_sum(lambda node: self._density(ctx, [node]), lower, upper, self._panels)
+        return ctx.quad_sum(lambda node: self._density(ctx, [node]), self._quad_nodes(lower, upper))
 
     def _normalised_integral(self, values, limits, norm):
         return eager_normalised_integral(self, limits, norm)
