@@ -252,6 +252,9 @@ class BaseLoss:
     def _warn_numerical(self, order):
         if order in self._warned:
             return
+        if order == 2 and min(m._derivative_order() for m in self.model) == 2:
+            self._warned.add(order)  # every part has a Hessian; too many parameters to fuse it
+            return
         self._warned.add(order)
         what = "gradient" if order == 1 else "Hessian"
         how = ("the exact gradient differentiated numerically" if order == 2 and self.derivative_order >= 1
@@ -261,8 +264,15 @@ class BaseLoss:
 
     @property
     def derivative_order(self) -> int:
-        """Highest order of exact derivatives: 2 (gradient and Hessian), 1 (gradient) or 0."""
-        return min(m._derivative_order() for m in self.model)
+        """Highest order of exact derivatives: 2 (gradient and Hessian), 1 (gradient) or 0.
+
+        A fused Hessian kernel grows with the square of the number of free parameters, and Numba's
+        compile time faster than that; above ``EXACT_HESSIAN_MAX_PARAMS`` free parameters the Hessian
+        is the exact gradient differentiated once numerically instead."""
+        order = min(m._derivative_order() for m in self.model)
+        if order == 2 and len(self._layout.floating) > EXACT_HESSIAN_MAX_PARAMS:
+            return 1
+        return order
 
     def _select(self, params):
         floating = self._layout.floating
@@ -390,6 +400,8 @@ def _add_topological(found: list, p) -> None:
 
 
 
+
+EXACT_HESSIAN_MAX_PARAMS = 12
 
 # A parallel entry point costs about a second more to compile, and more the more accumulators its
 # loop has; a derivative kernel is called some ten times per fit (the Hessian once or twice), so it

@@ -72,7 +72,7 @@ def _gradient_choice(gradient):
 
 
 def _hessian_kind(loss):
-    order = loss.derivative_order
+    order = min(loss.derivative_order, 2)
     return "exact" if order >= 2 else ("exact gradient, differentiated numerically" if order == 1 else "numerical")
 
 

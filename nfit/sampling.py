@@ -58,11 +58,16 @@ def _envelope(density, space, rng):
 
 
 def draw(pdf, n, space, rng) -> np.ndarray:
-    """``n`` events of ``pdf`` inside ``space``, as an array of shape (n, n_obs)."""
+    """``n`` events of ``pdf`` inside ``space``, as an array of shape (n, n_obs): by the inverse
+    CDF where the shape (or every component of a sum) has one, else by accept-reject with the
+    density from the current path (a compiled pdf kernel by default)."""
     rng = _generator(rng)
+    exact = _exact(pdf, n, space, rng)
+    if exact is not None:
+        return exact
 
     def density(points):
-        return np.asarray(pdf.pdf(points, norm=False, mode="eager"), dtype=float)
+        return np.asarray(pdf.pdf(points, norm=False), dtype=float)
 
     top = _envelope(density, space, rng)
     while True:
@@ -79,6 +84,29 @@ def draw(pdf, n, space, rng) -> np.ndarray:
             have += len(keep)
         else:
             return np.concatenate(out)[:n]
+
+
+def _exact(pdf, n, space, rng):
+    """Exact samples by the inverse CDF, or None where the model has none (one observable only)."""
+    if space.n_obs != 1 or not hasattr(pdf, "_inverse_cdf"):
+        return None
+    boxes = [(lo[0], hi[0]) for lo, hi in space.boxes]
+    from .pdf.base import _current_values
+
+    values = _current_values(pdf)
+    if not pdf._has_inverse_cdf():
+        return None
+    if len(boxes) > 1:  # a union of ranges: split the events by each range's probability
+        from .space import Space as _Space
+
+        weights = np.array([pdf._normalised_integral(values, _Space(pdf.obs, limits=b), None) for b in boxes])
+        counts = rng.multinomial(n, weights / weights.sum())
+        parts = [pdf._inverse_cdf(values, lo, hi, rng, k) for (lo, hi), k in zip(boxes, counts)]
+        x = np.concatenate(parts)
+        rng.shuffle(x)
+        return x[:, None]
+    lo, hi = boxes[0]
+    return pdf._inverse_cdf(values, lo, hi, rng, n)[:, None]
 
 
 class Sampler(Data):

@@ -270,3 +270,30 @@ def test_node_without_derivatives_falls_back_with_one_warning(no_derivative_shap
 def test_minuit_gradient_option_errors():
     with pytest.raises(ValueError, match="gradient="):
         nfit.minimize.Minuit(gradient="magic")
+
+
+def test_many_parameters_take_the_gradient_route_for_the_hessian(obs):
+    """Above EXACT_HESSIAN_MAX_PARAMS free parameters the Hessian is the exact gradient
+    differentiated numerically (no warning: every part has derivatives); it agrees with the exact one."""
+    from nfit import loss as loss_module
+
+    shapes, fracs = [], []
+    for i in range(5):
+        shapes.append(nfit.pdf.Gauss(mu=nfit.Parameter(f"m{i}", 5.05 + 0.1 * i, 5.0, 5.6),
+                                     sigma=nfit.Parameter(f"s{i}", 0.04, 0.01, 0.2), obs=obs))
+        fracs.append(nfit.Parameter(f"f{i}", 0.15, 0.0, 0.3))
+    model = nfit.pdf.SumPDF(shapes + [nfit.pdf.Uniform(low=5.0, high=5.6, obs=obs)], fracs=fracs)
+    data = nfit.Data.from_numpy(obs, np.random.default_rng(1).uniform(LO, HI, 2000))
+    nll = nfit.loss.UnbinnedNLL(model=model, data=data)
+    assert len(nll.get_params()) == 15 > loss_module.EXACT_HESSIAN_MAX_PARAMS
+    assert nll.derivative_order == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hess = nll.hessian()
+    old = loss_module.EXACT_HESSIAN_MAX_PARAMS
+    loss_module.EXACT_HESSIAN_MAX_PARAMS = 100
+    try:
+        exact = nfit.loss.UnbinnedNLL(model=model, data=data, mode="eager").hessian()
+    finally:
+        loss_module.EXACT_HESSIAN_MAX_PARAMS = old
+    np.testing.assert_allclose(hess, exact, rtol=1e-5, atol=1e-6 * np.max(np.abs(exact)))

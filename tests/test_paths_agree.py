@@ -1,7 +1,7 @@
 """Property tests: on generated model trees, the eager and compiled paths give the same loss
 values (1e-10 relative) at many parameter points."""
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import nfit
@@ -114,8 +114,7 @@ def test_generated_trees_gradient_and_hessian(case):
     compiled = cls(model=models, data=datas, mode="compiled")
     eager = cls(model=models, data=datas, mode="eager")
     floating = compiled.get_params()
-    if not floating:
-        return  # a tree of fixed shapes: nothing to differentiate
+    assume(0 < len(floating) <= 10)  # larger trees: the Hessian goes numerical (tested elsewhere), and slow
     bounds = {p: (lo, hi) for p, lo, hi in params}
     u = points[0]
     x = np.array([bounds[p][0] + (0.1 + 0.8 * ui) * (bounds[p][1] - bounds[p][0]) for p, ui in zip(floating, u)])

@@ -126,3 +126,53 @@ def test_sampler_toys_refit_without_recompiling(obs):
     assert len(set(sizes)) > 10  # Poisson-fluctuated sizes
     assert abs(np.mean(pulls)) < 3 / np.sqrt(60) + 0.05
     assert np.std(pulls) == pytest.approx(1.0, abs=0.3)
+
+
+def test_inverse_cdf_sampling_in_a_far_tail():
+    # 5 to 6 sigma: accept-reject would barely work; the inverse CDF is exact
+    obs = nfit.Space("x", limits=(5.0, 6.0))
+    pdf = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs)
+    assert pdf._has_inverse_cdf()
+    x = pdf.sample(n=20_000, rng=4)["x"]
+    tail = stats.truncnorm(5.0, 6.0)
+    assert stats.kstest(x, tail.cdf).pvalue > 0.01
+
+
+@pytest.mark.parametrize("make", [
+    lambda obs: nfit.pdf.CrystalBall(mu=5.3, sigma=0.03, alpha=1.0, n=2.5, obs=obs),
+    lambda obs: nfit.pdf.SumPDF([nfit.pdf.Voigt(m=5.3, sigma=0.01, gamma=0.02, obs=obs),
+                                 nfit.pdf.Chebyshev(obs=obs, coeffs=[-0.3])], fracs=0.4),
+])
+def test_accept_reject_samples_follow_the_pdf(obs, make):
+    pdf = make(obs)
+    assert not (hasattr(pdf, "_has_inverse_cdf") and pdf._has_inverse_cdf())
+    data = pdf.sample(n=20_000, rng=13)
+
+    def cdf(t):
+        return np.array([pdf.integrate((5.0, v))[0] for v in np.atleast_1d(t)])
+
+    assert stats.kstest(data["m"], cdf).pvalue > 0.01
+
+
+def test_sideband_fit_against_an_independent_likelihood():
+    """A fit on the union of two sidebands, normalised over the union, equals a direct maximisation of
+    the sideband likelihood written with scipy."""
+    from scipy.optimize import minimize_scalar
+
+    full = nfit.Space("m", limits=(5.0, 5.6))
+    side = nfit.Space("m", limits=(5.0, 5.2)) + nfit.Space("m", limits=(5.35, 5.6))
+    x = nfit.pdf.Exponential(lam=-2.0, obs=full).sample(n=20_000, rng=3)["m"]
+    data = nfit.Data.from_numpy(side, x[side.inside(x)])
+    lam = nfit.Parameter("lam_side", -1.0, -5, 5)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Exponential(lam=lam, obs=full), data=data)
+    result = nfit.minimize.Minuit(tol=1e-9).minimize(nll)
+    xs = data["m"]
+
+    def reference(lam_):
+        norm = sum((np.exp(lam_ * b) - np.exp(lam_ * a)) / lam_ for a, b in ((5.0, 5.2), (5.35, 5.6)))
+        return -np.sum(lam_ * xs - np.log(norm))
+
+    best = minimize_scalar(reference, bounds=(-5, -0.01), method="bounded", options={"xatol": 1e-10})
+    assert result.valid
+    assert lam.value() == pytest.approx(best.x, abs=2e-5)
+    assert result.fmin == pytest.approx(reference(lam.value()), rel=1e-10)

@@ -88,6 +88,22 @@ def _array_call(kernel, name, args):
     return getattr(kernel, name)(*args)
 
 
+def _gauss_inverse_cdf(mu, sigma, lo, hi, rng, n):
+    from scipy.special import ndtr, ndtri
+
+    a, b = (lo - mu) / sigma, (hi - mu) / sigma
+    if a > 0:  # upper tail: sample the mirror image, where ndtr keeps its digits
+        return mu - sigma * ndtri(ndtr(-b) + rng.uniform(size=n) * (ndtr(-a) - ndtr(-b)))
+    return mu + sigma * ndtri(ndtr(a) + rng.uniform(size=n) * (ndtr(b) - ndtr(a)))
+
+
+def _exponential_inverse_cdf(lam, lo, hi, rng, n):
+    u = rng.uniform(size=n)
+    if abs(lam * (hi - lo)) < 1e-12:
+        return lo + u * (hi - lo)
+    return lo + np.log1p(u * np.expm1(lam * (hi - lo))) / lam
+
+
 class Gauss(KernelPDF):
     """Gaussian (normal) density.
 
@@ -102,6 +118,12 @@ class Gauss(KernelPDF):
 
     _kernel = _gauss
     _positive = ("sigma",)
+
+    def _has_inverse_cdf(self):
+        return True
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        return _gauss_inverse_cdf(values[self.params["mu"]], values[self.params["sigma"]], lo, hi, rng, n)
 
     def __init__(self, mu, sigma, obs, *, extended=None, norm=None, name="Gauss", label=None):
         super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label)
@@ -120,6 +142,12 @@ class Exponential(KernelPDF):
     """
 
     _kernel = _exponential
+
+    def _has_inverse_cdf(self):
+        return True
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        return _exponential_inverse_cdf(values[self.params["lam"]], lo, hi, rng, n)
 
     def __init__(self, lam=None, obs=None, *, extended=None, norm=None, name="Exponential", label=None,
                  lambda_=None):
@@ -142,6 +170,14 @@ class Uniform(KernelPDF):
     """
 
     _kernel = _uniform
+
+    def _has_inverse_cdf(self):
+        return True
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        a = max(lo, values[self.params["low"]])
+        b = min(hi, values[self.params["high"]])
+        return a + rng.uniform(size=n) * (b - a)
 
     def __init__(self, low, high, obs, *, extended=None, norm=None, name="Uniform", label=None):
         super().__init__(obs, {"low": low, "high": high}, name=name, extended=extended, label=label)

@@ -1,6 +1,8 @@
 """Sums of pdfs: with fractions, or with the yields of extended components."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..param import ComposedParameter, convert_to_parameter
 from .base import BasePDF
 
@@ -103,6 +105,22 @@ class SumPDF(BasePDF):
         if self._weight_mode == "implicit":
             return w + [1.0 - total]
         return [x / total for x in w]
+
+    # ------------------------------------------------------------------ exact sampling
+    def _has_inverse_cdf(self):
+        return all(hasattr(p, "_inverse_cdf") and p._has_inverse_cdf() for p in self.pdfs)
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        """Each component in proportion to its probability inside [lo, hi], sampled exactly."""
+        from ..space import Space
+
+        window = Space(self.obs, limits=(lo, hi))
+        probabilities = np.array([f * p._normalised_integral(values, window, self.space)
+                                  for f, p in zip(self._fractions(values), self.pdfs)])
+        counts = rng.multinomial(n, probabilities / probabilities.sum())
+        x = np.concatenate([p._inverse_cdf(values, lo, hi, rng, k) for p, k in zip(self.pdfs, counts)])
+        rng.shuffle(x)
+        return x
 
     # ------------------------------------------------------------------ node interface
     def _normalised_integral(self, values, limits, norm):
