@@ -79,6 +79,10 @@ class BaseLoss:
             for p in c.params:
                 _add_topological(params, p)
         self._layout = ParamLayout(params)
+        from .pdf.base import _check_box_norm
+
+        for m, d in zip(models, datas):
+            _check_box_norm(m, d.space)
         self._terms = [
             Term(m, d.space.with_obs(m.obs), m.obs, d.has_weights, ext)
             for m, d, ext in zip(models, datas, extended)

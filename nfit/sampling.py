@@ -62,12 +62,13 @@ def draw(pdf, n, space, rng) -> np.ndarray:
     CDF where the shape (or every component of a sum) has one, else by accept-reject with the
     density from the current path (a compiled pdf kernel by default)."""
     rng = _generator(rng)
-    exact = _exact(pdf, n, space, rng)
+    exact = None if space.has_function_limits else _exact(pdf, n, space, rng)
     if exact is not None:
         return exact
 
     def density(points):
-        return np.asarray(pdf.pdf(points, norm=False), dtype=float)
+        values = np.asarray(pdf.pdf(points, norm=False), dtype=float)
+        return values * space.inside(points) if space.has_function_limits else values
 
     top = _envelope(density, space, rng)
     while True:

@@ -27,6 +27,9 @@ class Space:
     ----------
     obs : str or sequence of str
         Observable name(s).
+    inside : callable, optional
+        Function limits: ``inside(x)`` takes the events (shape ``(n,)`` for one observable, else
+        ``(n, n_obs)``) and returns which lie in the space; ``limits`` is then its bounding box.
     limits : tuple, optional
         ``(lower, upper)``; for several observables each is a sequence with one entry per
         observable. ``None`` means unbounded (not usable as a normalisation range).
@@ -41,7 +44,10 @@ class Space:
     (('x', 'y'), 4.0)
     """
 
-    def __init__(self, obs, limits=None, *, lower=None, upper=None, name=None, binning=None):
+    def __init__(self, obs, limits=None, *, lower=None, upper=None, name=None, binning=None, inside=None):
+        if inside is not None and not callable(inside):
+            raise TypeError(f"Space: inside= must be a function of an (n, n_obs) array, got {inside!r}")
+        self._predicate = inside
         if binning is not None:
             raise NotImplementedError("binned spaces are not supported by nfit yet")
         self.obs = (obs,) if isinstance(obs, str) else tuple(obs)
@@ -77,6 +83,7 @@ class Space:
     @classmethod
     def _from_boxes(cls, obs, boxes, name=None):
         space = cls.__new__(cls)
+        space._predicate = None
         space.obs = tuple(obs)
         space.name = name or "_".join(space.obs)
         space._boxes = list(boxes)
@@ -121,9 +128,22 @@ class Space:
     def rect_limits(self):
         return self.limits
 
+    @property
+    def has_function_limits(self) -> bool:
+        """True when an ``inside=`` function cuts the boxes further."""
+        return self._predicate is not None
+
     def area(self) -> float:
-        """Volume of the space: the summed widths (areas, volumes) of its boxes."""
-        return float(sum(np.prod(np.subtract(hi, lo)) for lo, hi in self._boxes))
+        """Volume of the space: the summed widths (areas, volumes) of its boxes; with function
+        limits, the boxes' volume times the fraction of 2**20 quasi-random points inside."""
+        volume = float(sum(np.prod(np.subtract(hi, lo)) for lo, hi in self._boxes))
+        if self._predicate is None:
+            return volume
+        from scipy.stats import qmc
+
+        points = qmc.Sobol(d=self.n_obs, scramble=True, seed=0).random_base2(20)
+        lo, hi = self._bounding()
+        return volume * float(np.mean(self.inside(lo + points * (hi - lo))))
 
     volume = area
 
@@ -143,6 +163,9 @@ class Space:
         result = np.zeros(len(cols), dtype=bool)
         for lo, hi in self._boxes:
             result |= np.all((cols >= np.asarray(lo)) & (cols <= np.asarray(hi)), axis=1)
+        if self._predicate is not None and result.any():
+            chosen = np.asarray(self._predicate(cols[result] if self.n_obs > 1 else cols[result, 0]), dtype=bool)
+            result[np.flatnonzero(result)] = chosen
         return result
 
     def filter(self, x):
@@ -151,9 +174,15 @@ class Space:
         return x[self.inside(x)]
 
     # ------------------------------------------------------------------ algebra
+    def _plain(self, operation):
+        if self._predicate is not None:
+            raise NotImplementedError(f"Space {self.name!r}: {operation} of a space with function limits")
+
     def __mul__(self, other: Space) -> Space:
         if not isinstance(other, Space):
             return NotImplemented
+        self._plain("product")
+        other._plain("product")
         common = set(self.obs) & set(other.obs)
         if common:
             raise ValueError(f"Space product: observables {sorted(common)} appear in both factors")
@@ -166,6 +195,8 @@ class Space:
     def __add__(self, other: Space) -> Space:
         if not isinstance(other, Space):
             return NotImplemented
+        self._plain("union")
+        other._plain("union")
         if set(self.obs) != set(other.obs):
             raise ValueError(f"Space union needs the same observables, got {self.obs} and {other.obs}")
         order = [other.obs.index(o) for o in self.obs]
@@ -180,6 +211,9 @@ class Space:
     def with_obs(self, obs) -> Space:
         """The sub-space of the observables ``obs`` (a product space projected onto them)."""
         obs = (obs,) if isinstance(obs, str) else tuple(obs)
+        if obs == self.obs:
+            return self
+        self._plain("projection")
         missing = [o for o in obs if o not in self.obs]
         if missing:
             raise ValueError(f"Space {self.name!r} has no observable(s) {missing}")
@@ -192,12 +226,15 @@ class Space:
         return Space._from_boxes(obs, boxes)
 
     def __eq__(self, other):
-        return isinstance(other, Space) and self.obs == other.obs and self._boxes == other._boxes
+        return (isinstance(other, Space) and self.obs == other.obs and self._boxes == other._boxes
+                and self._predicate is other._predicate)
 
     def __hash__(self):
-        return hash((self.obs, tuple(self._boxes)))
+        return hash((self.obs, tuple(self._boxes), id(self._predicate)))
 
     def __repr__(self):
+        if self._predicate is not None:
+            return f"<Space obs={self.obs} function limits in {self._boxes[0]}>"
         if len(self._boxes) == 1:
             lo, hi = self._boxes[0]
             if self.n_obs == 1:

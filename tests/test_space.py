@@ -45,3 +45,43 @@ def test_space_errors_name_the_problem():
         nfit.Space("m", limits=(0, 1)) * nfit.Space("m", limits=(0, 1))
     with pytest.raises(ValueError, match="same observables"):
         nfit.Space("m", limits=(0, 1)) + nfit.Space("x", limits=(2, 3))
+
+
+def test_function_limits_inside_filter_area():
+    circle = nfit.Space(["x", "y"], limits=((-1, -1), (1, 1)), inside=lambda v: v[:, 0] ** 2 + v[:, 1] ** 2 <= 1)
+    assert circle.has_function_limits
+    assert circle.area() == pytest.approx(np.pi, rel=1e-3)
+    np.testing.assert_array_equal(circle.inside(np.array([[0.0, 0.0], [0.9, 0.9], [2.0, 0.0]])), [True, False, False])
+    ring = nfit.Space("x", limits=(-2, 2), inside=lambda x: np.abs(x) > 1)
+    assert ring.area() == pytest.approx(2.0, rel=1e-3)
+    np.testing.assert_array_equal(ring.filter(np.array([-1.5, 0.2, 1.7, 3.0])), [-1.5, 1.7])
+    with pytest.warns(UserWarning, match="2 of 4"):
+        data = nfit.Data.from_numpy(ring, np.array([-1.5, 0.2, 1.7, 3.0]))
+    assert data.nevents == 2
+    with pytest.raises(TypeError, match="inside="):
+        nfit.Space("x", limits=(0, 1), inside=3)
+
+
+def test_sampling_inside_function_limits_and_normalisation_error():
+    from scipy import stats
+
+    full = nfit.Space("x", limits=(-2, 2))
+    ring = nfit.Space("x", limits=(-2, 2), inside=lambda x: np.abs(x) > 1)
+    gauss = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=full)
+    x = gauss.sample(n=20_000, limits=ring, rng=1)["x"]
+    assert np.all(np.abs(x) > 1)
+    norm = stats.norm
+    mass = 2 * (norm.cdf(2) - norm.cdf(1))
+
+    def cdf(t):
+        t = np.asarray(t)
+        below = np.clip(t, -2, -1)
+        above = np.clip(t, 1, 2)
+        return ((norm.cdf(below) - norm.cdf(-2)) + (norm.cdf(above) - norm.cdf(1))) / mass
+
+    assert stats.kstest(x, cdf).pvalue > 0.01
+    data = nfit.Data.from_numpy(ring, x)
+    with pytest.raises(NotImplementedError, match="function limits"):
+        nfit.loss.UnbinnedNLL(model=gauss, data=data)
+    with pytest.raises(NotImplementedError, match="function limits"):
+        gauss.pdf(np.array([1.5]), norm=ring)

@@ -153,6 +153,7 @@ class BasePDF:
             norm = Space(self.obs, limits=norm)
         if not norm.has_limits:
             raise ValueError(f"pdf {self.name!r}: cannot normalise over {norm}, it has no finite limits")
+        _check_box_norm(self, norm)
         return norm
 
     def integrate(self, limits, norm=None, *, mode=None):
@@ -245,6 +246,13 @@ class BasePDF:
     def __repr__(self):
         ext = " extended" if self.is_extended else ""
         return f"<{type(self).__name__} {self.name!r} obs={self.obs}{ext}>"
+
+
+def _check_box_norm(model, norm):
+    if norm is not None and norm.has_function_limits:
+        raise NotImplementedError(
+            f"pdf {model.name!r}: normalising over a space with function limits is not supported yet; "
+            "normalise over its bounding box or a union of boxes (sampling and data filtering do use them)")
 
 
 def _current_values(model) -> dict:
