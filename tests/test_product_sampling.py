@@ -176,3 +176,19 @@ def test_sideband_fit_against_an_independent_likelihood():
     assert result.valid
     assert lam.value() == pytest.approx(best.x, abs=2e-5)
     assert result.fmin == pytest.approx(reference(lam.value()), rel=1e-10)
+
+
+@pytest.mark.parametrize("make,reference", [
+    (lambda obs: nfit.pdf.Cauchy(m=5.3, gamma=0.03, obs=obs), stats.cauchy(5.3, 0.03)),
+    (lambda obs: nfit.pdf.JohnsonSU(mu=5.3, lambd=0.05, gamma=0.5, delta=1.3, obs=obs),
+     stats.johnsonsu(0.5, 1.3, loc=5.3, scale=0.05)),
+    (lambda obs: nfit.pdf.LogNormal(mu=1.67, sigma=0.05, obs=obs), stats.lognorm(0.05, scale=np.exp(1.67))),
+    (lambda obs: nfit.pdf.Uniform(low=5.1, high=5.4, obs=obs), stats.uniform(5.1, 0.3)),
+])
+def test_inverse_cdf_shapes_against_scipy(obs, make, reference):
+    pdf = make(obs)
+    assert pdf._has_inverse_cdf()
+    x = pdf.sample(n=20_000, rng=21)["m"]
+    lo, hi = reference.cdf(5.0), reference.cdf(5.6)
+    assert np.all((x >= 5.0) & (x <= 5.6))
+    assert stats.kstest(x, lambda t: (reference.cdf(t) - lo) / (hi - lo)).pvalue > 0.01

@@ -10,6 +10,8 @@ Each shape's math lives in a module of ``nfit.kernels`` (see :mod:`nfit.pdf.expr
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..kernels import argus, bifurgauss, cauchy, crystalball, johnsonsu, lognormal, studentt, voigt
 from .expr import ExprPDF
 from .shape import KernelPDF
@@ -65,6 +67,10 @@ class DoubleCB(ExprPDF):
                          name=name, extended=extended, label=label)
 
 
+def _uniform_between(rng, n, a, b):
+    return a + rng.uniform(size=n) * (b - a)
+
+
 class Cauchy(ExprPDF):
     """Cauchy (Breit–Wigner): ``1 / (1 + ((x - m) / gamma)**2)``, ``gamma`` the half width.
 
@@ -78,6 +84,14 @@ class Cauchy(ExprPDF):
 
     _kernel = cauchy
     _positive = ("gamma",)
+
+    def _has_inverse_cdf(self):
+        return True
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        m, g = values[self.params["m"]], values[self.params["gamma"]]
+        a, b = np.arctan((lo - m) / g), np.arctan((hi - m) / g)
+        return m + g * np.tan(_uniform_between(rng, n, a, b))
 
     def __init__(self, m, gamma, obs, *, extended=None, norm=None, name="Cauchy", label=None):
         super().__init__(obs, {"m": m, "gamma": gamma}, name=name, extended=extended, label=label)
@@ -116,6 +130,17 @@ class JohnsonSU(ExprPDF):
     _kernel = johnsonsu
     _positive = ("lambd", "delta")
 
+    def _has_inverse_cdf(self):
+        return True
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        from scipy.special import ndtr, ndtri
+
+        mu, lam = values[self.params["mu"]], values[self.params["lambd"]]
+        gamma, delta = values[self.params["gamma"]], values[self.params["delta"]]
+        a, b = (ndtr(gamma + delta * np.arcsinh((v - mu) / lam)) for v in (lo, hi))
+        return mu + lam * np.sinh((ndtri(_uniform_between(rng, n, a, b)) - gamma) / delta)
+
     def __init__(self, mu, lambd, gamma, delta, obs, *, extended=None, norm=None, name="JohnsonSU", label=None):
         super().__init__(obs, {"mu": mu, "lambd": lambd, "gamma": gamma, "delta": delta}, name=name,
                          extended=extended, label=label)
@@ -134,6 +159,16 @@ class LogNormal(ExprPDF):
 
     _kernel = lognormal
     _positive = ("sigma",)
+
+    def _has_inverse_cdf(self):
+        return True
+
+    def _inverse_cdf(self, values, lo, hi, rng, n):
+        from scipy.special import ndtr, ndtri
+
+        mu, sigma = values[self.params["mu"]], values[self.params["sigma"]]
+        a, b = (ndtr((np.log(v) - mu) / sigma) for v in (lo, hi))
+        return np.exp(mu + sigma * ndtri(_uniform_between(rng, n, a, b)))
 
     def __init__(self, mu, sigma, obs, *, extended=None, norm=None, name="LogNormal", label=None):
         super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label)
