@@ -14,7 +14,7 @@ caller picks by data size, and only the one used is ever compiled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..likelihood import Term, nll
 from .emitter import CodeContext
@@ -27,7 +27,6 @@ class Lowered:
     source: str
     constants: list
     kernel_modules: list
-    entry_points: tuple = field(default=("serial", "parallel"))
 
 
 def _function(name, args, body, parallel):
