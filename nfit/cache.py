@@ -41,11 +41,23 @@ class CompileError(RuntimeError):
 
 
 def folder() -> Path:
-    """The disk cache folder: ``$NFIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/nfit``, else ``~/.cache/nfit``."""
+    """The disk cache folder: ``$NFIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/nfit``, else ``~/.cache/nfit``;
+    a per-user folder in the temporary directory when that one cannot be written."""
     if os.environ.get("NFIT_CACHE_DIR"):
         return Path(os.environ["NFIT_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nfit"
+    path = Path(base) / "nfit"
+    if _writable(path):
+        return path
+    return Path(tempfile.gettempdir()) / f"nfit-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return os.access(path, os.W_OK)
+    except OSError:
+        return False
 
 
 def info() -> dict:

@@ -1,5 +1,6 @@
 """The signature cache: sharing, keys, a second process, damaged files, concurrent writers."""
 import json
+import tempfile
 import os
 import subprocess
 import sys
@@ -205,3 +206,10 @@ def test_manifest_mismatch_deletes_compiled_files(fresh_cache):
         f.write(b"\0")
     cache._verify_numba_files(source)
     assert cache._numba_files(source) == []  # one byte changed: all deleted
+
+
+def test_unwritable_cache_home_falls_back_to_the_temporary_directory(monkeypatch):
+    monkeypatch.delenv("NFIT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/proc/nfit-cannot-write-here")
+    path = cache.folder()
+    assert str(path).startswith(tempfile.gettempdir()) and "nfit-cache" in path.name
