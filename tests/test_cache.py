@@ -1,9 +1,9 @@
 """The signature cache: sharing, keys, a second process, damaged files, concurrent writers."""
 import json
-import tempfile
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import types
 from pathlib import Path
