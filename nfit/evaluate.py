@@ -8,19 +8,6 @@ from .data import Data
 from .layout import ParamLayout
 
 
-def param_values(params, overrides: dict) -> dict:
-    """{parameter: value} for ``params`` (topologically ordered), composed ones computed."""
-    values = {}
-    for p in params:
-        if p in overrides:
-            values[p] = np.float64(overrides[p])
-        elif p.independent:
-            values[p] = np.float64(p.value())
-        else:
-            values[p] = np.float64(p._call({k: values[q] for k, q in p.params.items()}))
-    return values
-
-
 def columns_of(x, obs) -> dict:
     """{observable: contiguous float64 column} from Data or an array of shape (n,) / (n, n_obs)."""
     if isinstance(x, Data):

@@ -71,6 +71,12 @@ def dcb_reference(p):
 
 REFERENCES = {"BifurGauss": bifur_reference, "DoubleCB": dcb_reference}
 
+# a typical parameter point of each shape, for the integral and derivative checks
+POINTS = {"CrystalBall": dict(mu=5.3, sigma=0.03, alpha=1.1, n=2.5), "Cauchy": dict(m=5.25, gamma=0.04),
+          "JohnsonSU": dict(mu=5.3, lambd=0.05, gamma=0.4, delta=1.2), "LogNormal": dict(mu=1.67, sigma=0.05),
+          "StudentT": dict(ndof=4.0, mu=5.3, sigma=0.04), "BifurGauss": dict(mu=5.3, sigmal=0.02, sigmar=0.06),
+          "DoubleCB": dict(mu=5.3, sigma=0.03, alphal=1.0, nl=3.0, alphar=1.5, nr=4.0)}
+
 
 def _check(name, path, params):
     build, reference, _ = SHAPES[name]
@@ -96,10 +102,7 @@ def test_shape_density_against_reference(name, path):
 
 @pytest.mark.parametrize("name", sorted(SHAPES))
 def test_shape_integrals_against_quad(name):
-    params = {"CrystalBall": dict(mu=5.3, sigma=0.03, alpha=1.1, n=2.5), "Cauchy": dict(m=5.25, gamma=0.04),
-              "JohnsonSU": dict(mu=5.3, lambd=0.05, gamma=0.4, delta=1.2), "LogNormal": dict(mu=1.67, sigma=0.05),
-              "StudentT": dict(ndof=4.0, mu=5.3, sigma=0.04), "BifurGauss": dict(mu=5.3, sigmal=0.02, sigmar=0.06),
-              "DoubleCB": dict(mu=5.3, sigma=0.03, alphal=1.0, nl=3.0, alphar=1.5, nr=4.0)}[name]
+    params = POINTS[name]
     pdf = SHAPES[name][0](params)
     for a, b in [(5.1, 5.3), (5.25, 5.35), (LO, HI)]:
         expected = integrate.quad(lambda t: pdf.pdf(np.array([t]), mode="eager")[0], a, b, epsabs=0, epsrel=1e-12,
@@ -186,10 +189,7 @@ def test_toy_fit_recovers_truth_with_exact_derivatives(name):
 def test_shape_loss_derivatives_against_numdifftools(name):
     from nfit.numdiff import gradient
 
-    point = {"CrystalBall": dict(mu=5.3, sigma=0.03, alpha=1.1, n=3.0), "Cauchy": dict(m=5.28, gamma=0.04),
-             "JohnsonSU": dict(mu=5.3, lambd=0.05, gamma=0.4, delta=1.2), "LogNormal": dict(mu=1.67, sigma=0.05),
-             "StudentT": dict(ndof=4.0, mu=5.3, sigma=0.04), "BifurGauss": dict(mu=5.3, sigmal=0.02, sigmar=0.06),
-             "DoubleCB": dict(mu=5.3, sigma=0.03, alphal=1.0, nl=3.0, alphar=1.5, nr=4.0)}[name]
+    point = POINTS[name]
     build = SHAPES[name][0]
     data = build(point).sample(n=3000, rng=2)
     params = {k: nfit.Parameter(k, v * 1.01) for k, v in point.items()}

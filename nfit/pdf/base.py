@@ -257,9 +257,10 @@ def _check_box_norm(model, norm):
 
 def _current_values(model) -> dict:
     """{parameter: current float value} for every parameter (independent and composed) of a model."""
-    from ..evaluate import param_values
+    from ..layout import ParamLayout
 
-    return param_values(model_params(model), {})
+    layout = ParamLayout(model_params(model))
+    return layout.values(layout.vector())
 
 
 def model_params(model) -> list:

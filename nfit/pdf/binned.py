@@ -74,13 +74,7 @@ class KDE1DimGrid(TablePDF):
 
     def __init__(self, data, obs=None, bandwidth=None, weights=None, num_grid_points=1024, *, extended=None,
                  norm=None, name="KDE1DimGrid", label=None):
-        from ..data import Data
-
-        if obs is None:
-            if not isinstance(data, Data):
-                raise ValueError("KDE1DimGrid: give obs=Space(...)")
-            obs = data.space
-        x, weights = _points_and_weights(data, weights)
+        obs, x, weights = _points_and_weights(data, weights, obs, "KDE1DimGrid")
         if bandwidth == "adaptive":
             raise ValueError("KDE1DimGrid: an adaptive bandwidth needs KDE1DimExact")
         h = float(_bandwidths(x, weights, bandwidth)[0])

@@ -8,7 +8,12 @@ from ..kernels import kde as kernel
 from .table import TablePDF
 
 
-def _points_and_weights(data, weights):
+def _points_and_weights(data, weights, obs, who):
+    """The space (given, or the Data's), the points and the weights of a KDE's input."""
+    if obs is None:
+        if not isinstance(data, Data):
+            raise ValueError(f"{who}: give obs=Space(...)")
+        obs = data.space
     if isinstance(data, Data):
         if weights is None:
             weights = data.weights
@@ -22,7 +27,7 @@ def _points_and_weights(data, weights):
             raise ValueError("KDE: weights must be finite, non-negative and one per data point")
     if len(x) < 2:
         raise ValueError("KDE: needs at least two data points")
-    return x, weights
+    return obs, x, weights
 
 
 def _bandwidths(x, weights, bandwidth):
@@ -65,11 +70,7 @@ class KDE1DimExact(TablePDF):
 
     def __init__(self, data, obs=None, bandwidth=None, weights=None, *, extended=None, norm=None,
                  name="KDE1DimExact", label=None):
-        if obs is None:
-            if not isinstance(data, Data):
-                raise ValueError("KDE1DimExact: give obs=Space(...)")
-            obs = data.space
-        x, weights = _points_and_weights(data, weights)
+        obs, x, weights = _points_and_weights(data, weights, obs, "KDE1DimExact")
         self.points = x
         self.bandwidth = _bandwidths(x, weights, bandwidth)
         w = np.ones(len(x)) if weights is None else weights
