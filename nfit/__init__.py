@@ -33,7 +33,7 @@ def _source_checkout_kernels():
 
 _source_checkout_kernels()
 
-from . import cache, constraint, loss, minimize, param, pdf, run, sampling, toys, z  # noqa: E402
+from . import cache, constraint, gpu, loss, minimize, param, pdf, run, sampling, toys, z  # noqa: E402
 from ._version import __version__  # noqa: E402
 from .data import Data  # noqa: E402
 from .param import ComposedParameter, ConstantParameter, Parameter  # noqa: E402

@@ -104,7 +104,7 @@ def clear(disk: bool = True) -> None:
                 pass
 
 
-def signature(lowered, backend: str = "cpu") -> str:
+def signature(lowered, backend: str = "numba") -> str:
     import numba
 
     h = hashlib.sha256()
@@ -143,27 +143,38 @@ class Kernel:
         return fn
 
     def _compile(self, name, example_args):
-        start = time.perf_counter()
-        dispatcher = getattr(self.module, name)
-        try:
+        def call(module):
+            dispatcher = getattr(module, name)
             dispatcher(*example_args)
+            return dispatcher
+
+        return self.first_call(call)
+
+    def first_call(self, call):
+        """``call(module)``, the first use of the module, which compiles (or loads from disk) its code.
+
+        A failure that is not Numba rejecting the code (a damaged cache file, say) purges Numba's
+        files, reimports and tries once more; a second failure is a :class:`CompileError` that shows
+        the generated source."""
+        start = time.perf_counter()
+        try:
+            result = call(self.module)
         except Exception as first:  # noqa: BLE001 - a damaged cache must never crash a fit
             if _is_typing_error(first):
                 raise _compile_error(self.module, first, self.user_sources) from None
             _purge_numba_files(self.path)
             self.module = _import(self.path, reload=True)
-            dispatcher = getattr(self.module, name)
             try:
-                dispatcher(*example_args)
+                result = call(self.module)
             except Exception as second:  # noqa: BLE001
                 raise _compile_error(self.module, second, self.user_sources) from None
         _write_manifest(self.path)
         with _lock:
             _stats["compile_seconds"] += time.perf_counter() - start
-        return dispatcher
+        return result
 
 
-def load(lowered, variant: str, backend: str = "cpu") -> Kernel:
+def load(lowered, variant: str, backend: str = "numba") -> Kernel:
     """The kernel for ``lowered`` source: from memory, from disk, or written and compiled now."""
     sig = signature(lowered, backend)
     with _lock:

@@ -41,8 +41,21 @@ class Data:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_numpy(cls, obs, array, weights=None, name=None, *, drop_outside=True):
-        """Data from an array of shape ``(n,)`` (one observable) or ``(n, n_obs)``."""
+        """Data from an array of shape ``(n,)`` (one observable) or ``(n, n_obs)``.
+
+        ``array`` (and ``weights``) may live on a GPU (CuPy, a Numba device array): the checks run on
+        a host copy, and a float64 column of one observable stays where it is for the CUDA backend
+        (no second upload) unless events had to be dropped.
+        """
+        from . import gpu
+
         space = _require_space(obs)
+        device = None
+        if gpu.is_device_array(array):
+            device = array if len(array.shape) == 1 and str(array.dtype) == "float64" else None
+            array = gpu.to_host(array)
+        if weights is not None and gpu.is_device_array(weights):
+            weights = gpu.to_host(weights)
         array = np.asarray(array, dtype=np.float64)
         if array.ndim == 1 and space.n_obs == 1:
             array = array[:, None]
@@ -79,6 +92,8 @@ class Data:
         columns = {o: np.ascontiguousarray(array[:, j]) for j, o in enumerate(space.obs)}
         if weights is not None:
             weights = np.ascontiguousarray(weights)
+        if device is not None and not n_out:
+            gpu.to_device(columns[space.obs[0]], device=device)
         return cls(space, columns, weights, name=name)
 
     @classmethod

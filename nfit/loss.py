@@ -38,19 +38,19 @@ class BaseLoss:
     errordef = 0.5
     _extended = False
 
-    def __init__(self, model, data, constraints=None, options=None, *, mode=None):
+    def __init__(self, model, data, constraints=None, options=None, *, mode=None, backend=None):
         models, datas = _as_list(model), _as_list(data)
         if len(models) != len(datas):
             raise ValueError(f"{type(self).__name__}: {len(models)} model(s) but {len(datas)} data set(s)")
-        self._setup(models, datas, [self._extended] * len(models), _as_list(constraints or []), mode)
+        self._setup(models, datas, [self._extended] * len(models), _as_list(constraints or []), mode, backend)
 
     @classmethod
-    def _from_parts(cls, models, datas, extended, constraints, mode):
+    def _from_parts(cls, models, datas, extended, constraints, mode, backend=None):
         loss = cls.__new__(cls)
-        loss._setup(models, datas, extended, constraints, mode)
+        loss._setup(models, datas, extended, constraints, mode, backend)
         return loss
 
-    def _setup(self, models, datas, extended, constraints, mode):
+    def _setup(self, models, datas, extended, constraints, mode, backend=None):
         for m in models:
             if not isinstance(m, BasePDF):
                 raise TypeError(f"{type(self).__name__}: model must be an nfit pdf, got {m!r}")
@@ -68,6 +68,7 @@ class BaseLoss:
         self.model, self.data, self.constraints = list(models), list(datas), list(constraints)
         self._term_extended = list(extended)
         self._mode = None if mode is None else run.check_mode(mode)
+        self._backend = None if backend is None else run.check_backend(backend)
         params = []
         for m, ext in zip(models, extended):
             roots = model_params(m)
@@ -106,6 +107,11 @@ class BaseLoss:
     def mode(self) -> str:
         """The path this loss runs on now: its own ``mode=``, else the global one."""
         return self._mode or run.get_mode()
+
+    @property
+    def backend(self) -> str:
+        """The backend of this loss's compiled kernels: its own ``backend=``, else the global one."""
+        return self._backend or run.get_backend()
 
     @property
     def is_extended(self) -> bool:
@@ -173,7 +179,15 @@ class BaseLoss:
     def _kernel(self, order=0):
         """(compiled function, constants, output buffer) for derivative ``order``, compiled on first use.
         Derivative kernels depend on which parameters are free, so they are kept per free set."""
-        key = (order, tuple(id(q) for q in self._layout.floating)) if order else 0
+        backend = self.backend
+        key = (backend, order, tuple(id(q) for q in self._layout.floating) if order else ())
+        if key not in self._compiled_kernels and backend == "cuda":
+            from .gpu import cuda_nll
+
+            function, constants = cuda_nll(self._terms, self._layout, self.constraints, order)
+            n = len(self._layout.floating)
+            out = np.zeros((n + (n * (n + 1) // 2 if order == 2 else 0)) if order else 0)
+            self._compiled_kernels[key] = (function, constants, out)
         if key not in self._compiled_kernels:
             from . import cache
             from .compile.lower import lower_nll
@@ -338,8 +352,9 @@ class BaseLoss:
         cls = type(self) if type(self) is type(other) else SimpleLoss
         constraints = list(self.constraints) + [c for c in other.constraints if c not in self.constraints]
         mode = self._mode if self._mode == other._mode else None
+        backend = self._backend if self._backend == other._backend else None
         return cls._from_parts(self.model + other.model, self.data + other.data,
-                               self._term_extended + other._term_extended, constraints, mode)
+                               self._term_extended + other._term_extended, constraints, mode, backend)
 
     def __repr__(self):
         return (f"<{type(self).__name__} model={[m.name for m in self.model]} "
@@ -356,6 +371,8 @@ class UnbinnedNLL(BaseLoss):
     constraints : constraint or list, optional
     mode : "compiled" or "eager", optional
         This loss's path; default: the global one (:func:`nfit.run.set_mode`).
+    backend : "numba" or "cuda", optional
+        Where this loss's compiled kernels run; default: the global one (:func:`nfit.run.set_backend`).
 
     Example
     -------

@@ -1,4 +1,5 @@
-"""Choosing the path: ``"compiled"`` (fused Numba kernels, the default) or ``"eager"`` (NumPy).
+"""Choosing the path: ``"compiled"`` (fused Numba kernels, the default) or ``"eager"`` (NumPy);
+and for compiled kernels the backend: ``"numba"`` (the CPU, the default) or ``"cuda"`` (a GPU).
 
 >>> import nfit
 >>> with nfit.run.mode("eager"):
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 
-__all__ = ["set_mode", "get_mode", "mode", "set_parallel_threshold", "get_parallel_threshold"]
+__all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend",
+           "set_parallel_threshold", "get_parallel_threshold"]
 
 MODES = ("compiled", "eager")
-_state = {"mode": "compiled", "parallel_threshold": 2_000}
+BACKENDS = ("numba", "cuda")
+_state = {"mode": "compiled", "backend": "numba", "parallel_threshold": 2_000}
 
 
 def check_mode(value) -> str:
@@ -52,6 +55,53 @@ def mode(value: str):
         yield
     finally:
         _state["mode"] = previous
+
+
+def check_backend(value) -> str:
+    """``value`` if it names a backend that can run here; a clear error otherwise."""
+    if value not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {value!r}")
+    if value == "cuda":
+        from . import gpu
+
+        gpu.require()
+    return value
+
+
+def set_backend(value: str) -> None:
+    """Set the backend of compiled kernels: ``"numba"`` (CPU, the default) or ``"cuda"`` (GPU).
+
+    ``"cuda"`` raises :class:`nfit.gpu.CudaUnavailableError`, saying what is missing, where there is
+    no GPU or CUDA toolkit (Numba's simulator, ``NUMBA_ENABLE_CUDASIM=1``, stands in for one in tests).
+
+    Example
+    -------
+    >>> set_backend("numba"); get_backend()
+    'numba'
+    """
+    _state["backend"] = check_backend(value)
+
+
+def get_backend() -> str:
+    return _state["backend"]
+
+
+@contextlib.contextmanager
+def backend(value: str):
+    """Use ``value`` as the backend inside a ``with`` block.
+
+    Example
+    -------
+    >>> with backend("numba"):
+    ...     get_backend()
+    'numba'
+    """
+    previous = _state["backend"]
+    _state["backend"] = check_backend(value)
+    try:
+        yield
+    finally:
+        _state["backend"] = previous
 
 
 def set_parallel_threshold(n_events: int) -> None:

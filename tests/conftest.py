@@ -7,6 +7,18 @@ import pytest
 # every test session compiles into a folder of its own, so that CI always starts cold
 os.environ.setdefault("NFIT_CACHE_DIR", tempfile.mkdtemp(prefix="nfit-test-cache-"))
 
+
+def _has_cuda_driver() -> bool:
+    import ctypes.util
+
+    return os.path.exists("/dev/nvidiactl") or ctypes.util.find_library("cuda") is not None
+
+
+# Without a GPU the CUDA backend's tests run in Numba's CUDA simulator. Numba reads this when it is
+# imported, so it is set before anything imports it.
+if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _has_cuda_driver():
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+
 import nfit  # noqa: E402
 
 MODES = ["eager", "compiled"]

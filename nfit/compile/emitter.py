@@ -261,7 +261,7 @@ class CodeContext(BuildContext):
         return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
                     {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})
 
-    def _helper(self, args, body, prefix="_chunk") -> str:
+    def _helper(self, args, body, prefix="_chunk", template=None) -> str:
         """Name of a jitted helper with this body, shared by every term whose body reads the same
         once local names are renamed in order of appearance."""
         names = {}
@@ -274,7 +274,7 @@ class CodeContext(BuildContext):
         if text not in self._helper_names:
             name = f"{prefix}{len(self._helper_names)}"
             self._helper_names[text] = name
-            self.helpers.append(_helper_source(name, head.split(", "), lines))
+            self.helpers.append((template or _helper_source)(name, head.split(", "), lines))
         return self._helper_names[text]
 
     def finish(self):

@@ -1,9 +1,10 @@
-"""Numba-compiled copies of a kernel module's functions, for generated kernels.
+"""Compiled copies of a kernel module's functions, for generated kernels.
 
 Kernel modules import nothing from Numba (they are pure math, and the eager path calls them with
-NumPy arrays). A generated kernel needs them jitted, including the calls a kernel function makes
+NumPy arrays). A generated kernel needs them compiled, including the calls a kernel function makes
 to its module's other functions: each function is cloned with globals in which every function of
-the module is replaced by its jitted clone.
+the module is replaced by its compiled clone. :func:`jit_module` gives CPU (``numba.njit``) clones,
+:func:`cuda_module` CUDA device functions (``numba.cuda.jit(device=True)``) of the same source.
 
 >>> from nfit.kernels import gauss
 >>> round(jit_module(gauss).integral_grad(-1.0, 1.0, 0.0, 1.0)[0], 6)
@@ -11,16 +12,36 @@ the module is replaced by its jitted clone.
 """
 from __future__ import annotations
 
+import math
 import types
+
+import numpy as np
 
 _modules: dict = {}
 
 
 def jit_module(module):
-    """A namespace with a jitted clone of every function defined in ``module``."""
-    if module.__name__ not in _modules:
-        import numba
+    """A namespace with a ``numba.njit`` clone of every function defined in ``module``."""
+    import numba
 
+    return _clone(module, "cpu", lambda f: numba.njit(error_model="numpy")(f))
+
+
+def cuda_module(module):
+    """A namespace with a CUDA device-function clone of every function defined in ``module``.
+
+    The clones see :data:`SCALAR_NUMPY` for ``np``: kernels call ``np.exp`` so that the eager path
+    can hand them arrays, and on a GPU those calls take scalars, so they are the ``math`` ones.
+    """
+    from numba import config, cuda
+
+    return _clone(module, "cuda-simulator" if config.ENABLE_CUDASIM else "cuda",
+                  lambda f: cuda.jit(device=True)(f))
+
+
+def _clone(module, target, compile_function):
+    key = (module.__name__, target)
+    if key not in _modules:
         if hasattr(module, "kernel_functions"):  # a user kernel (nfit.kernel): its functions' own globals
             functions = module.kernel_functions()
             namespace = {}
@@ -30,11 +51,73 @@ def jit_module(module):
             functions = {name: obj for name, obj in vars(module).items()
                          if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__}
             namespace = dict(vars(module))
-        jitted = {}
+        if target.startswith("cuda"):
+            simulator = target == "cuda-simulator"
+            for name, value in list(namespace.items()):
+                if value is np:
+                    namespace[name] = SIMULATOR_NUMPY if simulator else SCALAR_NUMPY
+                elif value is math and simulator:
+                    namespace[name] = SIMULATOR_MATH
+        compiled = {}
         for name, obj in functions.items():
             clone = types.FunctionType(obj.__code__, namespace, name, obj.__defaults__, obj.__closure__)
             clone.__qualname__ = obj.__qualname__
-            jitted[name] = numba.njit(error_model="numpy")(clone)
-        namespace.update(jitted)
-        _modules[module.__name__] = types.SimpleNamespace(**jitted)
-    return _modules[module.__name__]
+            compiled[name] = compile_function(clone)
+        namespace.update(compiled)
+        _modules[key] = types.SimpleNamespace(**compiled)
+    return _modules[key]
+
+
+def _scalar_numpy():
+    """NumPy's names, with its element-wise functions replaced by the ``math`` functions of scalars."""
+    shim = types.ModuleType("nfit_scalar_numpy")
+    shim.__dict__.update({k: v for k, v in vars(np).items() if not k.startswith("__")})
+    same = ("exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "expm1", "log1p",
+            "floor", "ceil", "fabs", "isnan", "isinf", "isfinite", "log10", "copysign")
+    for name in same:
+        setattr(shim, name, getattr(math, name))
+    for np_name, math_name in (("arctan", "atan"), ("arcsin", "asin"), ("arccos", "acos"),
+                               ("arcsinh", "asinh"), ("arctan2", "atan2"), ("power", "pow")):
+        setattr(shim, np_name, getattr(math, math_name))
+    shim.abs = shim.absolute = abs
+    return shim
+
+
+SCALAR_NUMPY = _scalar_numpy()
+
+
+def _simulator_function(name, scalar):
+    ufunc = getattr(np, {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
+                         "atan2": "arctan2", "pow": "power"}.get(name, name), None)
+
+    def safe(*args):
+        # as on a GPU (and in Numba's error_model="numpy"): nan or inf, never a Python exception
+        if isinstance(ufunc, np.ufunc):
+            with np.errstate(all="ignore"):
+                return ufunc(*(np.float64(a) if isinstance(a, float) else a for a in args))
+        try:
+            return np.float64(scalar(*args))
+        except OverflowError:
+            return np.float64(np.inf)
+        except (ValueError, ZeroDivisionError):
+            return np.float64(np.nan)
+
+    safe.__name__ = name
+    return safe
+
+
+def _simulator_namespace(name, base):
+    """``base`` (math or SCALAR_NUMPY) with its functions returning nan/inf instead of raising, for
+    kernels run in Numba's CUDA simulator, where device code is plain Python."""
+    shim = types.ModuleType(name)
+    for key, value in vars(base).items():
+        if key.startswith("__"):
+            continue
+        if isinstance(value, types.BuiltinFunctionType) and getattr(math, key, None) is value:
+            value = _simulator_function(key, value)
+        setattr(shim, key, value)
+    return shim
+
+
+SIMULATOR_MATH = _simulator_namespace("nfit_simulator_math", math)
+SIMULATOR_NUMPY = _simulator_namespace("nfit_simulator_numpy", SCALAR_NUMPY)
