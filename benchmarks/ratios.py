@@ -45,6 +45,17 @@ def main(path=None):
         print(f"  {n:>10}{rate['eager']:>12.3g}{rate['compiled']:>12.3g}{rate['handfused']:>12.3g}"
               f"{rate['compiled'] / rate['handfused']:>11.2f}{rate['compiled'] / rate['eager']:>11.2f}"
               f"   value+gradient costs {rate['compiled'] / rate['compiled_gradient']:.2f}x a value")
+    if any(name.startswith("test_gpu_") for name in bench):
+        print("\nGPU (CUDA) vs CPU compiled, channel A (events per second; NLL values' relative difference):")
+        for what in ("value", "value_gradient"):
+            for n in (1_000_000, 10_000_000, 100_000_000):
+                cpu, gpu = f"test_gpu_nll[{what}-numba-{n}]", f"test_gpu_nll[{what}-cuda-{n}]"
+                if cpu in bench and gpu in bench:
+                    a, b = bench[cpu]["extra_info"]["value"], bench[gpu]["extra_info"]["value"]
+                    print(f"  {what:<15}{n:>11}  cpu {n / median(cpu):10.3g}  gpu {n / median(gpu):10.3g}"
+                          f"  gpu/cpu {median(cpu) / median(gpu):7.1f}x  |diff| {abs(a - b) / abs(a):.1e}")
+        cpu, gpu = median("test_gpu_headline_fit[numba]"), median("test_gpu_headline_fit[cuda]")
+        print(f"  headline fit at 1e7 events: cpu {cpu:.3f} s, gpu {gpu:.3f} s, gpu/cpu {cpu / gpu:.1f}x")
     print("\nuser-defined shapes, warm MIGRAD + HESSE (ratio to the built-in shape):")
     for events in (50_000, 100_000):
         base = median(f"test_custom_shape_fit[builtin-{events}]")

@@ -42,5 +42,5 @@ from .userkernel import kernel  # noqa: E402
 
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
-    "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys",
+    "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu",
 ]

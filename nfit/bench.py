@@ -43,7 +43,7 @@ def _best_time(function, repeats):
     return best
 
 
-def channel_a_loss(x, mode):
+def channel_a_loss(x, mode, backend=None):
     """The headline channel-A model (extended Gauss + Exponential) on events ``x``."""
     import nfit
 
@@ -54,7 +54,8 @@ def channel_a_loss(x, mode):
     sig = nfit.pdf.Gauss(mu=p["mu"], sigma=p["sigma"], obs=obs, extended=p["nsig_A"])
     bkg = nfit.pdf.Exponential(lam=p["lam_A"], obs=obs, extended=p["nbkg_A"])
     data = nfit.Data.from_numpy(obs=obs, array=x)
-    return nfit.loss.ExtendedUnbinnedNLL(model=nfit.pdf.SumPDF([sig, bkg]), data=data, mode=mode), p
+    model = nfit.pdf.SumPDF([sig, bkg])
+    return nfit.loss.ExtendedUnbinnedNLL(model=model, data=data, mode=mode, backend=backend), p
 
 
 def run_bench(sizes=(10_000, 100_000, 1_000_000), repeats=5, quiet=False) -> dict:

@@ -54,10 +54,11 @@ def make_data(n_events=50_000, seed=20261124) -> dict:
             "B": make_channel(rng, n_events - n_a, frac_b, TRUTH["mu"], TRUTH["sigma"], TRUTH["lam_B"])}
 
 
-def build(data: dict, mode=None, scale=None):
+def build(data: dict, mode=None, scale=None, backend=None):
     """The headline loss and its parameters (at their start values).
 
-    ``scale`` multiplies the yields' truth, start and bounds (for data sizes other than 50k).
+    ``scale`` multiplies the yields' truth, start and bounds (for data sizes other than 50k);
+    ``backend``: ``"numba"`` or ``"cuda"`` (default: the global one).
 
     Example
     -------
@@ -83,7 +84,7 @@ def build(data: dict, mode=None, scale=None):
                                    name=f"bkg_{ch}")
         models.append(nfit.pdf.SumPDF([sig, bkg], name=f"model_{ch}"))
         datasets.append(nfit.Data.from_numpy(obs=obs, array=data[ch], name=f"data_{ch}"))
-    loss = nfit.loss.ExtendedUnbinnedNLL(model=models, data=datasets, mode=mode)
+    loss = nfit.loss.ExtendedUnbinnedNLL(model=models, data=datasets, mode=mode, backend=backend)
     return loss, params
 
 
