@@ -39,11 +39,14 @@ def main(path=None):
         comp, eager = median(f"test_headline_fit[compiled-{kind}]"), median(f"test_headline_fit[eager-{kind}]")
         print(f"  {kind}: eager / compiled = {eager / comp:.1f}x")
     print("\none NLL evaluation, channel A (events per second):")
-    print(f"  {'events':>10}{'eager':>12}{'compiled':>12}{'hand-fused':>12}{'comp/hand':>11}{'comp/eager':>11}")
+    print(f"  {'events':>10}{'eager':>12}{'compiled':>12}{'hand-fused':>12}{'hand, vec':>12}{'comp/hand':>11}"
+          f"{'comp/vec':>10}{'comp/eager':>11}")
     for n in (10_000, 100_000, 1_000_000, 10_000_000):
-        rate = {p: n / median(f"test_nll[{p}-{n}]") for p in ("eager", "compiled", "handfused", "compiled_gradient")}
+        rate = {p: n / median(f"test_nll[{p}-{n}]") for p in ("eager", "compiled", "handfused", "handfused_vecmath",
+                                                         "compiled_gradient")}
         print(f"  {n:>10}{rate['eager']:>12.3g}{rate['compiled']:>12.3g}{rate['handfused']:>12.3g}"
-              f"{rate['compiled'] / rate['handfused']:>11.2f}{rate['compiled'] / rate['eager']:>11.2f}"
+              f"{rate['handfused_vecmath']:>12.3g}{rate['compiled'] / rate['handfused']:>11.2f}"
+              f"{rate['compiled'] / rate['handfused_vecmath']:>10.2f}{rate['compiled'] / rate['eager']:>11.2f}"
               f"   value+gradient costs {rate['compiled'] / rate['compiled_gradient']:.2f}x a value")
     if any(name.startswith("test_gpu_") for name in bench):
         print("\nGPU (CUDA) vs CPU compiled, channel A (events per second; NLL values' relative difference):")

@@ -104,6 +104,9 @@ def clear(disk: bool = True) -> None:
                 pass
 
 
+_COMPILER_SOURCES = [Path(__file__).parent / "compile" / name for name in ("jitmodule.py", "vecmath.py")]
+
+
 def signature(lowered, backend: str = "numba") -> str:
     import numba
 
@@ -111,6 +114,8 @@ def signature(lowered, backend: str = "numba") -> str:
     for part in (__version__, numba.__version__, sys.version, backend, lowered.source):
         h.update(part.encode())
         h.update(b"\0")
+    for path in _COMPILER_SOURCES:  # what generated modules import to compile: its changes are new kernels
+        h.update(path.read_bytes())
     for module in lowered.kernel_modules:
         h.update(module.__name__.encode())
         source = getattr(module, "source", None)  # a user kernel carries its own source

@@ -200,7 +200,7 @@ def lower_nll_cuda(terms, layout, constraints=(), order=0, simulator=False) -> C
     header = [f'"""nfit generated CUDA kernel: negative log-likelihood of {len(terms)} term(s), {kind}"""']
     header += be.header() + ["from numba import cuda", "from nfit.compile.jitmodule import cuda_module",
                              ]
-    header += ["from nfit.compile.jitmodule import SIMULATOR_MATH as dmath" if simulator else "dmath = math"]
+    header += ["from nfit.compile.jitmodule import SIMULATOR_MATH as dmath" if simulator else "import math as dmath"]
     header += _device_header(be)
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
     return CudaLowered(source, list(be.constants), be.kernel_modules(), ctx.launches, h_size, ctx.result_size)

@@ -140,7 +140,8 @@ class CodeBackend:
         return self._emit(f"{out}[{i}]", (out,))
 
     def header(self) -> list[str]:
-        lines = ["import math", "import numba", "import numpy as np",
+        lines = ["import nfit.compile.vecmath as math  # math, with an exp and a log that vectorise",
+                 "import numba", "import numpy as np",
                  "from nfit.compile.jitmodule import jit_module"]
         for module, alias in self.imports.items():
             if module in self.user_kernels:
@@ -160,7 +161,8 @@ class CodeBackend:
 
 def _helper_source(name, args, body):
     text = "\n".join("    " + line for line in body)
-    return (f"@numba.njit(cache=True, error_model='numpy', nogil=True)\n"
+    # reassoc: the sums over events may be reordered, so the event loop vectorises
+    return (f"@numba.njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})\n"
             f"def {name}({', '.join(args)}):\n{text}\n")
 
 

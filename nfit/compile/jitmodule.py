@@ -21,7 +21,11 @@ _modules: dict = {}
 
 
 def jit_module(module):
-    """A namespace with a ``numba.njit`` clone of every function defined in ``module``."""
+    """A namespace with a ``numba.njit`` clone of every function defined in ``module``.
+
+    The clones see :mod:`nfit.compile.vecmath` for ``math`` and its :data:`~nfit.compile.vecmath.NUMPY`
+    for ``np``: the same names, with an ``exp`` and a ``log`` that let the event loop vectorise.
+    """
     import numba
 
     return _clone(module, "cpu", lambda f: numba.njit(error_model="numpy")(f))
@@ -51,7 +55,13 @@ def _clone(module, target, compile_function):
             functions = {name: obj for name, obj in vars(module).items()
                          if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__}
             namespace = dict(vars(module))
-        if target.startswith("cuda"):
+        if target == "cpu":
+            from . import vecmath
+
+            for name, value in list(namespace.items()):
+                if value is np or value is math:
+                    namespace[name] = vecmath.NUMPY if value is np else vecmath
+        elif target.startswith("cuda"):
             simulator = target == "cuda-simulator"
             for name, value in list(namespace.items()):
                 if value is np:
