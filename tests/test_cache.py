@@ -213,3 +213,39 @@ def test_unwritable_cache_home_falls_back_to_the_temporary_directory(monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/nfit-cannot-write-here")
     path = cache.folder()
     assert str(path).startswith(tempfile.gettempdir()) and "nfit-cache" in path.name
+
+
+CLONE_SCRIPT = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {folder!r})
+from nfit.compile import jitmodule
+jitmodule._CLONE_INPUTS.append(Path({extra!r}))  # stands in for vecmath.py / jitmodule.py changing
+import shape_under_test
+f = jitmodule.jit_module(shape_under_test).density
+value = f(1.0)
+print(json.dumps({{"value": value, "hits": sum(f.stats.cache_hits.values()),
+                  "misses": sum(f.stats.cache_misses.values())}}))
+"""
+
+
+def test_kernel_clones_are_cached_and_never_stale(tmp_path):
+    """The compiled clones of a kernel module live in Numba's cache, and a change to the module or to
+    what the clones are compiled against (the vectorising math, the cloning) recompiles them."""
+    module, extra = tmp_path / "shape_under_test.py", tmp_path / "compiled_against.py"
+    module.write_text("import math\n\ndef density(x):\n    return math.exp(-x)\n")
+    extra.write_text("# version 1\n")
+
+    def run():
+        script = CLONE_SCRIPT.format(folder=str(tmp_path), extra=str(extra))
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first, second = run(), run()
+    assert (first["misses"], second["hits"]) == (1, 1)
+    assert first["value"] == second["value"] == pytest.approx(np.exp(-1))
+    extra.write_text("# version 2, longer\n")
+    assert run()["misses"] == 1
+    module.write_text("import math\n\ndef density(x):\n    return math.exp(-2.0 * x)\n")
+    changed = run()
+    assert changed["misses"] == 1 and changed["value"] == pytest.approx(np.exp(-2))

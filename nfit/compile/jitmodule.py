@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import types
+from pathlib import Path
 
 import numpy as np
 
@@ -23,12 +24,61 @@ _modules: dict = {}
 def jit_module(module):
     """A namespace with a ``numba.njit`` clone of every function defined in ``module``.
 
+    The clones of nfit's own kernel modules are cached on disk by Numba (see
+    :func:`_register_clone_cache`), so a fresh process compiling a new model compiles only its
+    generated module; a user kernel's clones are compiled in each process.
+
     The clones see :mod:`nfit.compile.vecmath` for ``math`` and its :data:`~nfit.compile.vecmath.NUMPY`
     for ``np``: the same names, with an ``exp`` and a ``log`` that let the event loop vectorise.
     """
     import numba
 
-    return _clone(module, "cpu", lambda f: numba.njit(error_model="numpy")(f))
+    cached = not hasattr(module, "kernel_functions")
+    if cached:
+        _register_clone_cache()
+
+    def compile_function(clone):
+        clone._nfit_clone = cached
+        return numba.njit(error_model="numpy", cache=cached)(clone)
+
+    return _clone(module, "cpu", compile_function)
+
+
+_CLONE_INPUTS = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py")]
+_registered = []
+
+
+def _register_clone_cache():
+    """Teach Numba's cache where the kernel clones live and when they are stale.
+
+    A clone's machine code depends on its module's source, and also on the ``math`` it was
+    compiled against (:mod:`.vecmath`, inlined into it) and on this module: Numba stamps a cached
+    function with its own source file only, so the clones' locators add those two files to the
+    stamp. The files go where Numba would put them (``NUMBA_CACHE_DIR`` if set, else the package's
+    ``__pycache__``, or Numba's per-user cache folder where that cannot be written).
+    """
+    if _registered:
+        return
+    from numba.core import caching
+
+    class CloneStamp:
+        def get_source_stamp(self):
+            stamps = [super().get_source_stamp()]
+            for path in _CLONE_INPUTS:
+                st = path.stat()
+                stamps.append(caching._hash_source_file(str(path), st.st_mtime, st.st_size))
+            return tuple(stamps)
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if not getattr(py_func, "_nfit_clone", False):
+                return None
+            return super().from_function(py_func, py_file)
+
+    caching.CacheImpl._locator_classes[:0] = [
+        type(f"KernelClone{base.__name__}", (CloneStamp, base), {})
+        for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)]
+    _registered.append(True)
 
 
 def cuda_module(module):
