@@ -86,6 +86,7 @@ class Kernel:
                   f"    return pdf(x, {names}), d[0]\n")
         namespace = {"gradient": func, "pdf": self._user["pdf"], "tuple": tuple}
         exec(compile(source, f"<nfit kernel {self.func_name} gradient>", "exec"), namespace)
+        namespace["pdf_grad"].inline_when_compiled = True  # glue: see jitmodule.jit_module
         self._functions["pdf_grad"] = namespace["pdf_grad"]
         self._functions["gradient"] = func  # jitted alongside, so that pdf_grad can call it
         self._register()
@@ -112,6 +113,7 @@ class Kernel:
                   f"    return g + tuple(hessian(x, {names}))\n")
         namespace = {"hessian": func, "pdf_grad": self._functions["pdf_grad"], "tuple": tuple}
         exec(compile(source, f"<nfit kernel {self.func_name} hessian>", "exec"), namespace)
+        namespace["pdf_hess"].inline_when_compiled = True
         self._functions["pdf_hess"] = namespace["pdf_hess"]
         self._functions["hessian"] = func
         self._register()

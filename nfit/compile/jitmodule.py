@@ -39,6 +39,11 @@ def jit_module(module):
 
     def compile_function(clone):
         clone._nfit_clone = cached
+        if getattr(clone, "inline_when_compiled", False):
+            # glue that calls the user's functions (pdf_grad = pdf and gradient): inlined by Numba, so
+            # that LLVM sees the user's functions one by one, each small enough to inline into the
+            # event loop (the glue with both inside is not, and a call stops the loop vectorising)
+            return numba.njit(error_model="numpy", inline="always")(clone)
         return numba.njit(error_model="numpy", cache=cached)(clone)
 
     return _clone(module, "cpu", compile_function)
@@ -122,6 +127,7 @@ def _clone(module, target, compile_function):
         for name, obj in functions.items():
             clone = types.FunctionType(obj.__code__, namespace, name, obj.__defaults__, obj.__closure__)
             clone.__qualname__ = obj.__qualname__
+            clone.__dict__.update(obj.__dict__)
             compiled[name] = compile_function(clone)
         namespace.update(compiled)
         _modules[key] = types.SimpleNamespace(**compiled)
