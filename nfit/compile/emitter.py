@@ -208,7 +208,10 @@ class CodeContext(BuildContext):
         inputs = list(be.loop_inputs)
         columns = list(self._columns.values()) + ([f"w{t}"] if weighted else [])
         inner = [f"s{k} = 0.0" for k in range(count)]
-        inner.append("for i in range(start, stop):")
+        # the chunk's own views, indexed from 0: Numba then knows i >= 0 and drops its negative-index
+        # fix-up, which would otherwise turn the loop's contiguous loads into gathers
+        inner += [f"{col} = {col}[start:stop]" for col in columns]
+        inner.append("for i in range(stop - start):")
         loop = [f"e{t}_{j} = {col}[i]" for j, col in enumerate(self._columns.values())] + be.loop_lines
         loop += [f"s{k} += w{t}[i] * {value}" if weighted else f"s{k} += {value}" for k, value in enumerate(components)]
         if weighted:
