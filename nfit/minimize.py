@@ -78,8 +78,8 @@ def _hessian_kind(loss):
 
 class Objective:
     """The loss as MINUIT sees it: a function of the chosen free parameters, with its gradient
-    and Hessian. The value and the gradient come from one pass over the data, and the gradient
-    of the last point is remembered, so MINUIT's separate calls at one point cost one pass.
+    and Hessian. The value and the gradient come from one pass over the data, and the last few
+    passes are remembered, so MINUIT's separate calls at one point cost one pass.
 
     Example
     -------
@@ -99,26 +99,35 @@ class Objective:
         floating = loss.get_params()
         self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
         self.base = np.array([q.value() for q in floating])
-        self._key = None
-        self._gradient = None
+        self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
 
     def _point(self, x, order):
         full = self.base.copy()
         full[self.index] = x
         return self.loss._layout.vector(full, order=order)
 
+    def _pass(self, x, order):
+        """Value, gradient (order >= 1) and Hessian (order 2) of the full loss at ``x``. MINUIT comes
+        back to points it has seen (a line search ending where it started; HESSE at MIGRAD's last
+        point), so the last few passes are kept, keyed by every parameter's value."""
+        key = self._point(x, 0).tobytes()
+        seen = self._recent.get(key)
+        if seen is None or seen[0] < order:
+            seen = (order, self.loss._derivatives(self._point(x, order), order))
+            self._recent.pop(key, None)
+            self._recent[key] = seen
+            while len(self._recent) > _RECENT_PASSES:
+                self._recent.pop(next(iter(self._recent)))
+        return seen[1]
+
     def value(self, x):
         return self.loss._evaluate(self._point(x, 0))
 
     def value_remembering_gradient(self, x):
-        value, grad, _ = self.loss._derivatives(self._point(x, 1), 1)
-        self._key, self._gradient = np.array(x, dtype=float), grad[self.index]
-        return value
+        return self._pass(x, 1)[0]
 
     def gradient(self, x):
-        if self._key is None or not np.array_equal(self._key, x):
-            self.value_remembering_gradient(x)
-        return self._gradient
+        return self._pass(x, 1)[1][self.index]
 
     def numerical_gradient(self, x):
         from .numdiff import gradient
@@ -127,8 +136,7 @@ class Objective:
         return gradient(self.value, np.asarray(x, dtype=float), scale)
 
     def hessian(self, x):
-        _, _, hess = self.loss._derivatives(self._point(x, 2), 2)
-        return hess[np.ix_(self.index, self.index)]
+        return self._pass(x, 2)[2][np.ix_(self.index, self.index)]
 
     def positive_hessian(self, x):
         """The Hessian for MINUIT: far from the minimum it may not be positive definite, and MIGRAD
@@ -143,6 +151,9 @@ class Objective:
             values, vectors = np.linalg.eigh(0.5 * (hess + hess.T))
             values = np.maximum(np.abs(values), 1e-8 * np.max(np.abs(values)) + 1e-300)
             return (vectors * values) @ vectors.T
+
+
+_RECENT_PASSES = 8
 
 
 def _set_values(params, values):
@@ -237,6 +248,7 @@ class Minuit:
         elapsed = time.perf_counter() - start
         _set_values(params, m.values)
         result = FitResult.from_minuit(loss, self, params, m, elapsed)
+        result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian)
         return result

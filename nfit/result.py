@@ -70,6 +70,7 @@ class FitResult:
         self.info = dict(info)
         self.info.setdefault("message", message)
         self._minuit = minuit
+        self._objective = None
         self._covariance = None
 
     # ------------------------------------------------------------------ construction
@@ -166,7 +167,7 @@ class FitResult:
         if method == "auto" and self.loss.derivative_order >= 1:
             from .minimize import Objective, _hessian_kind
 
-            objective = Objective(self.loss, self._param_list)
+            objective = self._objective or Objective(self.loss, self._param_list)
             hess = objective.hessian(np.array([self.params[p]["value"] for p in self._param_list]))
             cov = _inverse_if_positive(hess, self.loss.errordef)
             used = _hessian_kind(self.loss) if cov is not None else "minuit"

@@ -161,3 +161,31 @@ def test_minuit_options():
         nfit.minimize.Minuit(strategy=3)
     with pytest.raises(ValueError, match="tol"):
         nfit.minimize.Minuit(tol=-1)
+
+
+def test_minuit_revisits_cost_no_second_pass(small_fit):
+    """MINUIT asks for the value, the gradient and the Hessian at points it has seen; each point
+    costs one pass over the data per derivative order, and HESSE after MIGRAD reuses MIGRAD's last
+    Hessian, with the same errors as a Hessian computed afresh."""
+    loss, _ = small_fit
+    passes = []
+    original = loss._derivatives
+
+    def counting(p, order):
+        passes.append((order, np.asarray(p).tobytes()))
+        return original(p, order)
+
+    loss._derivatives = counting
+    try:
+        result = nfit.minimize.Minuit(gradient="exact").minimize(loss)
+        before_hesse = len(passes)
+        result.hesse()
+    finally:
+        del loss._derivatives
+    assert len(passes) == before_hesse  # the minimum's Hessian was MIGRAD's last one
+    assert len(passes) == len(set(passes))  # no point passed twice at one order
+    assert sum(order == 2 for order, _ in passes) == result.info["n_hessian"]
+    fresh = nfit.minimize.Objective(loss, result._param_list)
+    x = np.array([result.params[p]["value"] for p in result._param_list])
+    expected = np.sqrt(np.diag(2 * loss.errordef * np.linalg.inv(fresh.hessian(x))))
+    assert [result.params[p]["hesse"]["error"] for p in result._param_list] == pytest.approx(expected, rel=1e-12)
