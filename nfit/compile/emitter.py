@@ -47,6 +47,7 @@ class CodeBackend:
         self.user_kernels: dict = {}
         self.functions: dict = {}
         self._counter = 0
+        self._written: dict = {}
 
     def event(self, name):
         """Declare ``name`` a per-event value (an observable of the current event)."""
@@ -54,9 +55,18 @@ class CodeBackend:
         return name
 
     def _emit(self, expr, operands, prefix="t"):
+        per_event = any(o in self.per_event for o in operands)
+        # the same expression twice in one scope is one line (the Dual algebra repeats products, and
+        # every line costs Numba compile time): per-call names live in the entry function, per-event
+        # names in the loop body being written (a new list for each loop; kept alive so its id stays its own)
+        key = (id(self.loop_lines) if per_event else None, prefix, expr)
+        seen = self._written.get(key)
+        if seen is not None:
+            return seen[1]
         name = f"{prefix}{self._counter}"
         self._counter += 1
-        if any(o in self.per_event for o in operands):
+        self._written[key] = (self.loop_lines, name)
+        if per_event:
             self.per_event.add(name)
             self.loop_lines.append(f"{name} = {expr}")
             # per-call numbers the event loop reads (literals and the constants array aside)
