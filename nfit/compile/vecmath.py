@@ -26,7 +26,7 @@ from math import *  # noqa: F401,F403 -- every other name is math's own
 import numba
 import numpy as np
 from numba import types as _nt
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 __all__ = ["exp", "log"] + [name for name in dir(_math) if not name.startswith("_") and name not in ("exp", "log")]
 
@@ -112,12 +112,30 @@ def log(x):
     return _math.nan if (x < 0.0 or x != x) else y
 
 
+def _elementwise(scalar, ufunc):
+    """``ufunc`` (NumPy's) for compiled code: :func:`exp` / :func:`log` on a real scalar, NumPy's own
+    on anything else (a kernel may apply ``np.exp`` to an array of its own)."""
+
+    def function(x):
+        return ufunc(x)
+
+    @overload(function, jit_options={"error_model": "numpy"})
+    def _typed(x):
+        if isinstance(x, (_nt.Float, _nt.Integer)):
+            return lambda x: scalar(x)
+        return lambda x: ufunc(x)
+
+    function.__name__ = ufunc.__name__
+    return function
+
+
 def _numpy_namespace():
-    """NumPy's names with ``exp`` and ``log`` replaced by the ones here (kernel modules call ``np.exp``
-    so that the eager path can hand them arrays; compiled, they take one event's scalars)."""
+    """NumPy's names with ``exp`` and ``log`` replaced by the ones here for real scalars (kernel
+    modules call ``np.exp`` so that the eager path can hand them arrays; compiled, they take one
+    event's scalars)."""
     shim = types.ModuleType("nfit_vecmath_numpy")
     shim.__dict__.update({k: v for k, v in vars(np).items() if not k.startswith("__")})
-    shim.exp, shim.log = exp, log
+    shim.exp, shim.log = _elementwise(exp, np.exp), _elementwise(log, np.log)
     return shim
 
 
