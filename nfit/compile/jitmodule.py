@@ -113,9 +113,11 @@ def _clone(module, target, compile_function):
         if target == "cpu":
             from . import vecmath
 
+            swap = {id(np): vecmath.NUMPY, id(math): vecmath, id(math.exp): vecmath.exp, id(math.log): vecmath.log,
+                    id(np.exp): vecmath.NUMPY.exp, id(np.log): vecmath.NUMPY.log}  # also `from math import exp`
             for name, value in list(namespace.items()):
-                if value is np or value is math:
-                    namespace[name] = vecmath.NUMPY if value is np else vecmath
+                if id(value) in swap:
+                    namespace[name] = swap[id(value)]
         elif target.startswith("cuda"):
             simulator = target == "cuda-simulator"
             for name, value in list(namespace.items()):
