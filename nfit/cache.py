@@ -104,9 +104,6 @@ def clear(disk: bool = True) -> None:
                 pass
 
 
-_COMPILER_SOURCES = [Path(__file__).parent / "compile" / name for name in ("jitmodule.py", "vecmath.py")]
-
-
 def signature(lowered, backend: str = "numba") -> str:
     import numba
 
@@ -114,7 +111,9 @@ def signature(lowered, backend: str = "numba") -> str:
     for part in (__version__, numba.__version__, sys.version, backend, lowered.source):
         h.update(part.encode())
         h.update(b"\0")
-    for path in _COMPILER_SOURCES:  # what generated modules import to compile: its changes are new kernels
+    from .compile.jitmodule import COMPILER_SOURCES
+
+    for path in COMPILER_SOURCES:  # what generated modules are compiled against: an edit makes new kernels
         h.update(path.read_bytes())
     for module in lowered.kernel_modules:
         h.update(module.__name__.encode())

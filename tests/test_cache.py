@@ -220,7 +220,7 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, {folder!r})
 from nfit.compile import jitmodule
-jitmodule._CLONE_INPUTS.append(Path({extra!r}))  # stands in for vecmath.py / jitmodule.py changing
+jitmodule.COMPILER_SOURCES.append(Path({extra!r}))  # stands in for vecmath.py / jitmodule.py changing
 import shape_under_test
 f = jitmodule.jit_module(shape_under_test).density
 value = f(1.0)

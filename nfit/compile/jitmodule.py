@@ -49,7 +49,8 @@ def jit_module(module):
     return _clone(module, "cpu", compile_function)
 
 
-_CLONE_INPUTS = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py")]
+# what compiled kernel code depends on besides its own source: the cloning here and the vectorising math
+COMPILER_SOURCES = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py")]
 _registered = []
 
 
@@ -69,7 +70,7 @@ def _register_clone_cache():
     class CloneStamp:
         def get_source_stamp(self):
             stamps = [super().get_source_stamp()]
-            for path in _CLONE_INPUTS:
+            for path in COMPILER_SOURCES:
                 st = path.stat()
                 stamps.append(caching._hash_source_file(str(path), st.st_mtime, st.st_size))
             return tuple(stamps)
