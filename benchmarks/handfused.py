@@ -26,30 +26,27 @@ def _exp_norm(lo, hi, lam):
     return (math.exp(lam * hi) - math.exp(lam * lo)) / lam
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def channel_nll(x, lo, hi, mu, sigma, lam, nsig, nbkg):
-    cs = nsig / _gauss_norm(lo, hi, mu, sigma)
-    cb = nbkg / _exp_norm(lo, hi, lam)
-    inv_sigma = 1.0 / sigma
-    acc = 0.0
-    for i in numba.prange(x.shape[0]):
-        t = (x[i] - mu) * inv_sigma
-        acc += math.log(cs * math.exp(-0.5 * t * t) + cb * math.exp(lam * x[i]))
-    nu = nsig + nbkg
-    return nu - acc
+def _channel_nll(m, fastmath):
+    """The fused loop for one channel, with the ``exp`` and ``log`` of module ``m``."""
+
+    @numba.njit(cache=True, parallel=True, error_model="numpy", fastmath=fastmath)
+    def channel_nll(x, lo, hi, mu, sigma, lam, nsig, nbkg):
+        cs = nsig / _gauss_norm(lo, hi, mu, sigma)
+        cb = nbkg / _exp_norm(lo, hi, lam)
+        inv_sigma = 1.0 / sigma
+        acc = 0.0
+        for i in numba.prange(x.shape[0]):
+            t = (x[i] - mu) * inv_sigma
+            acc += m.log(cs * m.exp(-0.5 * t * t) + cb * m.exp(lam * x[i]))
+        nu = nsig + nbkg
+        return nu - acc
+
+    return channel_nll
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc"})
-def channel_nll_vecmath(x, lo, hi, mu, sigma, lam, nsig, nbkg):
-    cs = nsig / _gauss_norm(lo, hi, mu, sigma)
-    cb = nbkg / _exp_norm(lo, hi, lam)
-    inv_sigma = 1.0 / sigma
-    acc = 0.0
-    for i in numba.prange(x.shape[0]):
-        t = (x[i] - mu) * inv_sigma
-        acc += vecmath.log(cs * vecmath.exp(-0.5 * t * t) + cb * vecmath.exp(lam * x[i]))
-    nu = nsig + nbkg
-    return nu - acc
+channel_nll = _channel_nll(math, fastmath=False)
+# the same loop with nfit's exp and log, and its sums reassociable, as nfit's kernels have them
+channel_nll_vecmath = _channel_nll(vecmath, fastmath={"reassoc"})
 
 
 def headline_nll(xa, xb, lo=5.0, hi=5.6):
