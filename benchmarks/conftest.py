@@ -21,6 +21,4 @@ def headline_data():
 @pytest.fixture(scope="session")
 def scaling_data():
     rng = np.random.default_rng(4)
-    t = headline.TRUTH
-    frac = t["nsig_A"] / (t["nsig_A"] + t["nbkg_A"])
-    return {n: headline.make_channel(rng, n, frac, t["mu"], t["sigma"], t["lam_A"]) for n in SIZES}
+    return {n: headline.make_channel_a(n, rng) for n in SIZES}

@@ -20,9 +20,7 @@ GPU_SIZES = [1_000_000, 10_000_000, 100_000_000]
 @pytest.fixture(scope="module")
 def gpu_data():
     rng = np.random.default_rng(6)
-    t = headline.TRUTH
-    frac = t["nsig_A"] / (t["nsig_A"] + t["nbkg_A"])
-    return {n: headline.make_channel(rng, n, frac, t["mu"], t["sigma"], t["lam_A"]) for n in GPU_SIZES}
+    return {n: headline.make_channel_a(n, rng) for n in GPU_SIZES}
 
 
 @pytest.mark.parametrize("n", GPU_SIZES)

@@ -34,7 +34,7 @@ def status(key):
         if line.startswith(key):
             return int(line.split()[1]) / 1024
 
-x = headline.make_channel(np.random.default_rng(1), 10_000_000, 0.32, 5.28, 0.025, -1.5)
+x = headline.make_channel_a(10_000_000, np.random.default_rng(1))
 loss, _ = channel_a_loss(x, "compiled")
 values = np.array([q.value() for q in loss.get_params()])
 loss(values)  # compile (or load) first: the compiler's memory is not per-event memory

@@ -63,8 +63,7 @@ def run_bench(sizes=(10_000, 100_000, 1_000_000), repeats=5, quiet=False) -> dic
     rows = []
     rng = np.random.default_rng(1)
     for n in sizes:
-        x = headline.make_channel(rng, n, 8 / 25, headline.TRUTH["mu"], headline.TRUTH["sigma"],
-                                  headline.TRUTH["lam_A"])
+        x = headline.make_channel_a(n, rng)
         row = {"events": n}
         for mode in ("eager", "compiled"):
             loss, p = channel_a_loss(x, mode)

@@ -44,13 +44,22 @@ def make_channel(rng, n, frac_sig, mu, sigma, lam, limits=LIMITS):
     return x
 
 
+def make_channel_a(n, rng):
+    """``n`` events of channel A at the truth: the one-channel data of the benchmarks.
+
+    >>> make_channel_a(1000, np.random.default_rng(1)).size
+    1000
+    """
+    frac = TRUTH["nsig_A"] / (TRUTH["nsig_A"] + TRUTH["nbkg_A"])
+    return make_channel(rng, n, frac, TRUTH["mu"], TRUTH["sigma"], TRUTH["lam_A"])
+
+
 def make_data(n_events=50_000, seed=20261124) -> dict:
     """Deterministic headline data: ``n_events`` split evenly over channels A and B."""
     rng = np.random.default_rng(seed)
     n_a = n_events // 2
-    frac_a = TRUTH["nsig_A"] / (TRUTH["nsig_A"] + TRUTH["nbkg_A"])
     frac_b = TRUTH["nsig_B"] / (TRUTH["nsig_B"] + TRUTH["nbkg_B"])
-    return {"A": make_channel(rng, n_a, frac_a, TRUTH["mu"], TRUTH["sigma"], TRUTH["lam_A"]),
+    return {"A": make_channel_a(n_a, rng),
             "B": make_channel(rng, n_events - n_a, frac_b, TRUTH["mu"], TRUTH["sigma"], TRUTH["lam_B"])}
 
 
