@@ -132,9 +132,13 @@ class Kernel:
         self.path = path
         self.variant = variant
         self._ready = {}
+        self._chunk_functions = (None, ())
 
     def function(self, parallel: bool, example_args):
-        """The compiled dispatcher; the first request compiles (or loads from disk) with these args."""
+        """The compiled dispatcher; the first request compiles (or loads from disk) with these args.
+
+        A parallel entry point that sums chunks of events through the parallel driver takes the
+        kernel's chunk helpers as its last arguments: :meth:`chunk_functions` gives them."""
         name = f"{self.variant}_{'parallel' if parallel else 'serial'}"
         fn = self._ready.get(name)
         if fn is not None:
@@ -142,14 +146,27 @@ class Kernel:
         with _lock:
             fn = self._ready.get(name)
             if fn is None:
-                fn = self._compile(name, example_args)
+                fn = self._compile(name, example_args, parallel)
                 self._ready[name] = fn
         return fn
 
-    def _compile(self, name, example_args):
+    def chunk_functions(self) -> tuple:
+        """The chunk helpers of the module, as first-class functions for the parallel entry point."""
+        from .compile.parallel import ChunkFunction
+
+        module = self.module
+        if self._chunk_functions[0] is not module:
+            helpers = getattr(module, "CHUNK_HELPERS", ())
+            self._chunk_functions = (module, tuple(ChunkFunction(getattr(module, h), n) for h, n in helpers))
+        return self._chunk_functions[1]
+
+    def _compile(self, name, example_args, parallel=False):
         def call(module):
             dispatcher = getattr(module, name)
-            dispatcher(*example_args)
+            extra = ()
+            if parallel:
+                extra = self.chunk_functions()
+            dispatcher(*example_args, *extra)
             return dispatcher
 
         return self.first_call(call)
@@ -176,6 +193,17 @@ class Kernel:
         with _lock:
             _stats["compile_seconds"] += time.perf_counter() - start
         return result
+
+
+def compiled_in_memory(lowered, parallel: bool, backend: str = "numba") -> bool:
+    """Whether this process has already compiled (or loaded) the entry point of ``lowered``'s
+    kernel that a call with ``parallel`` would use: using it costs nothing more.
+
+    >>> compiled_in_memory(type("L", (), {"source": "", "kernel_modules": []})(), parallel=False)
+    False
+    """
+    kernel = _memory.get(signature(lowered, backend))
+    return kernel is not None and f"{kernel.variant}_{'parallel' if parallel else 'serial'}" in kernel._ready
 
 
 def load(lowered, variant: str, backend: str = "numba") -> Kernel:

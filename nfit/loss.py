@@ -14,6 +14,7 @@ log-likelihood).
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -91,6 +92,7 @@ class BaseLoss:
         self._n_events = sum(d.nevents for d in datas)
         self._compiled_kernels = {}
         self._warned = set()
+        self._fitted = False  # set by the first fit: see _gradient_from_hessian_kernel
 
     @property
     def _arrays(self) -> list:
@@ -195,13 +197,34 @@ class BaseLoss:
             lowered = lower_nll(self._terms, self._layout, self.constraints, order)
             constants = np.array(lowered.constants, dtype=np.float64)
             kernel = cache.load(lowered, "nll")
-            parallel = self._n_events >= run.get_parallel_threshold() * _PARALLEL_FACTOR[order]
+            parallel = self._parallel(order)
             n = len(self._layout.floating)
             out = np.zeros((n + (n * (n + 1) // 2 if order == 2 else 0)) if order else 0)
             args = (self._layout.vector(order=order), constants, *self._arrays) + ((out,) if order else ())
             function = kernel.function(parallel, args)
+            if parallel:  # the chunk helpers go in last
+                function = functools.partial(_call_with, function, kernel.chunk_functions())
             self._compiled_kernels[key] = (function, constants, out)
         return self._compiled_kernels[key]
+
+    def _parallel(self, order) -> bool:
+        """Whether the compiled kernel of derivative ``order`` sums the events in parallel."""
+        return self._n_events >= run.get_parallel_threshold() * _PARALLEL_FACTOR[order]
+
+    def _gradient_from_hessian_kernel(self) -> bool:
+        """Whether a fit should take its gradients from the Hessian kernel, so that it compiles one
+        kernel instead of two (a pass of the Hessian kernel costs about twice a gradient pass, a
+        compilation a few thousand passes). True on the compiled CPU path for a loss with exact
+        Hessians that has not been fitted yet, unless this process has its gradient kernel already."""
+        if self.mode != "compiled" or self.backend != "numba" or self.derivative_order < 2 or self._fitted:
+            return False
+        if (self.backend, 1, tuple(id(q) for q in self._layout.floating)) in self._compiled_kernels:
+            return False
+        from . import cache
+        from .compile.lower import lower_nll
+
+        lowered = lower_nll(self._terms, self._layout, self.constraints, 1)
+        return not cache.compiled_in_memory(lowered, self._parallel(1))
 
     def _compiled(self, p, order):
         """(value, gradient or None, Hessian or None) from the compiled kernel of ``order``."""
@@ -424,10 +447,14 @@ def _add_topological(found: list, p) -> None:
 
 EXACT_HESSIAN_MAX_PARAMS = 12
 
-# A parallel entry point costs about a second more to compile, and more the more accumulators its
-# loop has; a derivative kernel is called some ten times per fit (the Hessian once or twice), so it
-# goes parallel only for larger data sets than the value kernel.
-_PARALLEL_FACTOR = {0: 1, 1: 50, 2: 500}
+# Starting the threads costs about as much as summing a few thousand events serially (measured on
+# 2 cores: the value kernel gains from about 20k events on); a derivative pass costs more per event,
+# so its kernels go parallel at smaller data sets.
+_PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 0.4}
+
+
+def _call_with(function, extra, *args):
+    return function(*args, *extra)
 
 
 def _unpack_upper(flat, n):

@@ -94,8 +94,9 @@ class Objective:
     (1,)
     """
 
-    def __init__(self, loss, params):
+    def __init__(self, loss, params, gradient_order=1):
         self.loss = loss
+        self.gradient_order = gradient_order  # 2: gradients come from the Hessian kernel
         floating = loss.get_params()
         self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
         self.base = np.array([q.value() for q in floating])
@@ -124,10 +125,10 @@ class Objective:
         return self.loss._evaluate(self._point(x, 0))
 
     def value_remembering_gradient(self, x):
-        return self._pass(x, 1)[0]
+        return self._pass(x, self.gradient_order)[0]
 
     def gradient(self, x):
-        return self._pass(x, 1)[1][self.index]
+        return self._pass(x, self.gradient_order)[1][self.index]
 
     def numerical_gradient(self, x):
         from .numdiff import gradient
@@ -232,10 +233,12 @@ class Minuit:
         params = _free_params(loss, params)
         if not params:
             raise ValueError("minimize: the loss has no free parameters")
-        objective = Objective(loss, params)
         gradient = self.gradient
         if gradient == "auto":
             gradient = "exact" if loss.derivative_order >= 1 else "minuit"
+        # a loss's first fit compiles one kernel: the Hessian kernel serves the gradients too
+        single = gradient == "exact" and getattr(loss, "_gradient_from_hessian_kernel", lambda: False)()
+        objective = Objective(loss, params, gradient_order=2 if single else 1)
         if gradient == "exact":
             m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
                                   objective.positive_hessian)
@@ -247,6 +250,7 @@ class Minuit:
         m.migrad(ncall=self.maxiter)
         elapsed = time.perf_counter() - start
         _set_values(params, m.values)
+        loss._fitted = True
         result = FitResult.from_minuit(loss, self, params, m, elapsed)
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",

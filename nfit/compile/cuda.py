@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..likelihood import nll
-from .emitter import CodeContext, _helper_source
+from .emitter import CodeContext, _as_float, _helper_source
 from .lower import Lowered
 
 __all__ = ["CudaLowered", "Launch", "lower_nll_cuda", "threads_per_block"]
@@ -231,11 +231,6 @@ def reduce_blocks(partial, nblocks, out):
     if tid == 0:
         out[col] = sm[0]
 """
-
-
-def _as_float(name: str) -> str:
-    # comparison results (b names) travel as 1.0 / 0.0
-    return f"(1.0 if {name} else 0.0)" if name.startswith("b") else name
 
 
 def _from_float(name: str, k: int) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 
 from ..ad import Dual
 from ..context import BuildContext
@@ -176,6 +177,58 @@ def _helper_source(name, args, body):
             f"def {name}({', '.join(args)}):\n{text}\n")
 
 
+def _as_float(name):
+    # comparison results (b names) travel as 1.0 / 0.0 in float64 arrays
+    return f"(1.0 if {name} else 0.0)" if name.startswith("b") else name
+
+
+def _from_float(name, j):
+    return f"inputs[{j}] != 0.0" if name.startswith("b") else f"inputs[{j}]"
+
+
+@dataclass
+class ChunkLoop:
+    """The step of an entry point that sums term ``t``'s events chunk by chunk into ``acc{t}_k``.
+
+    Serial: a loop over the chunks that calls the chunk helper and adds its sums. Parallel: the
+    per-call inputs go into one array, and the driver :func:`nfit.compile.parallel.run_chunks`
+    has every chunk summed into its own row by the row-writing twin of the helper (the entry
+    point's first-class function argument ``function``) and adds the rows in the order the serial
+    loop adds the chunks. The result does not depend on the number of threads; it agrees with the
+    serial one to rounding (LLVM may vectorise the sum inside a chunk differently in the two
+    helpers)."""
+
+    t: int
+    helper: str
+    function: str
+    columns: list
+    inputs: list
+    count: int
+
+    def lines(self, parallel: bool) -> list:
+        t, n, chunks = self.t, f"n{self.t}", f"nchunk{self.t}"
+        sums = [f"acc{t}_{k}" for k in range(self.count)]
+        head = [f"{n} = {self.columns[0]}.shape[0]",
+                f"{chunks} = max(1, min({MAX_CHUNKS}, ({n} + {CHUNK} - 1) // {CHUNK}))"]
+        head += [f"{name} = 0.0" for name in sums]
+        if not parallel:
+            bounds = f"ch * {n} // {chunks}, (ch + 1) * {n} // {chunks}"
+            call = ", ".join(["c", bounds] + self.columns + self.inputs)
+            return head + [f"for ch in range({chunks}):", f"    r = {self.helper}({call})"] + [
+                f"    {name} += r[{k}]" for k, name in enumerate(sums)]
+        # comparisons become 1.0 / 0.0 in lines of their own: a conditional expression inside the tuple
+        # display would make Python build a list first, a step Numba does not compile
+        flags = [f"f_{name} = {_as_float(name)}" for name in self.inputs if name.startswith("b")]
+        values = ", ".join(f"f_{name}" if name.startswith("b") else name for name in self.inputs)
+        cols = "(" + "".join(f"{col}, " for col in self.columns) + ")"
+        return head[:2] + flags + [
+            f"in{t} = np.array(({values},))" if self.inputs else f"in{t} = np.empty(0)",
+            f"tot{t} = _run_chunks({self.function}, c, {cols}, in{t}, {n}, {chunks}, {self.count})",
+            # unpacking the array is cheaper for Numba to compile than indexing it element by element
+            "".join(f"{name}, " for name in sums) + f"= tot{t}",
+        ]
+
+
 class CodeContext(BuildContext):
     """The compiled path's build context: collects the body of one kernel function."""
 
@@ -185,6 +238,7 @@ class CodeContext(BuildContext):
         self.body = [f"a{slot} = p[{slot}]" for slot in range(layout.size)]
         self.helpers: list[str] = []
         self._helper_names: dict = {}
+        self.chunk_helpers: dict = {}  # chunk helper name -> number of data columns, in order of first use
 
     def slot_value(self, slot):
         return f"a{slot}"
@@ -202,12 +256,12 @@ class CodeContext(BuildContext):
     def event_sum(self, t, dual, weighted) -> Dual:
         """Write the loop over term ``t``'s events accumulating every component of ``dual``.
 
-        The loop body goes into a helper that sums one range of events into a row of partial
-        sums; the per-call numbers the body reads are its arguments. The entry point cuts the
-        events into a number of chunks that depends on the data size only, calls the helper per
-        chunk (the parallel loop: each chunk writes its own row, so no races and no reduction
-        variables) and adds the rows in order: the same result bit for bit whatever the number of
-        threads. Terms of the same structure share one helper, so it compiles once.
+        The loop body goes into a chunk helper that sums one range of events and returns the sums;
+        the per-call numbers the body reads are its arguments. The entry point cuts the events into
+        a number of chunks that depends on the data size only, sums them one after the other or in
+        parallel (:class:`ChunkLoop`) and adds the chunks' sums in order: the same result whatever
+        the number of threads. Terms of the same structure share one helper, so it
+        compiles once.
         """
         be = self.be
         self.body += be.scalar_lines
@@ -217,32 +271,32 @@ class CodeContext(BuildContext):
         count = len(components) + (1 if weighted else 0)
         inputs = list(be.loop_inputs)
         columns = list(self._columns.values()) + ([f"w{t}"] if weighted else [])
-        inner = [f"s{k} = 0.0" for k in range(count)]
-        # the chunk's own views, indexed from 0: Numba then knows i >= 0 and drops its negative-index
-        # fix-up, which would otherwise turn the loop's contiguous loads into gathers
-        inner += [f"{col} = {col}[start:stop]" for col in columns]
-        inner.append("for i in range(stop - start):")
         loop = [f"e{t}_{j} = {col}[i]" for j, col in enumerate(self._columns.values())] + be.loop_lines
         loop += [f"s{k} += w{t}[i] * {value}" if weighted else f"s{k} += {value}" for k, value in enumerate(components)]
         if weighted:
             loop.append(f"s{count - 1} += w{t}[i]")
-        inner += ["    " + line for line in loop]
-        inner.append("return (" + ", ".join(f"s{k}" for k in range(count)) + ",)")
-        helper = self._helper(["c", "start", "stop"] + columns + inputs, inner)
+        # the loop, written twice: the serial entry point's helper takes the inputs as arguments and
+        # returns the sums; the parallel driver's takes them in one float64 array and writes the sums
+        # into a row. Only the one in use is compiled (calling one helper from the other would have
+        # LLVM compile the loop twice). Both loop over the chunk's own views, indexed from 0: Numba
+        # then knows i >= 0 and drops its negative-index fix-up, which would turn contiguous loads
+        # into gathers.
+        views = [f"{col} = {col}[start:stop]" for col in columns]
+        body = [f"s{k} = 0.0" for k in range(count)] + ["for i in range(stop - start):"]
+        body += ["    " + line for line in loop]
+        helper = self._helper(["c", "start", "stop"] + columns + inputs,
+                              views + body + ["return (" + ", ".join(f"s{k}" for k in range(count)) + ",)"])
+        unpack = [f"{name} = {_from_float(name, j)}" for j, name in enumerate(inputs)]
+        views = [f"{col} = cols[{j}][start:stop]" for j, col in enumerate(columns)]
+        adapter = self._helper(["c", "start", "stop", "cols", "inputs", "row"],
+                               unpack + views + body + [f"row[{k}] = s{k}" for k in range(count)], prefix="_rows")
         be.loop_lines = []
         be.loop_inputs = {}
-
-        n, chunks = f"n{t}", f"nchunk{t}"
-        first = next(iter(self._columns.values()))
-        call_args = ", ".join(["c", f"ch * {n} // {chunks}", f"(ch + 1) * {n} // {chunks}"] + columns + inputs)
+        if adapter not in self.chunk_helpers:
+            self.chunk_helpers[adapter] = len(columns)
+        function = f"fn{list(self.chunk_helpers).index(adapter)}"
+        self.body.append(ChunkLoop(t, helper, function, columns, inputs, count))
         sums = [f"acc{t}_{k}" for k in range(count)]
-        self.body += [
-            f"{n} = {first}.shape[0]",
-            f"{chunks} = max(1, min({MAX_CHUNKS}, ({n} + {CHUNK} - 1) // {CHUNK}))",
-        ] + [f"{name} = 0.0" for name in sums] + [
-            f"for ch in RANGE({chunks}):",
-            f"    r = {helper}({call_args})",
-        ] + [f"    {name} += r[{k}]" for k, name in enumerate(sums)]
         g = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)}
         h = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)}
         return Dual(be, sums[0], g, h)

@@ -8,16 +8,18 @@ Two variants share one lowering, :class:`~nfit.compile.emitter.CodeContext`:
   also accumulates the gradient (and the Hessian) and writes them to ``out``;
 - ``pdf``: the density of one model at each event, written into an output array.
 
-Each variant is emitted twice, serial (``range``) and parallel (``numba.prange``: Numba gives
-every thread private copies of the scalar accumulators, so the reductions are race-free); the
-caller picks by data size, and only the one used is ever compiled.
+Each variant is emitted twice, serial and parallel; the caller picks by data size, and only the
+one used is ever compiled. ``nll_parallel`` sums the chunks of events in parallel through
+:func:`nfit.compile.parallel.run_chunks` (a ``prange`` compiled once, which receives the kernel's
+chunk helpers as arguments ``fn0, fn1, ...``) and agrees with ``nll_serial`` to rounding;
+``pdf_parallel`` writes one density per event in a ``numba.prange`` loop.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..likelihood import Term, nll
-from .emitter import CodeContext
+from .emitter import ChunkLoop, CodeContext
 
 __all__ = ["Lowered", "Term", "lower_nll", "lower_pdf"]
 
@@ -30,18 +32,29 @@ class Lowered:
 
 
 def _function(name, args, body, parallel):
-    deco = f"@numba.njit(cache=True, error_model='numpy', nogil=True, parallel={parallel})"
-    loop = "numba.prange" if parallel else "range"
-    text = "\n".join("    " + line for line in body).replace("RANGE(", f"{loop}(")
+    # a parallel entry point that sums chunks through run_chunks is itself compiled serially: only the
+    # driver runs Numba's (slow to compile) parallel pipeline, and it is compiled once and cached
+    uses_prange = parallel and not any(isinstance(line, ChunkLoop) for line in body)
+    deco = f"@numba.njit(cache=True, error_model='numpy', nogil=True, parallel={uses_prange})"
+    lines = []
+    for line in body:
+        lines += line.lines(parallel) if isinstance(line, ChunkLoop) else [line]
+    text = "\n".join("    " + line for line in lines).replace("RANGE(", f"{'numba.prange' if parallel else 'range'}(")
     return f"{deco}\ndef {name}({', '.join(args)}):\n{text}\n"
 
 
 def _finish(ctx, name, body, doc):
     be = ctx.be
     header = [f'"""nfit generated kernel: {doc}"""'] + be.header()
+    chunk_helpers = getattr(ctx, "chunk_helpers", {})
+    if chunk_helpers:
+        header.append("from nfit.compile.parallel import run_chunks as _run_chunks")
+        # (helper, number of data columns) in the order of the parallel entry point's fn arguments
+        header.append(f"CHUNK_HELPERS = {tuple(chunk_helpers.items())!r}")
     functions = list(getattr(ctx, "helpers", []))
-    functions += [_function(f"{name}_{variant}", ctx.args, body, variant == "parallel")
-                  for variant in ("serial", "parallel")]
+    parallel_args = ctx.args + [f"fn{j}" for j in range(len(chunk_helpers))]
+    functions += [_function(f"{name}_serial", ctx.args, body, False),
+                  _function(f"{name}_parallel", parallel_args, body, True)]
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
     return Lowered(source, list(be.constants), be.kernel_modules())
 
