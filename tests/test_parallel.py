@@ -55,14 +55,10 @@ def test_parallel_and_serial_kernels_agree(case, threshold):
 def test_parallel_kernel_with_many_chunks_matches_eager(threshold):
     # enough events for many chunks, each thread summing several
     threshold(1)
-    obs = nfit.Space("m", limits=(5.0, 5.6))
     rng = np.random.default_rng(5)
     x = np.concatenate([rng.normal(5.28, 0.03, 60_000), rng.uniform(5.0, 5.6, 60_000)])
-    data = nfit.Data.from_numpy(obs, x[(x > 5.0) & (x < 5.6)])
-    mu, sigma = nfit.Parameter("pm_mu", 5.28, 5.2, 5.4), nfit.Parameter("pm_sigma", 0.03, 0.005, 0.2)
-    lam, frac = nfit.Parameter("pm_lam", -1.0, -10, 10), nfit.Parameter("pm_frac", 0.5, 0, 1)
-    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs), nfit.pdf.Exponential(lam=lam, obs=obs)],
-                            fracs=[frac])
+    data = _data(x=x[(x > 5.0) & (x < 5.6)])
+    model = _signal_background("pm")
     compiled = nfit.loss.UnbinnedNLL(model=model, data=data)
     eager = nfit.loss.UnbinnedNLL(model=model, data=data, mode="eager")
     value, grad = compiled.value_gradient()
