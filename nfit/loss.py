@@ -182,7 +182,7 @@ class BaseLoss:
         """(compiled function, constants, output buffer) for derivative ``order``, compiled on first use.
         Derivative kernels depend on which parameters are free, so they are kept per free set."""
         backend = self.backend
-        key = (backend, order, tuple(id(q) for q in self._layout.floating) if order else ())
+        key = self._kernel_key(order)
         if key not in self._compiled_kernels and backend == "cuda":
             from .gpu import cuda_nll
 
@@ -207,6 +207,9 @@ class BaseLoss:
             self._compiled_kernels[key] = (function, constants, out)
         return self._compiled_kernels[key]
 
+    def _kernel_key(self, order) -> tuple:
+        return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else ())
+
     def _parallel(self, order) -> bool:
         """Whether the compiled kernel of derivative ``order`` sums the events in parallel."""
         return self._n_events >= run.get_parallel_threshold() * _PARALLEL_FACTOR[order]
@@ -218,7 +221,7 @@ class BaseLoss:
         Hessians that has not been fitted yet, unless this process has its gradient kernel already."""
         if self.mode != "compiled" or self.backend != "numba" or self.derivative_order < 2 or self._fitted:
             return False
-        if (self.backend, 1, tuple(id(q) for q in self._layout.floating)) in self._compiled_kernels:
+        if self._kernel_key(1) in self._compiled_kernels:
             return False
         from . import cache
         from .compile.lower import lower_nll

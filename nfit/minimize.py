@@ -237,7 +237,7 @@ class Minuit:
         if gradient == "auto":
             gradient = "exact" if loss.derivative_order >= 1 else "minuit"
         # a loss's first fit compiles one kernel: the Hessian kernel serves the gradients too
-        single = gradient == "exact" and getattr(loss, "_gradient_from_hessian_kernel", lambda: False)()
+        single = gradient == "exact" and loss._gradient_from_hessian_kernel()
         objective = Objective(loss, params, gradient_order=2 if single else 1)
         if gradient == "exact":
             m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
