@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..likelihood import nll
-from .emitter import CodeContext, _as_float, _helper_source
+from .emitter import CodeContext, _as_float, _from_float, _helper_source
 from .lower import Lowered
 
 __all__ = ["CudaLowered", "Launch", "lower_nll_cuda", "threads_per_block"]
@@ -187,7 +187,7 @@ def lower_nll_cuda(terms, layout, constraints=(), order=0, simulator=False) -> C
             h_size += 1
     stores = [f"h[{k}] = {_as_float(name)}" for k, name in enumerate(ctx.inputs)]
     stores += [f"h[{slot[name]}] = {_as_float(name)}" for name in needs if slot[name] >= len(ctx.inputs)]
-    reads = [f"{name} = {_from_float(name, slot[name])}" for name in needs]
+    reads = [f"{name} = {_from_float(name, f'h[{slot[name]}]')}" for name in needs]
     reads += [f"{name} = r[{k}]" for name, k in sums.items()]
 
     be = ctx.be
@@ -231,10 +231,6 @@ def reduce_blocks(partial, nblocks, out):
     if tid == 0:
         out[col] = sm[0]
 """
-
-
-def _from_float(name: str, k: int) -> str:
-    return f"(h[{k}] != 0.0)" if name.startswith("b") else f"h[{k}]"
 
 
 def _device_header(be) -> list:

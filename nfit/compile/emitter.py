@@ -182,8 +182,9 @@ def _as_float(name):
     return f"(1.0 if {name} else 0.0)" if name.startswith("b") else name
 
 
-def _from_float(name, j):
-    return f"inputs[{j}] != 0.0" if name.startswith("b") else f"inputs[{j}]"
+def _from_float(name, element):
+    """Reading back ``name`` from ``element`` of a float64 array (see :func:`_as_float`)."""
+    return f"({element} != 0.0)" if name.startswith("b") else element
 
 
 @dataclass
@@ -210,18 +211,18 @@ class ChunkLoop:
         sums = [f"acc{t}_{k}" for k in range(self.count)]
         head = [f"{n} = {self.columns[0]}.shape[0]",
                 f"{chunks} = max(1, min({MAX_CHUNKS}, ({n} + {CHUNK} - 1) // {CHUNK}))"]
-        head += [f"{name} = 0.0" for name in sums]
         if not parallel:
             bounds = f"ch * {n} // {chunks}, (ch + 1) * {n} // {chunks}"
             call = ", ".join(["c", bounds] + self.columns + self.inputs)
-            return head + [f"for ch in range({chunks}):", f"    r = {self.helper}({call})"] + [
+            return head + [f"{name} = 0.0" for name in sums] + [
+                f"for ch in range({chunks}):", f"    r = {self.helper}({call})"] + [
                 f"    {name} += r[{k}]" for k, name in enumerate(sums)]
         # comparisons become 1.0 / 0.0 in lines of their own: a conditional expression inside the tuple
         # display would make Python build a list first, a step Numba does not compile
         flags = [f"f_{name} = {_as_float(name)}" for name in self.inputs if name.startswith("b")]
         values = ", ".join(f"f_{name}" if name.startswith("b") else name for name in self.inputs)
         cols = "(" + "".join(f"{col}, " for col in self.columns) + ")"
-        return head[:2] + flags + [
+        return head + flags + [
             f"in{t} = np.array(({values},))" if self.inputs else f"in{t} = np.empty(0)",
             f"tot{t} = _run_chunks({self.function}, c, {cols}, in{t}, {n}, {chunks}, {self.count})",
             # unpacking the array is cheaper for Numba to compile than indexing it element by element
@@ -286,7 +287,7 @@ class CodeContext(BuildContext):
         body += ["    " + line for line in loop]
         helper = self._helper(["c", "start", "stop"] + columns + inputs,
                               views + body + ["return (" + ", ".join(f"s{k}" for k in range(count)) + ",)"])
-        unpack = [f"{name} = {_from_float(name, j)}" for j, name in enumerate(inputs)]
+        unpack = [f"{name} = {_from_float(name, f'inputs[{j}]')}" for j, name in enumerate(inputs)]
         views = [f"{col} = cols[{j}][start:stop]" for j, col in enumerate(columns)]
         adapter = self._helper(["c", "start", "stop", "cols", "inputs", "row"],
                                unpack + views + body + [f"row[{k}] = s{k}" for k in range(count)], prefix="_rows")
