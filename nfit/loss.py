@@ -94,6 +94,11 @@ class BaseLoss:
         self._warned = set()
         self._fitted = False  # set by the first fit: see _gradient_from_hessian_kernel
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_compiled_kernels"] = {}  # compiled kernels stay in their process (as a model's do)
+        return state
+
     @property
     def _arrays(self) -> list:
         """The kernel's data arguments, read from the Data now (a sampler may have refilled them)."""

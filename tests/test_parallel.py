@@ -119,3 +119,26 @@ def test_first_fit_compiles_only_the_hessian_kernel_then_the_gradient_kernel(thr
     # a new loss of the same structure in this process uses the gradient kernel compiled already
     third = cls(model=model, data=data, constraints=constraints)
     assert not third._gradient_from_hessian_kernel()
+
+
+def test_pickled_loss_leaves_its_compiled_kernels_behind(threshold):
+    # a parallel kernel holds the address of its chunk helper in this process: a pickled loss (sent
+    # to another process) must not carry it along, and a pickled chunk function resolves its address anew
+    import pickle
+
+    from nfit.compile.parallel import ChunkFunction
+
+    threshold(1)
+    cls, model, data, constraints = CASES[0]()
+    loss = cls(model=model, data=data, constraints=constraints)
+    value, grad = loss.value_gradient()
+    assert loss._compiled_kernels
+    copy = pickle.loads(pickle.dumps(loss))
+    assert copy._compiled_kernels == {}
+    copy_value, copy_grad = copy.value_gradient()
+    assert copy_value == value
+    np.testing.assert_array_equal(copy_grad, grad)
+    chunk = next(iter(loss._compiled_kernels.values()))[0].args[1][0]
+    assert isinstance(chunk, ChunkFunction)
+    again = pickle.loads(pickle.dumps(chunk))
+    assert again.signature() == chunk.signature() and again.__wrapper_address__() == chunk.__wrapper_address__()

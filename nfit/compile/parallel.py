@@ -62,6 +62,10 @@ class ChunkFunction(WrapperAddressProtocol):
     def signature(self):
         return self._signature
 
+    def __reduce__(self):
+        # the address belongs to this process: an unpickled copy compiles (or loads) the helper anew
+        return ChunkFunction, (self.dispatcher, self._signature.args[3].count)
+
     def __wrapper_address__(self):
         return self._address
 
