@@ -37,7 +37,7 @@ def evaluate_pdf(model, x, norm, mode=None):
     p = layout.vector()
     arrays = [columns[o] for o in model.obs]
     out = np.empty(len(arrays[0]))
-    parallel = len(out) >= run.get_parallel_threshold()
+    parallel = run.use_parallel(len(out))
     kernel.function(parallel, (p, constants, *arrays, out))(p, constants, *arrays, out)
     return out
 

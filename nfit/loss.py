@@ -217,7 +217,7 @@ class BaseLoss:
 
     def _parallel(self, order) -> bool:
         """Whether the compiled kernel of derivative ``order`` sums the events in parallel."""
-        return self._n_events >= run.get_parallel_threshold() * _PARALLEL_FACTOR[order]
+        return run.use_parallel(self._n_events, _PARALLEL_FACTOR[order])
 
     def _gradient_from_hessian_kernel(self) -> bool:
         """Whether a fit should take its gradients from the Hessian kernel, so that it compiles one

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 
 __all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend",
-           "set_parallel_threshold", "get_parallel_threshold"]
+           "set_parallel_threshold", "get_parallel_threshold", "use_parallel"]
 
 MODES = ("compiled", "eager")
 BACKENDS = ("numba", "cuda")
@@ -107,7 +107,8 @@ def backend(value: str):
 def set_parallel_threshold(n_events: int) -> None:
     """Compiled kernels sum the events in parallel (a ``prange`` over chunks of events) from this
     many events on, serially below (default 20,000; gradient kernels from 0.75 and Hessian kernels
-    from 0.4 times that). Serial and parallel kernels agree to rounding.
+    from 0.4 times that; 20 times more on Numba's slow workqueue threading layer, see
+    :func:`use_parallel`). Serial and parallel kernels agree to rounding.
 
     Example
     -------
@@ -122,3 +123,24 @@ def set_parallel_threshold(n_events: int) -> None:
 
 def get_parallel_threshold() -> int:
     return _state["parallel_threshold"]
+
+
+# Numba's fallback threading layer (no OpenMP, no TBB: the usual case on macOS) wakes its threads
+# slowly: on 2 cores a parallel pass at 50k events took 4x a serial one, and parallel paid off only
+# from 200k-400k events (OpenMP: from 20k)
+SLOW_THREADING_FACTOR = 20
+
+
+def use_parallel(n_events: int, scale: float = 1.0) -> bool:
+    """Whether a compiled kernel over ``n_events`` events sums them in parallel: from ``scale`` times
+    the parallel threshold on, or :data:`SLOW_THREADING_FACTOR` times that on Numba's workqueue layer.
+
+    >>> use_parallel(10)
+    False
+    """
+    threshold = _state["parallel_threshold"] * scale
+    if n_events < threshold:
+        return False
+    from .compile.parallel import threading_layer
+
+    return threading_layer() != "workqueue" or n_events >= threshold * SLOW_THREADING_FACTOR

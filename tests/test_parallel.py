@@ -142,3 +142,16 @@ def test_pickled_loss_leaves_its_compiled_kernels_behind(threshold):
     assert isinstance(chunk, ChunkFunction)
     again = pickle.loads(pickle.dumps(chunk))
     assert again.signature() == chunk.signature() and again.__wrapper_address__() == chunk.__wrapper_address__()
+
+
+def test_slow_threading_layer_raises_the_threshold():
+    from nfit.compile.parallel import threading_layer
+
+    assert nfit.run.use_parallel(50_000) == (threading_layer() != "workqueue")
+    assert not nfit.run.use_parallel(nfit.run.get_parallel_threshold() - 1)
+    code = ("import nfit; from nfit.compile.parallel import threading_layer; "
+            "print(threading_layer(), nfit.run.use_parallel(50_000), nfit.run.use_parallel(400_000))")
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["workqueue", "False", "True"]

@@ -28,7 +28,7 @@ from numba import types
 from numba.core.types.function_type import CompileResultWAP, WrapperAddressProtocol
 from numba.core.typing.typeof import typeof_impl
 
-__all__ = ["ChunkFunction", "chunk_signature", "run_chunks"]
+__all__ = ["ChunkFunction", "chunk_signature", "run_chunks", "threading_layer"]
 
 _ARRAY = types.float64[::1]
 
@@ -68,6 +68,28 @@ class ChunkFunction(WrapperAddressProtocol):
 
     def __wrapper_address__(self):
         return self._address
+
+
+@numba.njit(parallel=True, cache=True)
+def _start_threads(n):
+    total = 0
+    for k in numba.prange(n):
+        total += k
+    return total
+
+
+def threading_layer() -> str:
+    """The threading layer Numba's parallel code runs on (``"omp"``, ``"tbb"`` or ``"workqueue"``),
+    starting Numba's threads if they have not started yet.
+
+    >>> threading_layer() in ("omp", "tbb", "workqueue")
+    True
+    """
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel code has run in this process yet
+        _start_threads(1)
+        return numba.threading_layer()
 
 
 @typeof_impl.register(ChunkFunction)
