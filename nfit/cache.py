@@ -104,11 +104,20 @@ def clear(disk: bool = True) -> None:
                 pass
 
 
-def signature(lowered, backend: str = "numba") -> str:
-    import numba
+def _numba_version() -> str:
+    # read from the installed package's metadata where Numba is not imported yet: importing it
+    # costs more than a warm fit that loads stored machine code (see nfit.compile.native)
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return numba.__version__
+    from importlib.metadata import version
 
+    return version("numba")
+
+
+def signature(lowered, backend: str = "numba") -> str:
     h = hashlib.sha256()
-    for part in (__version__, numba.__version__, sys.version, backend, lowered.source):
+    for part in (__version__, _numba_version(), sys.version, backend, lowered.source):
         h.update(part.encode())
         h.update(b"\0")
     from .compile.jitmodule import COMPILER_SOURCES
@@ -123,22 +132,41 @@ def signature(lowered, backend: str = "numba") -> str:
 
 
 class Kernel:
-    """A generated module and its entry points (``<variant>_serial`` / ``<variant>_parallel``)."""
+    """A generated module and its entry points (``<variant>_serial`` / ``<variant>_parallel``).
 
-    def __init__(self, sig, module, path, variant, user_sources=()):
+    The module is imported (which imports Numba) only when an entry point is not available as
+    stored machine code (:mod:`nfit.compile.native`)."""
+
+    def __init__(self, sig, path, variant, user_sources=()):
         self.user_sources = list(user_sources)
         self.signature = sig
-        self.module = module
+        self._module = None
         self.path = path
         self.variant = variant
         self._ready = {}
         self._chunk_functions = (None, ())
 
-    def function(self, parallel: bool, example_args):
-        """The compiled dispatcher; the first request compiles (or loads from disk) with these args.
+    @property
+    def module(self):
+        """The generated Python module, imported on first use."""
+        if self._module is None:
+            with _lock:
+                if self._module is None:
+                    self._module = _import(self.path)
+        return self._module
 
-        A parallel entry point that sums chunks of events through the parallel driver takes the
-        kernel's chunk helpers as its last arguments: :meth:`chunk_functions` gives them."""
+    @module.setter
+    def module(self, value):
+        self._module = value
+
+    def function(self, parallel: bool, example_args):
+        """The compiled entry point; the first request loads it from disk or compiles it with these args.
+
+        A serial entry point comes from its stored machine code where there is some
+        (:mod:`nfit.compile.native`), else from Numba, which compiles it (or loads it from its cache);
+        what Numba compiles is stored for the next process. A parallel entry point that sums chunks
+        of events through the parallel driver takes the kernel's chunk helpers as its last
+        arguments: :meth:`chunk_functions` gives them."""
         name = f"{self.variant}_{'parallel' if parallel else 'serial'}"
         fn = self._ready.get(name)
         if fn is not None:
@@ -146,8 +174,28 @@ class Kernel:
         with _lock:
             fn = self._ready.get(name)
             if fn is None:
-                fn = self._compile(name, example_args, parallel)
+                fn = None if parallel else self._stored(name)
+                if fn is None:
+                    fn = self._compile(name, example_args, parallel)
                 self._ready[name] = fn
+        return fn
+
+    def _stored(self, name):
+        """The entry point ``name`` from its stored machine code, or None."""
+        if not native_kernels_enabled():
+            return None
+        from .compile import native
+
+        start = time.perf_counter()
+        try:
+            fn = native.load(self.path, name, fallback=lambda: getattr(self.module, name))
+        except native.Damaged:
+            # never trusted: delete it with the module's compiled code, so that it is compiled and stored anew
+            _purge_numba_files(self.path)
+            return None
+        if fn is not None:
+            with _lock:
+                _stats["compile_seconds"] += time.perf_counter() - start
         return fn
 
     def chunk_functions(self) -> tuple:
@@ -167,6 +215,10 @@ class Kernel:
             if parallel:
                 extra = self.chunk_functions()
             dispatcher(*example_args, *extra)
+            if not parallel and native_kernels_enabled():
+                from .compile import native
+
+                native.save(self.path, name, dispatcher)
             return dispatcher
 
         return self.first_call(call)
@@ -195,15 +247,30 @@ class Kernel:
         return result
 
 
-def compiled_in_memory(lowered, parallel: bool, backend: str = "numba") -> bool:
+def native_kernels_enabled() -> bool:
+    """Whether serial kernels are stored as machine code and loaded from it without Numba
+    (:mod:`nfit.compile.native`); ``NFIT_NATIVE_KERNELS=0`` turns that off (always through Numba).
+
+    >>> isinstance(native_kernels_enabled(), bool)
+    True
+    """
+    return os.environ.get("NFIT_NATIVE_KERNELS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def compiled_in_memory(lowered, parallel, backend: str = "numba") -> bool:
     """Whether this process has already compiled (or loaded) the entry point of ``lowered``'s
-    kernel that a call with ``parallel`` would use: using it costs nothing more.
+    kernel that a call with ``parallel`` would use: using it costs nothing more. ``parallel`` may be
+    a function that says it, called only where the kernel is in memory at all.
 
     >>> compiled_in_memory(type("L", (), {"source": "", "kernel_modules": []})(), parallel=False)
     False
     """
     kernel = _memory.get(signature(lowered, backend))
-    return kernel is not None and f"{kernel.variant}_{'parallel' if parallel else 'serial'}" in kernel._ready
+    if kernel is None or not kernel._ready:
+        return False
+    if callable(parallel):
+        parallel = parallel()
+    return f"{kernel.variant}_{'parallel' if parallel else 'serial'}" in kernel._ready
 
 
 def load(lowered, variant: str, backend: str = "numba") -> Kernel:
@@ -217,9 +284,8 @@ def load(lowered, variant: str, backend: str = "numba") -> Kernel:
         _stats["misses"] += 1
         path = _write_source(sig, lowered.source)
         _verify_numba_files(path)
-        module = _import(path)
         user = [m.source for m in lowered.kernel_modules if isinstance(getattr(m, "source", None), str)]
-        kernel = Kernel(sig, module, path, variant, user)
+        kernel = Kernel(sig, path, variant, user)
         _memory[sig] = kernel
         return kernel
 
@@ -314,8 +380,14 @@ def _verify_numba_files(path: Path) -> None:
         _purge_numba_files(path)
 
 
+def _native_files(path: Path) -> list:
+    return sorted(path.parent.glob(f"{_module_name(path)}.*.o")) + sorted(path.parent.glob(f"{_module_name(path)}.*.json"))
+
+
 def _purge_numba_files(path: Path) -> None:
-    for p in _numba_files(path) + [_manifest_path(path)]:
+    """Delete the compiled code of the kernel module at ``path``: Numba's files, their manifest,
+    and the stored machine code of its entry points."""
+    for p in _numba_files(path) + [_manifest_path(path)] + _native_files(path):
         try:
             p.unlink()
         except OSError:

@@ -232,7 +232,7 @@ class BaseLoss:
         from .compile.lower import lower_nll
 
         lowered = lower_nll(self._terms, self._layout, self.constraints, 1)
-        return not cache.compiled_in_memory(lowered, self._parallel(1))
+        return not cache.compiled_in_memory(lowered, lambda: self._parallel(1))
 
     def _compiled(self, p, order):
         """(value, gradient or None, Hessian or None) from the compiled kernel of ``order``."""
@@ -456,9 +456,12 @@ def _add_topological(found: list, p) -> None:
 EXACT_HESSIAN_MAX_PARAMS = 12
 
 # Starting the threads costs about as much as summing a few thousand events serially (measured on
-# 2 cores: the value kernel gains from about 20k events on); a derivative pass costs more per event,
-# so its kernels go parallel at smaller data sets.
-_PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 0.4}
+# 2 cores: the value kernel gains from about 20k events on); a gradient pass costs more per event,
+# so its kernel goes parallel at smaller data sets. The Hessian kernel runs a loss's first fit and
+# HESSE, a few hundred passes in all, so it stays serial up to 5x the threshold (100k events by
+# default): a serial kernel compiles 0.2-0.4 s faster, and a later process loads it as stored machine
+# code without starting Numba (nfit.compile.native), which saves more than the threads would.
+_PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 5.0}
 
 
 def _call_with(function, extra, *args):

@@ -103,14 +103,18 @@ SCRIPT = textwrap.dedent("""
     value = loss.value()
     kernel = next(iter(cache._memory.values()))
     (function,) = kernel._ready.values()
-    stats = function.stats
-    print(json.dumps({{"value": value, "numba_hits": sum(stats.cache_hits.values()),
-                       "numba_misses": sum(stats.cache_misses.values()), "info": cache.info()}}))
+    stats = getattr(function, "stats", None)  # Numba's dispatcher (stored machine code has none)
+    print(json.dumps({{"value": value, "numba_hits": stats and sum(stats.cache_hits.values()),
+                       "numba_misses": stats and sum(stats.cache_misses.values()), "info": cache.info(),
+                       "stored_code": type(function).__name__ == "NativeFunction",
+                       "numba_imported": "numba" in sys.modules}}))
 """)
 
 
-def run_process(folder):
-    env = dict(os.environ, NFIT_CACHE_DIR=str(folder))
+def run_process(folder, stored_code=False):
+    """Run SCRIPT in a fresh process on cache ``folder``; Numba's cache only, unless ``stored_code``
+    (nfit's stored machine code, tests/test_native.py)."""
+    env = dict(os.environ, NFIT_CACHE_DIR=str(folder), NFIT_NATIVE_KERNELS="1" if stored_code else "0")
     out = subprocess.run([sys.executable, "-c", SCRIPT.format(tests=str(Path(__file__).parent))],
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr

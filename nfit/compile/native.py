@@ -1,0 +1,359 @@
+"""Serial kernels kept as machine code on disk, and loaded again without starting Numba.
+
+Numba's own disk cache needs Numba: in a fresh process, importing it and filling its registries
+costs about half a second before the first cached kernel runs, more than a whole warm fit. So when
+Numba compiles a serial entry point of a generated kernel, the object code it made (the function
+and everything it calls, already linked into one object) is also written next to the kernel's
+source, with a description of the arguments. A later process loads that object into an LLVM
+execution engine of its own (llvmlite, which Numba is built on, imports in a few milliseconds) and
+calls it through ``ctypes`` with Numba's calling convention: a status, a pointer for the return
+value, one for exception information, then each argument's members (an array's are its memory
+record, parent object, size, item size, data pointer, shape and strides).
+
+It is only used where it is safe; anything else returns ``None`` and the caller goes through Numba:
+
+- the object must be an ELF object (Linux) made for this CPU: the triple, CPU name and features
+  Numba compiled for must equal this machine's;
+- its checksum must match the one written with it (a damaged or truncated file is never loaded);
+- every symbol it needs must resolve: the C library, Python's C API, and the helpers of Numba's
+  two C extensions (``_helperlib``, ``_nrt_python``), which are loaded on their own, without the
+  ``numba`` package, and registered under their usual names so that a later ``import numba``
+  uses the same ones;
+- each call checks that the arguments have the types the code was compiled for, and a call whose
+  status is not success is repeated through Numba (which then raises its own error).
+
+Parallel entry points need Numba's thread pool and are never stored here.
+
+>>> import numpy as np
+>>> describe_value(np.zeros(3))
+['array', 'float64', 1, 'C', True]
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import hashlib
+import importlib.util
+import json
+import os
+import struct
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["save", "load", "NativeFunction", "Damaged", "describe_value", "paths"]
+
+FORMAT = 1
+_SUCCESS = (0, -2)  # Numba's status codes for "returned a value" and "returned None"
+_lock = threading.RLock()
+_state: dict = {}
+
+
+def paths(source: Path, entry: str) -> tuple:
+    """(object file, description file) of entry point ``entry`` of the kernel module at ``source``."""
+    stem = source.with_suffix("")
+    return Path(f"{stem}.{entry}.o"), Path(f"{stem}.{entry}.json")
+
+
+class Damaged(ValueError):
+    """Stored machine code that does not match its description (damaged, truncated, or from another
+    version of this format): the caller deletes it and compiles anew."""
+
+
+# ---------------------------------------------------------------------- argument types
+def describe_value(value):
+    """The type of a call argument in the form :func:`save` records, or None if not supported."""
+    if isinstance(value, np.ndarray):
+        if value.dtype not in (np.float64, np.int64) or not value.flags.aligned:
+            return None
+        layout = "C" if value.flags.c_contiguous else ("F" if value.flags.f_contiguous else "A")
+        return ["array", value.dtype.name, value.ndim, layout, bool(value.flags.writeable)]
+    if isinstance(value, (float, np.float64)):
+        return ["float64"]
+    if isinstance(value, (int, np.int64)) and not isinstance(value, bool):
+        return ["int64"]
+    return None
+
+
+def _describe_type(numba_type):
+    from numba.core import types
+
+    if isinstance(numba_type, types.Array):
+        if numba_type.dtype not in (types.float64, types.int64) or not numba_type.aligned:
+            return None
+        return ["array", str(numba_type.dtype), numba_type.ndim, numba_type.layout, bool(numba_type.mutable)]
+    if numba_type == types.float64:
+        return ["float64"]
+    if numba_type == types.int64:
+        return ["int64"]
+    return None
+
+
+def _matches(recorded, actual) -> bool:
+    if recorded == actual:
+        return True
+    # a C-contiguous array is also acceptable to code compiled for any layout
+    return (recorded[0] == "array" and actual is not None and actual[0] == "array"
+            and recorded[3] == "A" and recorded[1:3] == actual[1:3] and recorded[4] == actual[4])
+
+
+def _abi(described) -> list:
+    """The machine-level arguments of one Python-level argument (Numba's data model, flattened)."""
+    if described[0] == "array":
+        ndim = described[2]
+        return ["ptr", "ptr", "i64", "i64", "ptr"] + ["i64"] * (2 * ndim)
+    return {"float64": ["double"], "int64": ["i64"]}[described[0]]
+
+
+def _members(value, described):
+    if described[0] == "array":
+        interface = value.__array_interface__
+        return (None, None, value.size, value.itemsize, interface["data"][0], *value.shape, *value.strides)
+    return (value,)
+
+
+_CTYPES = {"ptr": ctypes.c_void_p, "i64": ctypes.c_int64, "double": ctypes.c_double}
+
+
+# ---------------------------------------------------------------------- saving
+def save(source: Path, entry: str, dispatcher) -> bool:
+    """Write the object code Numba has just compiled for ``dispatcher`` (its only signature).
+
+    Returns False, writing nothing, where the code cannot be stored: it came from Numba's cache
+    (whose loader keeps no object code), an argument type is not one :func:`load` can pass, or
+    Numba's calling convention is not the one described here."""
+    try:
+        if len(dispatcher.overloads) != 1:
+            return False
+        (cres,) = dispatcher.overloads.values()
+        code = cres.library._get_compiled_object()
+        if not code or code[:4] != b"\x7fELF":
+            return False
+        args = [_describe_type(t) for t in cres.signature.args]
+        ret = {"float64": "float64", "none": "none"}.get(str(cres.signature.return_type))
+        if ret is None or any(a is None for a in args):
+            return False
+        context = cres.target_context
+        fnty = context.call_conv.get_function_type(cres.signature.return_type, cres.signature.args)
+        expected = [kind for a in args for kind in _abi(a)]
+        actual = [_llvm_kind(str(t)) for t in fnty.args[2:]]
+        if actual != expected:
+            return False
+        description = {
+            "format": FORMAT,
+            "name": cres.fndesc.mangled_name,
+            "args": args,
+            "return": ret,
+            "machine": list(context.codegen().magic_tuple()),
+            "sha256": hashlib.sha256(code).hexdigest(),
+        }
+    except Exception:  # noqa: BLE001 - storing is an optimisation: any surprise means "not stored"
+        return False
+    from ..cache import _atomic_write
+
+    obj_path, json_path = paths(source, entry)
+    try:
+        _atomic_write(obj_path, bytes(code))
+        _atomic_write(json_path, json.dumps(description, sort_keys=True).encode())
+    except OSError:
+        return False
+    return True
+
+
+def _llvm_kind(text: str) -> str:
+    if text.endswith("*") or text == "ptr":
+        return "ptr"
+    return {"i64": "i64", "double": "double"}.get(text, text)
+
+
+# ---------------------------------------------------------------------- loading
+def machine() -> list:
+    """(triple, CPU name, CPU features) of this machine, as Numba's code generator names them."""
+    import llvmlite.binding as ll
+
+    try:
+        features = ll.get_host_cpu_features().flatten()
+    except RuntimeError:
+        features = ""
+    return [ll.get_process_triple(), ll.get_host_cpu_name(), features]
+
+
+def load(source: Path, entry: str, fallback):
+    """The stored entry point ``entry`` of the kernel module at ``source``, as a :class:`NativeFunction`
+    that calls ``fallback()`` (which returns Numba's dispatcher) for what it cannot do.
+
+    None where nothing usable is stored (no files, code for another machine, a symbol that would
+    not resolve); :class:`Damaged` where the files do not match each other."""
+    obj_path, json_path = paths(source, entry)
+    if not obj_path.exists() and not json_path.exists():
+        return None
+    try:
+        description = json.loads(json_path.read_text())
+        code = obj_path.read_bytes()
+        if (description.get("format") != FORMAT
+                or hashlib.sha256(code).hexdigest() != description["sha256"]
+                or description["return"] not in ("float64", "none")
+                or any(_describe_check(a) is None for a in description["args"])
+                or not isinstance(description["name"], str)):
+            raise Damaged(f"{obj_path.name}: does not match its description")
+        machine_ok = description["machine"] == _machine_cached()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise Damaged(f"{obj_path.name}: {exc}") from None
+    if not machine_ok:
+        return None
+    with _lock:
+        try:
+            address = _link(code, description["name"])
+        except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
+            raise Damaged(f"{obj_path.name}: {exc}") from None
+        except RuntimeError:
+            return None
+    if not address:
+        return None
+    return NativeFunction(address, description, fallback, f"{source.stem}.{entry}")
+
+
+def _describe_check(recorded):
+    try:
+        return _abi(recorded)
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _machine_cached():
+    if "machine" not in _state:
+        _state["machine"] = machine()
+    return _state["machine"]
+
+
+def _engine():
+    """One LLVM execution engine for every loaded object, with Numba's C helpers registered."""
+    if "engine" not in _state:
+        import llvmlite.binding as ll
+
+        ll.initialize_native_target()
+        ll.initialize_native_asmprinter()
+        for name, helpers in _numba_helpers().items():
+            for key, address in helpers.items():
+                if name == "_helperlib":
+                    ll.add_symbol("numba_" + key, address)
+                else:
+                    ll.add_symbol(key if key.startswith("_") else "NRT_" + key, address)
+        ll.add_symbol("_Py_NoneStruct", id(None))
+        target = ll.Target.from_default_triple()
+        tm = target.create_target_machine(cpu=ll.get_host_cpu_name(), opt=0, codemodel="jitdefault")
+        module = ll.parse_assembly("")
+        module.triple = ll.get_process_triple()
+        _state["engine"] = ll.create_mcjit_compiler(module, tm)
+        _state["loaded"] = {}
+    return _state["engine"]
+
+
+def _numba_helpers() -> dict:
+    """The ``c_helpers`` tables (name -> address) of Numba's C extensions ``_helperlib`` and
+    ``_nrt_python``. Where Numba is imported, its own modules; else the two extensions are loaded
+    from Numba's folder under their full names (their initialisation imports only NumPy's C API)."""
+    found = {}
+    for dotted in ("numba._helperlib", "numba.core.runtime._nrt_python"):
+        module = sys.modules.get(dotted)
+        if module is None:
+            spec = importlib.util.find_spec("numba")
+            if spec is None or not spec.origin:
+                raise RuntimeError("Numba is not installed")
+            parts = dotted.split(".")[1:]
+            pattern = os.path.join(os.path.dirname(spec.origin), *parts[:-1], parts[-1] + ".*")
+            candidates = [p for p in glob.glob(pattern) if p.endswith((".so", ".pyd"))]
+            if len(candidates) != 1:
+                raise RuntimeError(f"cannot find Numba's {dotted}")
+            ext_spec = importlib.util.spec_from_file_location(dotted, candidates[0])
+            module = importlib.util.module_from_spec(ext_spec)
+            sys.modules[dotted] = module
+            try:
+                ext_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[dotted]
+                raise
+        found[dotted.rsplit(".", 1)[1]] = module.c_helpers
+    return found
+
+
+def _link(code: bytes, name: str) -> int:
+    """Add ``code`` to the engine (once) and return the address of function ``name``; 0 where a
+    symbol it needs would not resolve (LLVM would abort the process on it)."""
+    import llvmlite.binding as ll
+
+    engine = _engine()
+    key = hashlib.sha256(code).hexdigest()
+    if key not in _state["loaded"]:
+        for symbol in undefined_symbols(code):
+            if "numba_unresolved" in symbol or ll.address_of_symbol(symbol) is None:
+                return 0
+        engine.add_object_file(ll.ObjectFileRef.from_data(code))
+        engine.finalize_object()
+        _state["loaded"][key] = True
+    return engine.get_function_address(name)
+
+
+def undefined_symbols(code: bytes) -> list:
+    """The names an ELF64 little-endian object needs from elsewhere (its undefined symbols).
+
+    >>> undefined_symbols(b"not an object")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a 64-bit little-endian ELF object
+    """
+    if code[:6] != b"\x7fELF\x02\x01":
+        raise ValueError("not a 64-bit little-endian ELF object")
+    (shoff,) = struct.unpack_from("<Q", code, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", code, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", code, shoff + i * shentsize) for i in range(shnum)]
+    names = []
+    for _, sh_type, _, _, offset, size, link, _, _, entsize in sections:
+        if sh_type != 2 or not entsize:  # SHT_SYMTAB
+            continue
+        str_offset, str_size = sections[link][4], sections[link][5]
+        strings = code[str_offset:str_offset + str_size]
+        for k in range(size // entsize):
+            st_name, _, _, st_shndx, _, _ = struct.unpack_from("<IBBHQQ", code, offset + k * entsize)
+            if st_shndx == 0 and st_name:
+                end = strings.index(b"\0", st_name)
+                names.append(strings[st_name:end].decode())
+    return names
+
+
+class NativeFunction:
+    """A stored serial entry point, called through ``ctypes``; arguments of other types, and calls
+    that do not succeed, go to Numba's dispatcher (``fallback()``)."""
+
+    def __init__(self, address, description, fallback, name="kernel"):
+        self.name = name
+        self.description = description
+        self._fallback = fallback
+        self._args = description["args"]
+        kinds = [_CTYPES[k] for a in self._args for k in _abi(a)]
+        prototype = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, *kinds)
+        self._function = prototype(address)
+        self._result = np.zeros(2)  # the return slot (8 bytes are written; a None return writes none)
+        self._result_address = self._result.__array_interface__["data"][0]
+        self._excinfo = ctypes.c_void_p()
+        self._excinfo_address = ctypes.addressof(self._excinfo)
+        self._returns_value = description["return"] == "float64"
+
+    def __repr__(self):
+        return f"<NativeFunction {self.name} (stored machine code)>"
+
+    def __call__(self, *args):
+        recorded = self._args
+        if len(args) != len(recorded):
+            return self._fallback()(*args)
+        members = []
+        for value, kind in zip(args, recorded):
+            if not _matches(kind, describe_value(value)):
+                return self._fallback()(*args)
+            members.extend(_members(value, kind))
+        status = self._function(self._result_address, self._excinfo_address, *members)
+        if status not in _SUCCESS:
+            return self._fallback()(*args)  # Numba raises the error itself (or computes it right)
+        return float(self._result[0]) if self._returns_value else None
