@@ -381,7 +381,8 @@ def _verify_numba_files(path: Path) -> None:
 
 
 def _native_files(path: Path) -> list:
-    return sorted(path.parent.glob(f"{_module_name(path)}.*.o")) + sorted(path.parent.glob(f"{_module_name(path)}.*.json"))
+    stem = _module_name(path)
+    return sorted(path.parent.glob(f"{stem}.*.o")) + sorted(path.parent.glob(f"{stem}.*.json"))
 
 
 def _purge_numba_files(path: Path) -> None:

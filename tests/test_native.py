@@ -94,7 +94,7 @@ def test_stored_code_gives_numbas_numbers(tmp_path, monkeypatch, order):
         loss = make_loss(2000, 3)
         function, constants, out = loss._kernel(order)
         kernel = cache._memory[_signature(loss, order)]
-        dispatcher = getattr(kernel.module, "nll_serial")
+        dispatcher = kernel.module.nll_serial
         assert function is dispatcher  # compiled here by Numba
         stored = native.load(kernel.path, "nll_serial", fallback=lambda: dispatcher)
         assert isinstance(stored, native.NativeFunction) and "nll_serial" in repr(stored)
@@ -119,7 +119,7 @@ def test_arguments_of_other_types_go_through_numba(tmp_path, monkeypatch):
         loss = make_loss(2000, 3)
         function, constants, _ = loss._kernel(0)
         kernel = cache._memory[_signature(loss, 0)]
-        dispatcher = getattr(kernel.module, "nll_serial")
+        dispatcher = kernel.module.nll_serial
         calls = []
         stored = native.load(kernel.path, "nll_serial", fallback=lambda: calls.append(1) or dispatcher)
         p = loss._layout.vector()
@@ -189,7 +189,8 @@ AFTER_STORED = textwrap.dedent("""
     @numba.njit
     def cumulative(a):
         return np.cumsum(a * 2.0)
-    print(json.dumps({{"value": value, "loss_without_numba": loss_without_numba, "pdf_without_numba": pdf_without_numba, "density": list(density),
+    print(json.dumps({{"value": value, "loss_without_numba": loss_without_numba,
+                      "pdf_without_numba": pdf_without_numba, "density": list(density),
                       "other": other.value(), "other_gradient": list(other.value_gradient()[1]),
                       "cumsum": list(cumulative(np.arange(4.0)))}}))
 """)
