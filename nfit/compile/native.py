@@ -372,6 +372,7 @@ class NativeFunction:
         self._members_view = memoryview(self._members)  # faster one-element writes than the array's
         self._write = [self._writer(kind) for kind in self._args]
         self._last = [None] * len(self._args)
+        self._busy = threading.Lock()
         self._result = np.zeros(2)  # the return slot (8 bytes are written; a None return writes none)
         self._excinfo = np.zeros(1, dtype=np.int64)
         self._pointers = (self._members.__array_interface__["data"][0], self._result.__array_interface__["data"][0],
@@ -385,7 +386,7 @@ class NativeFunction:
     def __call__(self, *args):
         if len(args) != len(self._args):
             return self._fallback()(*args)
-        with _lock:  # one members buffer: one call at a time
+        with self._busy:  # one members buffer: one call at a time
             status = self._call(args)
         if status is None or status not in _SUCCESS:
             return self._fallback()(*args)  # Numba takes other types, and raises its own errors
