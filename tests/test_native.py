@@ -79,6 +79,30 @@ def test_code_for_another_machine_is_not_loaded(tmp_path, eager_value):
     assert json.loads(description.read_text())["machine"][1] == "some-other-cpu"  # left for its machine
 
 
+OTHER = textwrap.dedent("""
+    import numpy as np, nfit
+    obs = nfit.Space("m", limits=(5.0, 5.6))
+    data = nfit.Data.from_numpy(obs, np.linspace(5.01, 5.59, 3000))
+    nfit.loss.ExtendedUnbinnedNLL(model=nfit.pdf.Gauss(mu=5.3, sigma=0.1, obs=obs, extended=10.0), data=data).value()
+""")
+
+
+def test_another_kernels_stored_code_is_not_loaded(tmp_path, eager_value):
+    """A consistent pair of files (code and description) of *another* kernel put in place of ours."""
+    run_process(tmp_path, stored_code=True)
+    ours = _stored_files(tmp_path)
+    env = dict(os.environ, NFIT_CACHE_DIR=str(tmp_path), NFIT_NATIVE_KERNELS="1")
+    subprocess.run([sys.executable, "-c", OTHER], check=True, env=env, timeout=300)
+    theirs = [p for p in _stored_files(tmp_path) if p not in ours]
+    assert len(ours) == len(theirs) == 2
+    for mine, other in zip(ours, theirs):
+        mine.write_bytes(other.read_bytes())
+    after = run_process(tmp_path, stored_code=True)
+    assert not after["stored_code"] and after["value"] == pytest.approx(eager_value, rel=1e-10)
+    again = run_process(tmp_path, stored_code=True)
+    assert again["stored_code"] and again["value"] == after["value"]
+
+
 def _signature(loss, order):
     from nfit.compile.lower import lower_nll
 

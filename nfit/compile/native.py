@@ -141,6 +141,8 @@ def save(source: Path, entry: str, dispatcher) -> bool:
             return False
         description = {
             "format": FORMAT,
+            "kernel": source.stem,
+            "entry": entry,
             "name": cres.fndesc.mangled_name,
             "args": args,
             "return": ret,
@@ -191,6 +193,8 @@ def load(source: Path, entry: str, fallback):
         description = json.loads(json_path.read_text())
         code = obj_path.read_bytes()
         if (description.get("format") != FORMAT
+                or description["kernel"] != source.stem or description["entry"] != entry  # another kernel's files
+                or source.stem not in description["name"]
                 or hashlib.sha256(code).hexdigest() != description["sha256"]
                 or description["return"] not in ("float64", "none")
                 or any(_describe_check(a) is None for a in description["args"])
