@@ -249,12 +249,16 @@ class Kernel:
 
 def native_kernels_enabled() -> bool:
     """Whether serial kernels are stored as machine code and loaded from it without Numba
-    (:mod:`nfit.compile.native`); ``NFIT_NATIVE_KERNELS=0`` turns that off (always through Numba).
+    (:mod:`nfit.compile.native`); ``NFIT_NATIVE_KERNELS=0`` turns that off (always through Numba), and so
+    does ``NUMBA_DISABLE_JIT=1`` (then nothing is compiled at all).
 
     >>> isinstance(native_kernels_enabled(), bool)
     True
     """
-    return os.environ.get("NFIT_NATIVE_KERNELS", "1").strip().lower() not in ("0", "false", "no", "off")
+    off = ("0", "false", "no", "off")
+    if os.environ.get("NUMBA_DISABLE_JIT", "0").strip().lower() not in off + ("",):
+        return False
+    return os.environ.get("NFIT_NATIVE_KERNELS", "1").strip().lower() not in off
 
 
 def compiled_in_memory(lowered, parallel, backend: str = "numba") -> bool:
