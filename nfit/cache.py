@@ -12,7 +12,7 @@ truncated or foreign file is deleted and rebuilt, never loaded.
 
 >>> import nfit
 >>> sorted(nfit.cache.info())
-['compile_seconds', 'disk_entries', 'entries', 'folder', 'hits', 'misses']
+['compile_seconds', 'disk_entries', 'entries', 'folder', 'hits', 'misses', 'stored_code_entries']
 """
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def _writable(path: Path) -> bool:
 
 
 def info() -> dict:
-    """Entries in memory, hits, misses, seconds spent compiling (or loading), disk folder and entries.
+    """Entries in memory, hits, misses, seconds spent compiling (or loading), disk folder and entries,
+    and the entry points on disk stored as machine code (:mod:`nfit.compile.native`).
 
     Example
     -------
@@ -70,6 +71,7 @@ def info() -> dict:
     """
     path = folder()
     disk = len(list(path.glob(f"{PREFIX}*.py"))) if path.is_dir() else 0
+    stored = len(list(path.glob(f"{PREFIX}*.o"))) if path.is_dir() else 0
     with _lock:
         return {
             "entries": len(_memory),
@@ -78,6 +80,7 @@ def info() -> dict:
             "compile_seconds": round(_stats["compile_seconds"], 4),
             "folder": str(path),
             "disk_entries": disk,
+            "stored_code_entries": stored,
         }
 
 

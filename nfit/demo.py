@@ -81,6 +81,7 @@ def format_report(report) -> str:
     e, c = report["fits"]["eager"]["warm_fit_s"], report["fits"]["compiled"]["warm_fit_s"]
     lines.append(f"warm fit: compiled is {e / c:.1f}x faster than eager")
     ci = report["cache"]
-    lines += ["", f"cache: {ci['entries']} kernel(s) in memory, {ci['disk_entries']} on disk in {ci['folder']}, "
+    lines += ["", f"cache: {ci['entries']} kernel(s) in memory, {ci['disk_entries']} on disk in {ci['folder']} "
+              f"({ci['stored_code_entries']} entry point(s) stored as machine code), "
               f"{ci['hits']} hit(s), {ci['misses']} miss(es), {ci['compile_seconds']:.2f} s compiling"]
     return "\n".join(lines)

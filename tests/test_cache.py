@@ -84,12 +84,14 @@ def test_signature_keys_kernel_source_and_version(tmp_path, monkeypatch):
     assert cache.signature(one) != before
 
 
-def test_clear(fresh_cache):
+def test_clear(fresh_cache, monkeypatch):
+    monkeypatch.setenv("NFIT_NATIVE_KERNELS", "1")
     make_loss(100, 1).value()
-    assert cache.info()["disk_entries"] == 1
+    assert cache.info()["disk_entries"] == 1 and cache.info()["stored_code_entries"] == 1
     cache.clear()
     info = cache.info()
     assert info["entries"] == 0 and info["disk_entries"] == 0 and info["misses"] == 0
+    assert info["stored_code_entries"] == 0 and not list(fresh_cache.glob("nfit_k_*"))
     assert not list((fresh_cache / "__pycache__").glob("nfit_k_*"))
 
 

@@ -33,6 +33,7 @@ def test_a_second_process_runs_the_stored_code_without_numba(tmp_path, eager_val
     first = run_process(tmp_path, stored_code=True)
     assert not first["stored_code"] and first["numba_imported"]  # compiled by Numba, and stored
     assert [p.suffix for p in _stored_files(tmp_path)] == [".o", ".json"]
+    assert first["info"]["stored_code_entries"] == 1
     second = run_process(tmp_path, stored_code=True)
     assert second["stored_code"] and not second["numba_imported"]
     assert second["value"] == first["value"]  # the same machine code
