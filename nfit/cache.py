@@ -119,8 +119,11 @@ def _numba_version() -> str:
 
 
 def signature(lowered, backend: str = "numba") -> str:
+    from .compile.native import FORMAT
+
     h = hashlib.sha256()
-    for part in (__version__, _numba_version(), sys.version, backend, lowered.source):
+    # FORMAT: entries made before serial kernels were stored as machine code are compiled anew, once
+    for part in (__version__, _numba_version(), sys.version, backend, f"stored code {FORMAT}", lowered.source):
         h.update(part.encode())
         h.update(b"\0")
     from .compile.jitmodule import COMPILER_SOURCES
