@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import textwrap
+import types
 
 import numpy as np
 
@@ -41,11 +42,59 @@ def lookup(name):
 
 
 def _source(func) -> str:
+    """The function's source, then what compiled code bakes in besides it (:func:`_environment`):
+    the kernel's part of the cache signature, so that a changed constant is a new kernel."""
+    return _text(func) + "".join(_environment(func, {id(func)}))
+
+
+def _text(func) -> str:
     try:
         return textwrap.dedent(inspect.getsource(func))
     except (OSError, TypeError):
         code = func.__code__
-        return repr((code.co_code, code.co_consts, code.co_names))
+        return repr((code.co_code, code.co_consts, code.co_names)) + "\n"
+
+
+def _environment(func, seen) -> list:
+    """Lines describing the global names and closure variables ``func`` reads: Numba compiles their
+    values in as constants (numbers, strings, tuples, arrays), and the functions it calls with them
+    (their source and environment in turn)."""
+    names = set()
+
+    def collect(code):
+        names.update(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                collect(const)
+
+    collect(func.__code__)
+    namespace = getattr(func, "__globals__", {})
+    lines = [_describe(name, namespace[name], seen) for name in sorted(names) if name in namespace]
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        try:
+            lines.append(_describe(name, cell.cell_contents, seen))
+        except ValueError:  # an empty cell
+            pass
+    return lines
+
+
+def _describe(name, value, seen) -> str:
+    plain = (bool, int, float, complex, str, bytes, type(None), np.generic)
+    if isinstance(value, plain) or (isinstance(value, tuple) and all(isinstance(v, plain) for v in value)):
+        return f"# {name} = {value!r}\n"
+    if isinstance(value, np.ndarray):
+        digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+        return f"# {name} = array {value.dtype} {value.shape} {digest}\n"
+    if isinstance(value, types.ModuleType):
+        return f"# {name} = module {value.__name__}\n"
+    function = getattr(value, "py_func", value)  # a Numba dispatcher: its Python function
+    if isinstance(function, types.FunctionType):
+        if id(function) in seen:
+            return f"# {name} = function {function.__qualname__}\n"
+        seen.add(id(function))
+        return (f"# {name} = function {function.__qualname__}:\n" + _text(function)
+                + "".join(_environment(function, seen)))
+    return f"# {name} = {type(value).__module__}.{type(value).__qualname__}\n"
 
 
 class Kernel:

@@ -1,5 +1,10 @@
 """Custom shapes: the @nfit.kernel decorator and zfit-style ZPDF classes, on both paths, with
 numerical normalisation, derivatives and readable errors."""
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -261,3 +266,49 @@ def test_kernel_using_numpy_on_its_own_arrays(obs):
     data = nfit.Data.from_numpy(obs, np.random.default_rng(3).choice(X, 200))
     assert nfit.loss.UnbinnedNLL(model=pdf, data=data, mode="compiled").value() == pytest.approx(
         nfit.loss.UnbinnedNLL(model=pdf, data=data, mode="eager").value(), rel=1e-10)
+
+
+CONSTANT_SCRIPT = '''
+import json, sys
+import numba
+import numpy as np
+import nfit
+
+SLOPE, POWER = float(sys.argv[1]), float(sys.argv[2])
+
+
+@numba.njit
+def decay(x):
+    return np.exp(-SLOPE * x)
+
+
+@nfit.kernel
+def shape(x, a):
+    return decay(x) * (1.0 + a * x) ** POWER
+
+
+obs = nfit.Space("x", limits=(0.0, 2.0))
+data = nfit.Data.from_numpy(obs, np.linspace(0.05, 1.95, 200))
+model = shape.pdf(obs=obs, a=0.5)
+values = [nfit.loss.UnbinnedNLL(model=model, data=data, mode=m).value() for m in ("compiled", "eager")]
+print(json.dumps(values))
+'''
+
+
+def test_a_changed_constant_of_a_kernel_is_a_new_kernel(tmp_path):
+    """A kernel's compiled code has the global constants it reads (directly, and through a helper it
+    calls) baked in: a later process with another value must not get the first one's code from the
+    disk cache."""
+    script = tmp_path / "constant_kernel.py"
+    script.write_text(CONSTANT_SCRIPT)
+    env = dict(os.environ, NFIT_CACHE_DIR=str(tmp_path / "cache"))
+    results = {}
+    for constants in (("1.0", "1.0"), ("2.0", "1.0"), ("1.0", "2.0"), ("1.0", "1.0")):
+        out = subprocess.run([sys.executable, str(script), *constants], capture_output=True, text=True, env=env,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr
+        compiled, eager = json.loads(out.stdout.strip().splitlines()[-1])
+        assert compiled == pytest.approx(eager, rel=1e-10)
+        results.setdefault(constants, []).append(compiled)
+    assert len({v[0] for v in results.values()}) == 3 and results[("1.0", "1.0")][0] == results[("1.0", "1.0")][1]
+    assert len(list((tmp_path / "cache").glob("nfit_k_*.py"))) == 3
