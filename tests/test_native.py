@@ -248,3 +248,27 @@ def test_undefined_symbols_of_stored_code(tmp_path):
     names = native.undefined_symbols(obj.read_bytes())
     assert names and all(isinstance(n, str) and n for n in names)
     assert not any("numba_unresolved" in n for n in names)
+
+
+def test_stored_code_keeps_no_data_alive(tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NFIT_NATIVE_KERNELS", "1")
+    cache.clear(disk=False)
+    try:
+        make_loss(500, 1).value()  # compiled by Numba, stored
+        cache.clear(disk=False)
+        loss = make_loss(500, 2)
+        value = loss.value()
+        function = loss._kernel(0)[0]
+        assert isinstance(function, native.NativeFunction)
+        assert value == pytest.approx(nfit.loss.ExtendedUnbinnedNLL(model=loss.model, data=loss.data,
+                                                                      mode="eager").value(), rel=1e-10)
+        data = weakref.ref(loss._arrays[0])
+        del loss
+        gc.collect()
+        assert data() is None and function is cache._memory[next(iter(cache._memory))]._ready["nll_serial"]
+    finally:
+        cache.clear(disk=False)

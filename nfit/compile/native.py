@@ -30,6 +30,7 @@ Parallel entry points need Numba's thread pool and are never stored here.
 """
 from __future__ import annotations
 
+import builtins
 import ctypes
 import glob
 import hashlib
@@ -39,6 +40,7 @@ import os
 import struct
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +247,9 @@ def _engine():
                 else:
                     ll.add_symbol(key if key.startswith("_") else "NRT_" + key, address)
         ll.add_symbol("_Py_NoneStruct", id(None))
+        for name, value in vars(builtins).items():  # as Numba does, not relying on Python's exported symbols
+            if isinstance(value, type) and issubclass(value, BaseException):
+                ll.add_symbol(f"PyExc_{name}", id(value))
         target = ll.Target.from_default_triple()
         tm = target.create_target_machine(cpu=ll.get_host_cpu_name(), opt=0, codemodel="jitdefault")
         module = ll.parse_assembly("")
@@ -359,7 +364,8 @@ class NativeFunction:
     that do not succeed, go to Numba's dispatcher (``fallback()``).
 
     The arguments' machine-level members are written into one buffer that the trampoline reads;
-    an argument that is the same object as in the previous call is not written again."""
+    an array that is the same object as in the previous call is not written again (it is
+    remembered by a weak reference, so the function keeps no data alive)."""
 
     def __init__(self, address, description, fallback, name="kernel"):
         self.name = name
@@ -399,12 +405,13 @@ class NativeFunction:
     def _call(self, args):
         last, write = self._last, self._write
         for j, value in enumerate(args):
-            if value is last[j]:
+            previous = last[j]
+            if previous is not None and previous() is value:
                 continue
             if not write[j](value, self._offsets[j]):
                 last[j] = None
                 return None
-            last[j] = value
+            last[j] = weakref.ref(value) if isinstance(value, np.ndarray) else None
         return self._function(*self._pointers)
 
     def _writer(self, kind):
