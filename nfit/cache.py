@@ -341,9 +341,14 @@ def _import(path: Path, reload: bool = False):
     name = _module_name(path)
     if not reload and name in sys.modules:
         return sys.modules[name]
+    # Numba can reload its cached code in a later process only if the module is registered
+    return _import_file(name, path)
+
+
+def _import_file(name: str, path) -> object:
+    """Import the module (source or extension) at ``path`` as ``name``, registered in ``sys.modules``."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    # Numba can reload its cached code in a later process only if the module is registered
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)

@@ -54,7 +54,11 @@ _state: dict = {}
 
 
 def paths(source: Path, entry: str) -> tuple:
-    """(object file, description file) of entry point ``entry`` of the kernel module at ``source``."""
+    """(object file, description file) of entry point ``entry`` of the kernel module at ``source``.
+
+    >>> [p.name for p in paths(Path("cache/nfit_k_1a2b.py"), "nll_serial")]
+    ['nfit_k_1a2b.nll_serial.o', 'nfit_k_1a2b.nll_serial.json']
+    """
     stem = source.with_suffix("")
     return Path(f"{stem}.{entry}.o"), Path(f"{stem}.{entry}.json")
 
@@ -172,7 +176,12 @@ def _llvm_kind(text: str) -> str:
 
 # ---------------------------------------------------------------------- loading
 def machine() -> list:
-    """(triple, CPU name, CPU features) of this machine, as Numba's code generator names them."""
+    """(triple, CPU name, CPU features) of this machine, as Numba's code generator names them.
+
+    >>> triple, cpu, features = machine()
+    >>> isinstance(cpu, str) and isinstance(features, str)
+    True
+    """
     import llvmlite.binding as ll
 
     try:
@@ -187,7 +196,11 @@ def load(source: Path, entry: str, fallback):
     that calls ``fallback()`` (which returns Numba's dispatcher) for what it cannot do.
 
     None where nothing usable is stored (no files, code for another machine, a symbol that would
-    not resolve); :class:`Damaged` where the files do not match each other."""
+    not resolve); :class:`Damaged` where the files do not match each other.
+
+    >>> load(Path("no-such-folder/nfit_k_0.py"), "nll_serial", fallback=None) is None
+    True
+    """
     obj_path, json_path = paths(source, entry)
     if not obj_path.exists() and not json_path.exists():
         return None
@@ -276,14 +289,9 @@ def _numba_helpers() -> dict:
             candidates = [p for p in glob.glob(pattern) if p.endswith((".so", ".pyd"))]
             if len(candidates) != 1:
                 raise RuntimeError(f"cannot find Numba's {dotted}")
-            ext_spec = importlib.util.spec_from_file_location(dotted, candidates[0])
-            module = importlib.util.module_from_spec(ext_spec)
-            sys.modules[dotted] = module
-            try:
-                ext_spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[dotted]
-                raise
+            from ..cache import _import_file
+
+            module = _import_file(dotted, candidates[0])
         found[dotted.rsplit(".", 1)[1]] = module.c_helpers
     return found
 
