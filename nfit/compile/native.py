@@ -24,9 +24,9 @@ It is only used where it is safe; anything else returns ``None`` and the caller 
 
 Parallel entry points need Numba's thread pool and are never stored here.
 
->>> import numpy as np
->>> describe_value(np.zeros(3))
-['array', 'float64', 1, 'C', True]
+>>> from pathlib import Path
+>>> load(Path("no-such-folder/nfit_k_0.py"), "nll_serial", fallback=None) is None  # nothing stored
+True
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["save", "load", "NativeFunction", "Damaged", "describe_value", "paths"]
+__all__ = ["save", "load", "NativeFunction", "Damaged", "paths", "machine", "undefined_symbols"]
 
 FORMAT = 1
 _SUCCESS = (0, -2)  # Numba's status codes for "returned a value" and "returned None"
@@ -69,21 +69,9 @@ class Damaged(ValueError):
 
 
 # ---------------------------------------------------------------------- argument types
-def describe_value(value):
-    """The type of a call argument in the form :func:`save` records, or None if not supported."""
-    if isinstance(value, np.ndarray):
-        if value.dtype not in (np.float64, np.int64) or not value.flags.aligned:
-            return None
-        layout = "C" if value.flags.c_contiguous else ("F" if value.flags.f_contiguous else "A")
-        return ["array", value.dtype.name, value.ndim, layout, bool(value.flags.writeable)]
-    if isinstance(value, (float, np.float64)):
-        return ["float64"]
-    if isinstance(value, (int, np.int64)) and not isinstance(value, bool):
-        return ["int64"]
-    return None
-
-
 def _describe_type(numba_type):
+    """A Numba argument type as recorded: ``["array", dtype, ndim, layout, writeable]``, ``["float64"]``
+    or ``["int64"]``; None for any other type."""
     from numba.core import types
 
     if isinstance(numba_type, types.Array):
@@ -97,28 +85,12 @@ def _describe_type(numba_type):
     return None
 
 
-def _matches(recorded, actual) -> bool:
-    if recorded == actual:
-        return True
-    # a C-contiguous array is also acceptable to code compiled for any layout
-    return (recorded[0] == "array" and actual is not None and actual[0] == "array"
-            and recorded[3] == "A" and recorded[1:3] == actual[1:3] and recorded[4] == actual[4])
-
-
 def _abi(described) -> list:
     """The machine-level arguments of one Python-level argument (Numba's data model, flattened)."""
     if described[0] == "array":
         ndim = described[2]
         return ["ptr", "ptr", "i64", "i64", "ptr"] + ["i64"] * (2 * ndim)
     return {"float64": ["double"], "int64": ["i64"]}[described[0]]
-
-
-def _members(value, described):
-    """An argument's machine-level members, in the order of :func:`_abi` (an array's memory record
-    and parent object are null: the code neither frees nor boxes arrays it is given)."""
-    if described[0] == "array":
-        return (0, 0, value.size, value.itemsize, value.__array_interface__["data"][0], *value.shape, *value.strides)
-    return (value,)
 
 
 # ---------------------------------------------------------------------- saving
