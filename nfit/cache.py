@@ -71,7 +71,7 @@ def info() -> dict:
     """
     path = folder()
     disk = len(list(path.glob(f"{PREFIX}*.py"))) if path.is_dir() else 0
-    stored = len(list(path.glob(f"{PREFIX}*.o"))) if path.is_dir() else 0
+    stored = len(list(path.glob(f"{PREFIX}*.native"))) if path.is_dir() else 0
     with _lock:
         return {
             "entries": len(_memory),
@@ -397,7 +397,7 @@ def _verify_numba_files(path: Path) -> None:
 
 def _native_files(path: Path) -> list:
     stem = _module_name(path)
-    return sorted(path.parent.glob(f"{stem}.*.o")) + sorted(path.parent.glob(f"{stem}.*.json"))
+    return sorted(path.parent.glob(f"{stem}.*.native"))
 
 
 def _purge_numba_files(path: Path) -> None:

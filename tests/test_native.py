@@ -26,13 +26,13 @@ def eager_value():
 
 
 def _stored_files(folder):
-    return sorted(folder.glob("nfit_k_*.o")) + sorted(folder.glob("nfit_k_*.json"))
+    return sorted(folder.glob("nfit_k_*.native"))
 
 
 def test_a_second_process_runs_the_stored_code_without_numba(tmp_path, eager_value):
     first = run_process(tmp_path, stored_code=True)
     assert not first["stored_code"] and first["numba_imported"]  # compiled by Numba, and stored
-    assert [p.suffix for p in _stored_files(tmp_path)] == [".o", ".json"]
+    assert [p.suffix for p in _stored_files(tmp_path)] == [".native"]
     assert first["info"]["stored_code_entries"] == 1
     second = run_process(tmp_path, stored_code=True)
     assert second["stored_code"] and not second["numba_imported"]
@@ -55,13 +55,16 @@ def _damage_garbage(path):
     path.write_bytes(os.urandom(max(64, path.stat().st_size)))
 
 
-@pytest.mark.parametrize("suffix,damage", [
-    (".o", _damage_truncate), (".o", _damage_flip), (".o", _damage_garbage), (".o", Path.unlink),
-    (".json", _damage_garbage), (".json", _damage_truncate), (".json", Path.unlink),
-])
-def test_damaged_stored_code_is_rebuilt_not_trusted(tmp_path, eager_value, suffix, damage):
+def _damage_description(path):
+    data = path.read_bytes()
+    start = len(native.MAGIC) + 8
+    path.write_bytes(data[:start] + data[start:].replace(b'"sha256": "', b'"sha256": "0', 1))
+
+
+@pytest.mark.parametrize("damage", [_damage_truncate, _damage_flip, _damage_garbage, _damage_description])
+def test_damaged_stored_code_is_rebuilt_not_trusted(tmp_path, eager_value, damage):
     run_process(tmp_path, stored_code=True)
-    (target,) = tmp_path.glob(f"nfit_k_*{suffix}")
+    (target,) = _stored_files(tmp_path)
     damage(target)
     after = run_process(tmp_path, stored_code=True)
     assert not after["stored_code"] and after["value"] == pytest.approx(eager_value, rel=1e-10)
@@ -69,15 +72,24 @@ def test_damaged_stored_code_is_rebuilt_not_trusted(tmp_path, eager_value, suffi
     assert again["stored_code"] and again["value"] == after["value"]
 
 
+def test_deleted_stored_code_falls_back_to_numbas_cache(tmp_path, eager_value):
+    run_process(tmp_path, stored_code=True)
+    (target,) = _stored_files(tmp_path)
+    target.unlink()
+    after = run_process(tmp_path, stored_code=True)
+    assert not after["stored_code"] and after["numba_hits"] == 1
+    assert after["value"] == pytest.approx(eager_value, rel=1e-10)
+
+
 def test_code_for_another_machine_is_not_loaded(tmp_path, eager_value):
     run_process(tmp_path, stored_code=True)
-    (description,) = tmp_path.glob("nfit_k_*.json")
-    content = json.loads(description.read_text())
+    (stored,) = _stored_files(tmp_path)
+    content, code = native._unpack(stored.read_bytes())
     content["machine"][1] = "some-other-cpu"
-    description.write_text(json.dumps(content))
+    stored.write_bytes(native._pack(content, code))
     after = run_process(tmp_path, stored_code=True)
     assert not after["stored_code"] and after["value"] == pytest.approx(eager_value, rel=1e-10)
-    assert json.loads(description.read_text())["machine"][1] == "some-other-cpu"  # left for its machine
+    assert native._unpack(stored.read_bytes())[0]["machine"][1] == "some-other-cpu"  # left for its machine
 
 
 OTHER = textwrap.dedent("""
@@ -89,13 +101,13 @@ OTHER = textwrap.dedent("""
 
 
 def test_another_kernels_stored_code_is_not_loaded(tmp_path, eager_value):
-    """A consistent pair of files (code and description) of *another* kernel put in place of ours."""
+    """The stored file of *another* kernel (consistent in itself) put in place of ours."""
     run_process(tmp_path, stored_code=True)
     ours = _stored_files(tmp_path)
     env = dict(os.environ, NFIT_CACHE_DIR=str(tmp_path), NFIT_NATIVE_KERNELS="1")
     subprocess.run([sys.executable, "-c", OTHER], check=True, env=env, timeout=300)
     theirs = [p for p in _stored_files(tmp_path) if p not in ours]
-    assert len(ours) == len(theirs) == 2
+    assert len(ours) == len(theirs) == 1
     for mine, other in zip(ours, theirs):
         mine.write_bytes(other.read_bytes())
     after = run_process(tmp_path, stored_code=True)
@@ -244,8 +256,8 @@ def test_numba_works_after_stored_code_ran_in_the_same_process(tmp_path, eager_v
 
 def test_undefined_symbols_of_stored_code(tmp_path):
     run_process(tmp_path, stored_code=True)
-    (obj,) = tmp_path.glob("nfit_k_*.o")
-    names = native.undefined_symbols(obj.read_bytes())
+    (stored,) = _stored_files(tmp_path)
+    names = native.undefined_symbols(native._unpack(stored.read_bytes())[1])
     assert names and all(isinstance(n, str) and n for n in names)
     assert not any("numba_unresolved" in n for n in names)
 

@@ -4,7 +4,7 @@ Numba's own disk cache needs Numba: in a fresh process, importing it and filling
 costs about half a second before the first cached kernel runs, more than a whole warm fit. So when
 Numba compiles a serial entry point of a generated kernel, the object code it made (the function
 and everything it calls, already linked into one object) is also written next to the kernel's
-source, with a description of the arguments. A later process loads that object into an LLVM
+source, in one file with a description of the arguments (:func:`path`). A later process loads that object into an LLVM
 execution engine of its own (llvmlite, which Numba is built on, imports in a few milliseconds) and
 calls it through ``ctypes`` with Numba's calling convention: a status, a pointer for the return
 value, one for exception information, then each argument's members (an array's are its memory
@@ -45,22 +45,41 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["save", "load", "NativeFunction", "Damaged", "paths", "machine", "undefined_symbols"]
+__all__ = ["save", "load", "NativeFunction", "Damaged", "path", "machine", "undefined_symbols"]
 
-FORMAT = 1
+FORMAT = 2  # 2: description and code in one file
 _SUCCESS = (0, -2)  # Numba's status codes for "returned a value" and "returned None"
 _lock = threading.RLock()
 _state: dict = {}
 
 
-def paths(source: Path, entry: str) -> tuple:
-    """(object file, description file) of entry point ``entry`` of the kernel module at ``source``.
+MAGIC = b"nfit stored kernel\n"
 
-    >>> [p.name for p in paths(Path("cache/nfit_k_1a2b.py"), "nll_serial")]
-    ['nfit_k_1a2b.nll_serial.o', 'nfit_k_1a2b.nll_serial.json']
+
+def path(source: Path, entry: str) -> Path:
+    """The file of entry point ``entry`` of the kernel module at ``source``: :data:`MAGIC`, the length
+    of the description (8 bytes, little-endian), the description (JSON), then the object code. One
+    file, replaced atomically, so concurrent writers never leave a description with another's code.
+
+    >>> path(Path("cache/nfit_k_1a2b.py"), "nll_serial").name
+    'nfit_k_1a2b.nll_serial.native'
     """
-    stem = source.with_suffix("")
-    return Path(f"{stem}.{entry}.o"), Path(f"{stem}.{entry}.json")
+    return source.with_name(f"{source.stem}.{entry}.native")
+
+
+def _pack(description: dict, code: bytes) -> bytes:
+    text = json.dumps(description, sort_keys=True).encode()
+    return MAGIC + len(text).to_bytes(8, "little") + text + code
+
+
+def _unpack(data: bytes) -> tuple:
+    if not data.startswith(MAGIC):
+        raise ValueError("not a stored kernel")
+    start = len(MAGIC) + 8
+    length = int.from_bytes(data[len(MAGIC):start], "little")
+    if len(data) < start + length:
+        raise ValueError("truncated")
+    return json.loads(data[start:start + length]), data[start + length:]
 
 
 class Damaged(ValueError):
@@ -131,10 +150,8 @@ def save(source: Path, entry: str, dispatcher) -> bool:
         return False
     from ..cache import _atomic_write
 
-    obj_path, json_path = paths(source, entry)
     try:
-        _atomic_write(obj_path, bytes(code))
-        _atomic_write(json_path, json.dumps(description, sort_keys=True).encode())
+        _atomic_write(path(source, entry), _pack(description, bytes(code)))
     except OSError:
         return False
     return True
@@ -167,29 +184,33 @@ def load(source: Path, entry: str, fallback):
     """The stored entry point ``entry`` of the kernel module at ``source``, as a :class:`NativeFunction`
     that calls ``fallback()`` (which returns Numba's dispatcher) for what it cannot do.
 
-    None where nothing usable is stored (no files, code for another machine, a symbol that would
-    not resolve); :class:`Damaged` where the files do not match each other.
+    None where nothing usable is stored (no file, code for another machine, a symbol that would
+    not resolve); :class:`Damaged` where the file is damaged or another kernel's (its parts do
+    not match each other, or not this entry point).
 
     >>> load(Path("no-such-folder/nfit_k_0.py"), "nll_serial", fallback=None) is None
     True
     """
-    obj_path, json_path = paths(source, entry)
-    if not obj_path.exists() and not json_path.exists():
-        return None
+    stored = path(source, entry)
     try:
-        description = json.loads(json_path.read_text())
-        code = obj_path.read_bytes()
+        data = stored.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Damaged(f"{stored.name}: {exc}") from None
+    try:
+        description, code = _unpack(data)
         if (description.get("format") != FORMAT
-                or description["kernel"] != source.stem or description["entry"] != entry  # another kernel's files
+                or description["kernel"] != source.stem or description["entry"] != entry  # another kernel's file
                 or source.stem not in description["name"]
                 or hashlib.sha256(code).hexdigest() != description["sha256"]
                 or description["return"] not in ("float64", "none")
                 or any(_describe_check(a) is None for a in description["args"])
                 or not isinstance(description["name"], str)):
-            raise Damaged(f"{obj_path.name}: does not match its description")
+            raise Damaged(f"{stored.name}: the code does not match its description")
         machine_ok = description["machine"] == _machine_cached()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise Damaged(f"{obj_path.name}: {exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise Damaged(f"{stored.name}: {exc}") from None
     if not machine_ok:
         return None
     kinds = [kind for a in description["args"] for kind in _abi(a)]
@@ -199,7 +220,7 @@ def load(source: Path, entry: str, fallback):
                 return None
             address = _trampoline(description["name"], kinds)
         except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
-            raise Damaged(f"{obj_path.name}: {exc}") from None
+            raise Damaged(f"{stored.name}: {exc}") from None
         except RuntimeError:
             return None
     return NativeFunction(address, description, fallback, f"{source.stem}.{entry}")
