@@ -202,18 +202,16 @@ def load(source: Path, entry: str, fallback):
         description, code = _unpack(data)
         if (description.get("format") != FORMAT
                 or description["kernel"] != source.stem or description["entry"] != entry  # another kernel's file
-                or source.stem not in description["name"]
+                or not isinstance(description["name"], str) or source.stem not in description["name"]
                 or hashlib.sha256(code).hexdigest() != description["sha256"]
-                or description["return"] not in ("float64", "none")
-                or any(_describe_check(a) is None for a in description["args"])
-                or not isinstance(description["name"], str)):
+                or description["return"] not in ("float64", "none")):
             raise Damaged(f"{stored.name}: the code does not match its description")
+        kinds = [kind for a in description["args"] for kind in _abi(a)]  # an unknown argument type raises
         machine_ok = description["machine"] == _machine_cached()
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise Damaged(f"{stored.name}: {exc}") from None
     if not machine_ok:
         return None
-    kinds = [kind for a in description["args"] for kind in _abi(a)]
     with _lock:
         try:
             if not _link(code, description["name"]):
@@ -224,13 +222,6 @@ def load(source: Path, entry: str, fallback):
         except RuntimeError:
             return None
     return NativeFunction(address, description, fallback, f"{source.stem}.{entry}")
-
-
-def _describe_check(recorded):
-    try:
-        return _abi(recorded)
-    except (KeyError, IndexError, TypeError):
-        return None
 
 
 def _machine_cached():
@@ -308,21 +299,21 @@ def _link(code: bytes, name: str) -> int:
 
 def _trampoline(name: str, kinds: list) -> int:
     """Address of ``int32 call(int64 *members, double *result, void **excinfo)``, which loads the
-    machine-level arguments of entry point ``name`` from ``members`` and calls it: one ``ctypes``
-    call with three pointers instead of dozens of converted arguments (about 15 µs a call)."""
+    machine-level arguments of entry point ``name`` (of LLVM types ``kinds``, :func:`_abi`) from
+    ``members`` and calls it: one ``ctypes`` call with three pointers instead of dozens of converted
+    arguments (about 15 µs a call)."""
     import llvmlite.binding as ll
 
     engine = _engine()
-    types_ = {"ptr": "ptr", "i64": "i64", "double": "double"}
     symbol = "nfit_call_" + hashlib.sha256(name.encode()).hexdigest()[:24]
     if symbol not in _state["trampolines"]:
-        lines = [f'declare i32 @"{name}"({", ".join(["ptr", "ptr"] + [types_[k] for k in kinds])})',
+        lines = [f'declare i32 @"{name}"({", ".join(["ptr", "ptr"] + kinds)})',
                  f'define i32 @"{symbol}"(ptr %members, ptr %result, ptr %excinfo) {{']
         call = ["ptr %result", "ptr %excinfo"]
         for j, kind in enumerate(kinds):
             lines += [f"  %m{j} = getelementptr i64, ptr %members, i64 {j}",
-                      f"  %a{j} = load {types_[kind]}, ptr %m{j}"]
-            call.append(f"{types_[kind]} %a{j}")
+                      f"  %a{j} = load {kind}, ptr %m{j}"]
+            call.append(f"{kind} %a{j}")
         lines += [f'  %status = call i32 @"{name}"({", ".join(call)})', "  ret i32 %status", "}"]
         module = ll.parse_assembly("\n".join(lines))
         module.triple = ll.get_process_triple()
