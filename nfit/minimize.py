@@ -140,18 +140,17 @@ class Objective:
         return self._pass(x, 2)[2][np.ix_(self.index, self.index)]
 
     def positive_hessian(self, x):
-        """The Hessian for MINUIT: far from the minimum it may not be positive definite, and MIGRAD
-        cannot start from such a matrix; then its eigenvalues are replaced by their absolute values
-        (floored), which keeps the curvature scales and gives a valid first step. At a minimum the
-        Hessian is positive definite and passes unchanged."""
-        hess = self.hessian(x)
-        try:
-            np.linalg.cholesky(hess)
-            return hess
-        except np.linalg.LinAlgError:
-            values, vectors = np.linalg.eigh(0.5 * (hess + hess.T))
-            values = np.maximum(np.abs(values), 1e-8 * np.max(np.abs(values)) + 1e-300)
-            return (vectors * values) @ vectors.T
+        """The Hessian for MINUIT (see :mod:`nfit.bounds`): with the curvature of MINUIT's limit
+        transforms added where the installed iminuit drops it, and positive definite in MINUIT's
+        internal scale, so MIGRAD can start from it far from the minimum. At a minimum inside the
+        limits it passes unchanged."""
+        from .bounds import minuit_hessian, minuit_needs_curvature_term
+
+        _, grad, hess = self._pass(x, 2)
+        params = [self.loss.get_params()[i] for i in self.index]
+        return minuit_hessian(hess[np.ix_(self.index, self.index)], grad[self.index], np.asarray(x, dtype=float),
+                              [p.lower for p in params], [p.upper for p in params],
+                              correct=minuit_needs_curvature_term())
 
 
 _RECENT_PASSES = 8

@@ -1,0 +1,129 @@
+"""MINUIT's transform of bounded parameters, and the Hessian it must be handed.
+
+MINUIT minimises a bounded parameter ``x`` in an internal coordinate ``u``: ``x = a + (b - a)/2
+(sin u + 1)`` between two limits, ``x = a - 1 + sqrt(u² + 1)`` above a lower one and ``x = b + 1 -
+sqrt(u² + 1)`` below an upper one. The chain rule gives the internal Hessian
+
+    H_int[i, j] = x'_i H[i, j] x'_j + δ_ij x''_i g_i
+
+with ``g`` the gradient in external coordinates. Minuit2 releases up to ROOT's fix (root#22700)
+drop the second term when they convert a user's Hessian. Away from the minimum, and at a minimum
+that lies on a limit (where ``g`` is not zero), MIGRAD then works with a wrong metric: the EDM
+comes out in the hundreds and the fit is invalid although the numerical path converges.
+
+:func:`minuit_hessian` hands MINUIT an external matrix whose plain conversion ``x' H x'`` equals
+the full internal Hessian, and :func:`minuit_needs_curvature_term` finds out once per process,
+from a one-parameter probe, whether the installed iminuit still needs it (so a fixed iminuit is
+not corrected twice).
+
+>>> import numpy as np
+>>> hess = np.array([[2.0]]); grad = np.array([-2.5])
+>>> h = minuit_hessian(hess, grad, np.array([0.75]), [0.0], [1.0], correct=True)
+>>> round(float(h[0, 0] * first_derivative(0.75, 0.0, 1.0) ** 2), 6)   # the true internal Hessian
+1.0
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+__all__ = ["first_derivative", "curvature_term", "minuit_hessian", "minuit_needs_curvature_term"]
+
+
+def _distances(x, lower, upper):
+    """Distances to the limits, floored at the spacing of doubles there: MINUIT keeps its internal
+    coordinate a little inside the limit, so an external value exactly on it stands for that."""
+    scale = max(abs(v) for v in (x, lower, upper, 1.0) if v is not None)
+    floor = 4 * math.ulp(scale)
+    below = None if lower is None else max(x - lower, floor)
+    above = None if upper is None else max(upper - x, floor)
+    return below, above
+
+
+def first_derivative(x, lower, upper) -> float:
+    """|dx/du| of MINUIT's transform at the external value ``x`` (1 for a parameter without limits).
+
+    >>> first_derivative(0.5, 0.0, 1.0)
+    0.5
+    """
+    below, above = _distances(x, lower, upper)
+    if below is not None and above is not None:
+        return math.sqrt(below * above)  # (b - a)/2 cos u
+    if below is not None:
+        y = below + 1.0
+        return math.sqrt(below * (below + 2.0)) / y
+    if above is not None:
+        y = above + 1.0
+        return math.sqrt(above * (above + 2.0)) / y
+    return 1.0
+
+
+def curvature_term(x, lower, upper, gradient) -> float:
+    """``g x'' / x'²``: what the external Hessian's diagonal needs so that MINUIT's first-order
+    conversion gives the full internal Hessian.
+
+    >>> curvature_term(0.5, 0.0, 1.0, 3.0)     # at the centre x'' = 0
+    -0.0
+    """
+    below, above = _distances(x, lower, upper)
+    if below is not None and above is not None:
+        s = (below - above) / (below + above)  # sin u
+        return -gradient * s * (below + above) / (2.0 * below * above)
+    if below is not None:
+        return gradient / ((below + 1.0) * below * (below + 2.0))
+    if above is not None:
+        return -gradient / ((above + 1.0) * above * (above + 2.0))
+    return 0.0
+
+
+def minuit_hessian(hess, grad, x, lowers, uppers, correct=True):
+    """The external Hessian to hand MINUIT at ``x``: with ``correct``, the curvature of the limit
+    transforms added, and in every case made positive definite in MINUIT's internal scale (far from
+    the minimum the true Hessian may not be, and MIGRAD cannot start from such a matrix: its
+    eigenvalues are replaced by their absolute values, floored). A positive definite matrix passes
+    unchanged.
+
+    >>> import numpy as np
+    >>> minuit_hessian(np.array([[-1.0]]), np.array([0.0]), np.array([0.0]), [None], [None])
+    array([[1.]])
+    """
+    hess = np.array(hess, dtype=float)
+    if correct:
+        for i, (xi, lo, hi) in enumerate(zip(x, lowers, uppers)):
+            if lo is not None or hi is not None:
+                hess[i, i] += curvature_term(float(xi), lo, hi, float(grad[i]))
+    jac = np.array([first_derivative(float(xi), lo, hi) for xi, lo, hi in zip(x, lowers, uppers)])
+    internal = hess * jac[:, None] * jac[None, :]
+    try:
+        np.linalg.cholesky(internal)
+        return hess
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(0.5 * (internal + internal.T))
+        values = np.maximum(np.abs(values), 1e-8 * np.max(np.abs(values)) + 1e-300)
+        internal = (vectors * values) @ vectors.T
+        return internal / jac[:, None] / jac[None, :]
+
+
+@functools.lru_cache(maxsize=None)
+def minuit_needs_curvature_term() -> bool:
+    """Whether the installed iminuit converts a user's Hessian without the transform's curvature.
+
+    Probe: (x - 2)² on [0, 1] at x = 0.75, HESSE with the exact Hessian. A correct conversion gives
+    the external variance 2 x'² / (2 x'² + x'' g) = 0.375, the first-order one 1.0.
+
+    >>> isinstance(minuit_needs_curvature_term(), bool)
+    True
+    """
+    import iminuit
+
+    m = iminuit.Minuit(lambda p: (p[0] - 2.0) ** 2, [0.75], grad=lambda p: np.array([2.0 * (p[0] - 2.0)]),
+                       hessian=lambda p: np.array([[2.0]]))
+    m.errordef = 1.0
+    m.limits = [(0.0, 1.0)]
+    m.print_level = 0
+    m.hesse()
+    if m.nhessian == 0:
+        return False  # HESSE differentiated numerically (internally): nothing to learn, nothing dropped
+    return abs(m.covariance[0, 0] - 1.0) < 1e-6
