@@ -104,10 +104,13 @@ class EagerContext(BuildContext):
     def columns(self, t, obs, weighted):
         return {o: self.datas[t].column(o) for o in obs}
 
-    def event_sum(self, t, dual, weighted):
-        """Sum a per-event Dual over term ``t``'s events (weighted), component by component."""
+    def event_sum(self, t, dual, weighted, weight_power=1):
+        """Sum a per-event Dual over term ``t``'s events (weighted by ``w ** weight_power``),
+        component by component."""
         data = self.datas[t]
         weights = data.weights if weighted else None
+        if weights is not None and weight_power != 1:
+            weights = weights ** weight_power
 
         def total(x):
             x = np.broadcast_to(x, (data.nevents,))

@@ -9,6 +9,12 @@ the event loops of a kernel. For each (model, data) term::
                                                   N the sum of weights)
 
 plus the constraints' penalties.
+
+``score_outer(ctx, terms, constraints)`` builds, in the same way, the matrix ``D = sum_i w_i² g_i
+g_iᵀ`` of the asymptotically correct covariance of a weighted fit (Langenbruch, EPJC 82 (2022) 393),
+``g_i`` the gradient of event ``i``'s log-density (extended: of ``log(nu f(x_i))``), with one more
+row of weight 1 for each constraint's gradient (as zfit does). It comes back as the Hessian
+entries ``h[(j, k)]`` of a Dual, so both paths write it like a Hessian.
 """
 from __future__ import annotations
 
@@ -42,3 +48,30 @@ def nll(ctx, terms, constraints=()) -> Dual:
     for constraint in constraints:
         total = total + constraint._build(ctx)
     return total
+
+
+def score_outer(ctx, terms, constraints=()) -> Dual:
+    """``D = sum_i w_i² g_i g_iᵀ`` (plus one row per constraint) as the ``h`` entries of a Dual; the
+    context must carry first derivatives (order 1)."""
+    be = ctx.be
+    outer = {}
+
+    def add(key, value):
+        outer[key] = be.add(outer[key], value) if key in outer else value
+
+    for t, term in enumerate(terms):
+        x = ctx.columns(t, term.obs, term.weighted)
+        build = term.model._build_extended if term.extended else term.model._build
+        log_density = build(ctx, x, term.norm).log()
+        keys = sorted(log_density.g)
+        products = {(j, k): be.mul(log_density.g[j], log_density.g[k]) for a, j in enumerate(keys) for k in keys[a:]}
+        summed = ctx.event_sum(t, Dual(be, log_density.v, {}, products), term.weighted, weight_power=2)
+        for key, value in summed.h.items():
+            add(key, value)
+    for constraint in constraints:
+        penalty = constraint._build(ctx)
+        keys = sorted(penalty.g)
+        for a, j in enumerate(keys):
+            for k in keys[a:]:
+                add((j, k), be.mul(penalty.g[j], penalty.g[k]))
+    return Dual(be, be.lift(0.0), {}, outer)

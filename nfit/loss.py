@@ -192,8 +192,7 @@ class BaseLoss:
             from .gpu import cuda_nll
 
             function, constants = cuda_nll(self._terms, self._layout, self.constraints, order)
-            n = len(self._layout.floating)
-            out = np.zeros((n + (n * (n + 1) // 2 if order == 2 else 0)) if order else 0)
+            out = _output_buffer(len(self._layout.floating), order)
             self._compiled_kernels[key] = (function, constants, out)
         if key not in self._compiled_kernels:
             from . import cache
@@ -203,9 +202,8 @@ class BaseLoss:
             constants = np.array(lowered.constants, dtype=np.float64)
             kernel = cache.load(lowered, "nll")
             parallel = self._parallel(order)
-            n = len(self._layout.floating)
-            out = np.zeros((n + (n * (n + 1) // 2 if order == 2 else 0)) if order else 0)
-            args = (self._layout.vector(order=order), constants, *self._arrays) + ((out,) if order else ())
+            out = _output_buffer(len(self._layout.floating), order)
+            args = (self._layout.vector(order=_point_order(order)), constants, *self._arrays) + ((out,) if order else ())
             function = kernel.function(parallel, args)
             if parallel:  # the chunk helpers go in last
                 function = functools.partial(_call_with, function, kernel.chunk_functions())
@@ -242,8 +240,41 @@ class BaseLoss:
         value = function(p, constants, *self._arrays, out)
         n = len(self._layout.floating)
         grad = out[:n].copy()
-        hess = _unpack_upper(out[n:], n) if order == 2 else None
+        hess = _unpack_upper(out[n:], n) if order in (2, "score") else None
         return value, grad, hess
+
+    @property
+    def is_weighted(self) -> bool:
+        """Whether some data set of the loss has weights (then HESSE corrects the covariance)."""
+        return any(term.weighted for term in self._terms)
+
+    def _score_outer(self, p) -> np.ndarray:
+        """``D = sum_i w_i² g_i g_iᵀ`` over the free parameters at parameter array ``p`` (order 1), with
+        one more row per constraint: the middle of the asymptotic covariance of a weighted fit
+        (:func:`nfit.likelihood.score_outer`), in one pass over the events on either path."""
+        if self.mode == "eager":
+            from .eager import EagerContext
+            from .likelihood import score_outer
+
+            ctx = EagerContext(self._layout, p, 1, self.data)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                d = score_outer(ctx, self._terms, self.constraints)
+            n = len(self._layout.floating)
+            outer = np.zeros((n, n))
+            for (j, k), x in d.h.items():
+                outer[j, k] = outer[k, j] = float(x)
+            return outer
+        return self._compiled(p, "score")[2]
+
+    def _sum_weights(self):
+        """(sum of w, sum of w²) over every event of the loss, each constraint counting as one event
+        of weight 1 (zfit's convention for the ``sumw2`` correction)."""
+        sumw = sumw2 = float(len(self.constraints))
+        for d in self.data:
+            w = d.weights if d.has_weights else None
+            sumw += d.nevents if w is None else float(np.sum(w))
+            sumw2 += d.nevents if w is None else float(np.sum(w * w))
+        return sumw, sumw2
 
     def _derivatives(self, p, order):
         """(value, gradient, Hessian) at ``p`` by the free parameters, exact where the model allows."""
@@ -461,7 +492,19 @@ EXACT_HESSIAN_MAX_PARAMS = 12
 # HESSE, a few hundred passes in all, so it stays serial up to 5x the threshold (100k events by
 # default): a serial kernel compiles 0.2-0.4 s faster, and a later process loads it as stored machine
 # code without starting Numba (nfit.compile.native), which saves more than the threads would.
-_PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 5.0}
+_PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 5.0, "score": 5.0}
+
+
+def _point_order(order) -> int:
+    """The derivative order of the parameter array a kernel reads (the score kernel: gradients)."""
+    return 1 if order == "score" else order
+
+
+def _output_buffer(n, order) -> np.ndarray:
+    """The ``out`` array of a kernel of ``order``: gradient, then the upper triangle of a Hessian."""
+    if not order:
+        return np.zeros(0)
+    return np.zeros(n + (n * (n + 1) // 2 if order in (2, "score") else 0))
 
 
 def _call_with(function, extra, *args):

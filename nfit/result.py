@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["FitResult"]
@@ -152,17 +154,44 @@ class FitResult:
         return out
 
     # ------------------------------------------------------------------ uncertainties
-    def hesse(self, params=None, method=None, name="hesse") -> dict:
-        """Symmetric errors from the Hessian; fills ``params[p][name]["error"]``.
+    def hesse(self, params=None, method=None, cl=None, name=None, weightcorr=None) -> dict:
+        """Symmetric errors from the Hessian; fills ``params[p][name]`` with ``{"error", "cl",
+        "weightcorr"}`` and returns those entries.
 
         ``method``: ``"auto"`` (default: the loss's own Hessian, exact where the model has second
         derivatives, else its exact gradient differentiated once; MINUIT's HESSE when the model
-        has no derivatives or that Hessian is not positive definite), ``"minuit"`` (MINUIT's
-        numerical HESSE) or ``"numdifftools"`` (numerical Hessian of the loss).
+        has no derivatives or that Hessian is not positive definite), ``"minuit"`` (also
+        ``"minuit_hesse"``: MINUIT's numerical HESSE) or ``"numdifftools"`` (also ``"hesse_np"``).
+        ``cl``: the confidence level of the errors (default 0.683, one standard deviation).
+        ``name``: where the errors go (default ``"hesse"``).
+        ``weightcorr``: the covariance of a fit to weighted data (zfit's names): ``"asymptotic"``
+        (the default for weighted data: ``H⁻¹ D H⁻¹``, ``D = sum_i w_i² g_i g_iᵀ``, Langenbruch,
+        EPJC 82 (2022) 393), ``"sumw2"`` (``H⁻¹ sum w² / sum w``) or False (``H⁻¹``). Giving one for a
+        loss without weights is an error.
         """
+        weightcorr = _weightcorr_choice(weightcorr, self.loss, strict=True)
+        name = "hesse" if name is None else name
+        for entry in self.params.values():
+            used = entry.get(name)
+            if used is not None and "weightcorr" in used and used["weightcorr"] != weightcorr:
+                raise NameError(f"hesse: the errors named {name!r} were computed with weightcorr="
+                                f"{used['weightcorr']!r}; give another name for weightcorr={weightcorr!r}")
+        cov = self._corrected(self._hesse_covariance(method), weightcorr)
+        scale = _sigma_of(cl)
+        out = {}
+        for p in self._select(params):
+            i = self._param_list.index(p)
+            error = float(np.sqrt(cov[i, i])) * scale if cov[i, i] >= 0 else float("nan")
+            self.params[p][name] = {"error": error, "cl": 0.68268949 if cl is None else float(cl),
+                                    "weightcorr": weightcorr}
+            out[p] = self.params[p][name]
+        return out
+
+    def _hesse_covariance(self, method=None) -> np.ndarray:
+        """``2 errordef H⁻¹`` at the minimum by ``method`` (see :meth:`hesse`), uncorrected for weights."""
         method = {None: "auto", "minuit_hesse": "minuit", "hesse_np": "numdifftools"}.get(method, method)
         if method not in ("auto", "minuit", "numdifftools"):
-            raise ValueError(f"hesse: unknown method {method!r}; use 'auto', 'minuit' or 'numdifftools'")
+            raise ValueError(f"hesse: unknown method {method!r}; use 'auto', 'minuit_hesse' or 'hesse_np'")
         cov, used = None, method
         if method == "auto" and self.loss.derivative_order >= 1:
             from .minimize import Objective, _hessian_kind
@@ -197,13 +226,21 @@ class FitResult:
         self._covariance = cov
         self.info["hesse_method"] = used
         self.update_params()
-        out = {}
-        for p in self._select(params):
-            i = self._param_list.index(p)
-            error = float(np.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
-            self.params[p][name] = {"error": error, "cl": 0.68268949}
-            out[p] = self.params[p][name]
-        return out
+        return cov
+
+    def _corrected(self, cov, weightcorr) -> np.ndarray:
+        """The covariance of a weighted fit from the uncorrected ``cov`` (see :meth:`hesse`)."""
+        if not weightcorr:
+            return cov
+        hess_inverse = cov / (2.0 * self.loss.errordef)
+        if weightcorr == "sumw2":
+            sumw, sumw2 = self.loss._sum_weights()
+            return hess_inverse * (sumw2 / sumw)
+        self.update_params()
+        floating = self.loss.get_params()
+        index = [floating.index(p) for p in self._param_list]
+        outer = self.loss._score_outer(self.loss._layout.vector(order=1))[np.ix_(index, index)]
+        return hess_inverse @ outer @ hess_inverse
 
     def errors(self, params=None, name="errors", method=None, cl=None, sigma=1):
         """Asymmetric errors by MINOS. Returns ``(errors, new_result)`` like zfit: ``errors[p]`` has
@@ -215,6 +252,9 @@ class FitResult:
 
             sigma = float(np.sqrt(chi2.ppf(cl, 1)))
         selected = self._select(params)
+        if self.loss.is_weighted:
+            warnings.warn("errors: MINOS profiles the weighted NLL; its intervals are not corrected for the "
+                          "weights (use hesse(), whose default covariance is corrected)", stacklevel=2)
         m = self._minuit_at_minimum()
         fmin_before = m.fmin.fval if m.fmin is not None else self.fmin
         m.minos(*[p.name for p in selected], cl=sigma if sigma != 1 else None)
@@ -231,19 +271,24 @@ class FitResult:
         self.update_params()
         return out, new_result
 
-    def covariance(self, params=None, method=None, as_dict=False):
-        """Covariance matrix of ``params`` (default: all), from HESSE (run now if not yet)."""
-        if self._covariance is None or method is not None:
-            self.hesse(method=method)
+    def covariance(self, params=None, method=None, as_dict=False, weightcorr=None):
+        """Covariance matrix of ``params`` (default: all) from the Hessian at the minimum (computed
+        now if HESSE has not run, or by ``method``). For weighted data it is corrected by
+        ``weightcorr`` (default ``"asymptotic"``; see :meth:`hesse`); without weights ``weightcorr``
+        has no effect."""
+        weightcorr = _weightcorr_choice(weightcorr, self.loss, strict=False)
+        cov = self._covariance if self._covariance is not None and method is None else self._hesse_covariance(method)
+        cov = self._corrected(cov, weightcorr)
         selected = self._select(params)
         idx = [self._param_list.index(p) for p in selected]
-        cov = self._covariance[np.ix_(idx, idx)]
+        cov = cov[np.ix_(idx, idx)]
         if as_dict:
             return {(a, b): cov[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
         return cov
 
-    def correlation(self, params=None, method=None, as_dict=False):
-        cov = self.covariance(params, method)
+    def correlation(self, params=None, method=None, as_dict=False, weightcorr=None):
+        """Correlation matrix of ``params``, from :meth:`covariance`."""
+        cov = self.covariance(params, method, weightcorr=weightcorr)
         sd = np.sqrt(np.diag(cov))
         corr = cov / np.outer(sd, sd)
         if as_dict:
@@ -288,6 +333,42 @@ def _inverse_if_positive(hess, errordef):
     except np.linalg.LinAlgError:
         return None
     return 2.0 * errordef * np.linalg.inv(hess)
+
+
+_WEIGHTCORR = {"asymptotic": "asymptotic", "sumw2": "sumw2", "false": False, "none": False}
+
+
+def _weightcorr_choice(weightcorr, loss, strict):
+    """The weight correction asked for: "asymptotic", "sumw2" or False. None is "asymptotic" for a
+    loss with weights, else False; with ``strict`` a correction asked for a loss without weights
+    is an error (as zfit's hesse has it)."""
+    if weightcorr is None:
+        return "asymptotic" if loss.is_weighted else False
+    if weightcorr is False:
+        return False
+    key = getattr(weightcorr, "value", weightcorr)  # zfit's WeightCorr enum
+    if key is True:
+        key = "asymptotic"
+    choice = _WEIGHTCORR.get(str(key).lower()) if isinstance(key, (str, bool)) else None
+    if choice is None and key is not False:
+        raise ValueError(f"weightcorr={weightcorr!r} is unknown; use 'asymptotic', 'sumw2' or False")
+    if choice and not loss.is_weighted:
+        if strict:
+            raise ValueError(f"weightcorr={weightcorr!r}: a weight correction is only available for weighted "
+                             "likelihoods, and this loss has no weighted data")
+        return False
+    return choice
+
+
+def _sigma_of(cl) -> float:
+    """The number of standard deviations of a two-sided interval of confidence level ``cl``."""
+    if cl is None:
+        return 1.0
+    if not 0 < cl < 1:
+        raise ValueError(f"cl must lie between 0 and 1, got {cl}")
+    from scipy.stats import chi2
+
+    return float(np.sqrt(chi2.ppf(cl, 1)))
 
 
 def _set(params, values):

@@ -25,9 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..likelihood import nll
-from .emitter import CodeContext, _as_float, _from_float, _helper_source
-from .lower import Lowered
+from .emitter import CodeContext, _accumulate, _as_float, _from_float, _helper_source
+from .lower import Lowered, _outputs, build_loss
 
 __all__ = ["CudaLowered", "Launch", "lower_nll_cuda", "threads_per_block"]
 
@@ -79,7 +78,7 @@ class CudaCodeContext(CodeContext):
         self.inputs: list[str] = []  # names the GPU kernels read from h, launch after launch
         self.result_size = 0
 
-    def event_sum(self, t, dual, weighted):
+    def event_sum(self, t, dual, weighted, weight_power=1):
         from ..ad import Dual
 
         be = self.be
@@ -96,9 +95,7 @@ class CudaCodeContext(CodeContext):
         body += [f"s{k} = 0.0" for k in range(count)]
         body += ["i = cuda.grid(1)", "stride = cuda.gridsize(1)", "while i < n:"]
         loop = [f"e{t}_{j} = {col}[i]" for j, col in enumerate(self._columns.values())] + be.loop_lines
-        loop += [f"s{k} += w{t}[i] * {v}" if weighted else f"s{k} += {v}" for k, v in enumerate(components)]
-        if weighted:
-            loop.append(f"s{count - 1} += w{t}[i]")
+        loop += _accumulate(t, components, weighted, weight_power)
         loop.append("i += stride")
         body += ["    " + _device_calls(line) for line in loop]
         body += _block_reduction(count, threads)
@@ -144,20 +141,9 @@ def _cuda_kernel_source(name, args, body):
 
 def lower_nll_cuda(terms, layout, constraints=(), order=0, simulator=False) -> CudaLowered:
     """Source of ``nll_prelude``, the per-term GPU kernels and ``nll_epilogue`` (module docstring)."""
-    ctx = CudaCodeContext(layout, order, simulator)
-    total = nll(ctx, terms, constraints)
+    ctx, total, out_order = build_loss(CudaCodeContext, terms, layout, constraints, order, simulator=simulator)
     ctx.finish()
-    outputs = []
-    if order >= 1:
-        n = len(layout.floating)
-        outputs += [f"out[{j}] = {total.g.get(j, '0.0')}" for j in range(n)]
-        if order >= 2:
-            pos = n
-            for j in range(n):
-                for k in range(j, n):
-                    outputs.append(f"out[{pos}] = {total.h.get((j, k), '0.0')}")
-                    pos += 1
-    outputs.append(f"return {total.v}")
+    outputs = _outputs(total, len(layout.floating), out_order) + [f"return {total.v}"]
 
     sums = {f"acc{launch.term}_{k}": launch.result_offset + k
             for launch in ctx.launches for k in range(launch.count)}
@@ -191,12 +177,13 @@ def lower_nll_cuda(terms, layout, constraints=(), order=0, simulator=False) -> C
     reads += [f"{name} = r[{k}]" for name, k in sums.items()]
 
     be = ctx.be
-    out_arg = ", out" if order >= 1 else ""
+    out_arg = ", out" if out_order >= 1 else ""
     functions = list(ctx.helpers)
     functions.append(_helper_source("nll_prelude", ["p", "c", "h"], prelude + stores + ["return 0"]))
     functions.append(_helper_source("nll_epilogue", ["p", "c", "h", "r" + out_arg], reads + epilogue + outputs))
     functions.append(_REDUCE.format(threads=SIMULATOR_THREADS if simulator else 128))
-    kind = ["value", "value and gradient", "value, gradient and Hessian"][order]
+    kind = {0: "value", 1: "value and gradient", 2: "value, gradient and Hessian",
+            "score": "outer products of the per-event gradients"}[order]
     header = [f'"""nfit generated CUDA kernel: negative log-likelihood of {len(terms)} term(s), {kind}"""']
     header += be.header() + ["from numba import cuda", "from nfit.compile.jitmodule import cuda_module",
                              ]

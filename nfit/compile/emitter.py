@@ -177,6 +177,15 @@ def _helper_source(name, args, body):
             f"def {name}({', '.join(args)}):\n{text}\n")
 
 
+def _accumulate(t, components, weighted, weight_power) -> list:
+    """The loop lines adding event ``i``'s ``components`` (and, weighted, its weight) to ``s0, s1, ...``."""
+    if not weighted:
+        return [f"s{k} += {value}" for k, value in enumerate(components)]
+    weight = " * ".join([f"w{t}[i]"] * weight_power)
+    return [f"s{k} += {weight} * {value}" for k, value in enumerate(components)] + [
+        f"s{len(components)} += {weight}"]
+
+
 def _as_float(name):
     # comparison results (b names) travel as 1.0 / 0.0 in float64 arrays
     return f"(1.0 if {name} else 0.0)" if name.startswith("b") else name
@@ -254,8 +263,9 @@ class CodeContext(BuildContext):
         self._columns = dict(zip(obs, columns))
         return {o: self.be.event(f"e{t}_{j}") for j, o in enumerate(obs)}
 
-    def event_sum(self, t, dual, weighted) -> Dual:
-        """Write the loop over term ``t``'s events accumulating every component of ``dual``.
+    def event_sum(self, t, dual, weighted, weight_power=1) -> Dual:
+        """Write the loop over term ``t``'s events accumulating every component of ``dual`` (weighted
+        by ``w ** weight_power``).
 
         The loop body goes into a chunk helper that sums one range of events and returns the sums;
         the per-call numbers the body reads are its arguments. The entry point cuts the events into
@@ -273,9 +283,7 @@ class CodeContext(BuildContext):
         inputs = list(be.loop_inputs)
         columns = list(self._columns.values()) + ([f"w{t}"] if weighted else [])
         loop = [f"e{t}_{j} = {col}[i]" for j, col in enumerate(self._columns.values())] + be.loop_lines
-        loop += [f"s{k} += w{t}[i] * {value}" if weighted else f"s{k} += {value}" for k, value in enumerate(components)]
-        if weighted:
-            loop.append(f"s{count - 1} += w{t}[i]")
+        loop += _accumulate(t, components, weighted, weight_power)
         # the loop, written twice: the serial entry point's helper takes the inputs as arguments and
         # returns the sums; the parallel driver's takes them in one float64 array and writes the sums
         # into a row. Only the one in use is compiled (calling one helper from the other would have

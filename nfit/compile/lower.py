@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..likelihood import Term, nll
+from ..likelihood import Term, nll, score_outer
 from .emitter import ChunkLoop, CodeContext
 
 __all__ = ["Lowered", "Term", "lower_nll", "lower_pdf"]
@@ -59,28 +59,48 @@ def _finish(ctx, name, body, doc):
     return Lowered(source, list(be.constants), be.kernel_modules())
 
 
+def _outputs(total, n, order) -> list:
+    """Lines writing the gradient (``order`` >= 1) to ``out[:n]`` and the upper triangle of the
+    Hessian (``order`` 2, row by row) after it."""
+    lines = []
+    if order >= 1:
+        lines += [f"out[{j}] = {total.g.get(j, '0.0')}" for j in range(n)]
+    if order >= 2:
+        pos = n
+        for j in range(n):
+            for k in range(j, n):
+                lines.append(f"out[{pos}] = {total.h.get((j, k), '0.0')}")
+                pos += 1
+    return lines
+
+
+def build_loss(ctx_class, terms, layout, constraints, order, **options):
+    """(context, Dual, output order) of a loss kernel: ``order`` 0-2 is the NLL and its derivatives,
+    ``"score"`` the matrix ``D`` of weighted fits (:func:`nfit.likelihood.score_outer`), written
+    where a Hessian goes."""
+    if order == "score":
+        ctx = ctx_class(layout, 1, **options)
+        return ctx, score_outer(ctx, terms, constraints), 2
+    ctx = ctx_class(layout, order, **options)
+    return ctx, nll(ctx, terms, constraints), order
+
+
 def lower_nll(terms, layout, constraints=(), order=0) -> Lowered:
     """Source of ``nll_serial/nll_parallel(p, c, <columns and weights of each term>[, out])``.
 
     Returns the loss value; for ``order`` >= 1 writes the gradient by the free parameters to
     ``out[:n]`` and, for ``order`` 2, the upper triangle of the Hessian (row by row) after it.
+    ``order="score"`` writes the weighted fits' ``D`` matrix where the Hessian goes.
     """
-    ctx = CodeContext(layout, order)
-    total = nll(ctx, terms, constraints)
+    ctx, total, out_order = build_loss(CodeContext, terms, layout, constraints, order)
     ctx.finish()
     body = list(ctx.body)
-    if order >= 1:
+    if out_order >= 1:
         ctx.args.append("out")
-        n = len(layout.floating)
-        body += [f"out[{j}] = {total.g.get(j, '0.0')}" for j in range(n)]
-        if order >= 2:
-            pos = n
-            for j in range(n):
-                for k in range(j, n):
-                    body.append(f"out[{pos}] = {total.h.get((j, k), '0.0')}")
-                    pos += 1
+        body += _outputs(total, len(layout.floating), out_order)
     body.append(f"return {total.v}")
-    kind = ["value", "value and gradient", "value, gradient and Hessian"][order]
+    kind = {0: "value", 1: "value and gradient", 2: "value, gradient and Hessian",
+            "score": "outer products of the per-event gradients"}[order]
     return _finish(ctx, "nll", body, f"negative log-likelihood of {len(terms)} term(s), {kind}")
 
 
