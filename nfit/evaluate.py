@@ -38,7 +38,13 @@ def evaluate_pdf(model, x, norm, mode=None):
     arrays = [columns[o] for o in model.obs]
     out = np.empty(len(arrays[0]))
     parallel = run.use_parallel(len(out))
-    kernel.function(parallel, (p, constants, *arrays, out))(p, constants, *arrays, out)
+    function = kernel.function(parallel, (p, constants, *arrays, out))
+    if parallel:
+        from .concurrency import call_parallel
+
+        call_parallel(function, p, constants, *arrays, out)
+    else:
+        function(p, constants, *arrays, out)
     return out
 
 

@@ -211,7 +211,9 @@ class BaseLoss:
         return self._compiled_kernels[key]
 
     def _kernel_key(self, order) -> tuple:
-        return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else ())
+        # serial or parallel is part of the key: a forked child runs serial kernels (nfit.concurrency)
+        parallel = self.backend == "numba" and self._parallel(order)
+        return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else (), parallel)
 
     def _parallel(self, order) -> bool:
         """Whether the compiled kernel of derivative ``order`` sums the events in parallel."""
@@ -237,6 +239,7 @@ class BaseLoss:
         function, constants, out = self._kernel(order)
         if order == 0:
             return function(p, constants, *self._arrays), None, None
+        out = np.empty_like(out)  # one buffer per call: threads may share the loss
         value = function(p, constants, *self._arrays, out)
         n = len(self._layout.floating)
         grad = out[:n].copy()
@@ -508,7 +511,9 @@ def _output_buffer(n, order) -> np.ndarray:
 
 
 def _call_with(function, extra, *args):
-    return function(*args, *extra)
+    from .concurrency import call_parallel
+
+    return call_parallel(function, *args, *extra)
 
 
 def _unpack_upper(flat, n):

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Mapping
 
 import numpy as np
@@ -230,14 +231,43 @@ class ComposedParameter(_Arithmetic):
         self._traced = None
 
     def _call(self, inputs: dict):
-        if self._style == "dict":
-            return self.func(inputs)
-        if self._style == "list":
-            return self.func(*inputs.values())
-        return self.func(inputs["0"])
+        try:
+            if self._style == "dict":
+                return self.func(inputs)
+            if self._style == "list":
+                return self.func(*inputs.values())
+            return self.func(inputs["0"])
+        except Exception as err:
+            values = ", ".join(f"{p.name}={float(v) if isinstance(v, (float, np.floating)) else v!r}"
+                               for p, v in zip(self.params.values(), inputs.values()))
+            message = f"ComposedParameter {self.name!r}: its function raised {type(err).__name__} at {values}: {err}"
+            try:
+                named = type(err)(message)
+            except Exception:  # an exception type that takes other arguments
+                named = RuntimeError(message)
+            raise named from err
 
     def value(self) -> float:
         return float(self._call({k: p.value() for k, p in self.params.items()}))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_traced"] = None
+        try:
+            pickle.dumps(self.func)
+        except Exception as err:  # a lambda or a local function: by value, where cloudpickle is there
+            try:
+                import cloudpickle
+            except ImportError:
+                raise TypeError(f"ComposedParameter {self.name!r}: its function {self.func!r} cannot be pickled "
+                                f"({err}); define it at module level, or install cloudpickle") from None
+            state["func"] = _ByValue(cloudpickle.dumps(self.func))
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("func"), _ByValue):
+            state["func"] = pickle.loads(state["func"].payload)
+        self.__dict__.update(state)
 
     @property
     def floating(self) -> bool:
@@ -272,6 +302,13 @@ class ComposedParameter(_Arithmetic):
 
     def __repr__(self):
         return f"<ComposedParameter {self.name!r} value={self.value():.6g}>"
+
+
+class _ByValue:
+    """A function pickled by value (cloudpickle's bytes, loadable with plain pickle)."""
+
+    def __init__(self, payload: bytes):
+        self.payload = payload
 
 
 _constant_counter = [0]

@@ -138,8 +138,10 @@ def use_parallel(n_events: int, scale: float = 1.0) -> bool:
     >>> use_parallel(10)
     False
     """
+    from .concurrency import parallel_allowed
+
     threshold = _state["parallel_threshold"] * scale
-    if n_events < threshold:
+    if n_events < threshold or not parallel_allowed():
         return False
     from .compile.parallel import threading_layer
 

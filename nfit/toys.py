@@ -15,6 +15,8 @@ on which worker runs it or in which batch: a run on a cluster equals the same ru
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 
 import numpy as np
@@ -138,6 +140,7 @@ def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, clie
         raise ImportError("toys.run on a cluster needs dask.distributed: pip install 'nfit[dist]'") from None
     own = None
     if client is None:
+        _check_main_guard()
         own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(own)
     try:
@@ -159,6 +162,45 @@ def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, clie
         if own is not None:
             client.close()
             own.close()
+
+
+_GUARD_ADVICE = ("nfit.toys.run(..., workers=N) starts worker processes, and each of them imports your script "
+                 "anew: put the code that runs the toys under `if __name__ == \"__main__\":` (see Python's "
+                 "multiprocessing guide), or pass client= a dask Client that you start under that guard, or run "
+                 "without workers=")
+
+
+def _check_main_guard():
+    """Raise at once where starting worker processes would re-run the caller's script in each of
+    them: a call from a script's top level outside ``if __name__ == "__main__":`` (dask would
+    fail later with "Nanny failed to start"), or a call made while a worker imports the script."""
+    import ast
+    import inspect
+
+    main = sys.modules.get("__main__")
+    if getattr(main, "__name__", None) == "__mp_main__":  # a worker process importing the script
+        raise RuntimeError(_GUARD_ADVICE)
+    path = getattr(main, "__file__", None)
+    if not path or not os.path.isfile(path):
+        return  # an interactive session or a notebook: nothing is re-imported
+    frame = inspect.currentframe()
+    line = None
+    while frame is not None:  # the outermost call from the script's own top level
+        if frame.f_globals is vars(main) and frame.f_code.co_name == "<module>":
+            line = frame.f_lineno
+        frame = frame.f_back
+    if line is None:
+        return
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if (isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+                and node.lineno <= line <= node.end_lineno):
+            return
+    raise RuntimeError(f"{_GUARD_ADVICE} (called from {path}, line {line})")
 
 
 class ToyResult:

@@ -388,11 +388,12 @@ class NativeFunction:
     def __call__(self, *args):
         if len(args) != len(self._args):
             return self._fallback()(*args)
-        with self._busy:  # one members buffer: one call at a time
+        with self._busy:  # one members buffer and one result slot: one call at a time
             status = self._call(args)
+            result = float(self._result[0]) if self._returns_value else None
         if status is None or status not in _SUCCESS:
             return self._fallback()(*args)  # Numba takes other types, and raises its own errors
-        return float(self._result[0]) if self._returns_value else None
+        return result
 
     def _call(self, args):
         last, write = self._last, self._write

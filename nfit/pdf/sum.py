@@ -68,7 +68,7 @@ class SumPDF(BasePDF):
         if self._weight_mode == "yields":
             if extended is not None and extended is not False:
                 raise ValueError(f"SumPDF {name!r}: components are extended; the sum's yield is their sum")
-            total = ComposedParameter(f"{name}_yield", lambda *ys: sum(ys), params=list(weights))
+            total = ComposedParameter(f"{name}_yield", _total, params=list(weights))
             self._yield = total
         elif extended is not None and extended is not False:
             self._set_yield(extended)
@@ -150,3 +150,8 @@ class SumPDF(BasePDF):
             part = p._build(ctx, x, norm, f if scale is None else scale * f)
             total = part if total is None else total + part
         return total
+
+
+def _total(*yields):
+    """The yield of a sum of extended pdfs (a module-level function, so the sum pickles)."""
+    return sum(yields)
