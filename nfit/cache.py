@@ -7,12 +7,19 @@ Python. Parameter values and data sizes never enter it, so two losses of one str
 kernel and a toy study compiles once.
 
 On disk, each signature is one generated module ``nfit_k_<hash>.py`` in :func:`folder`, compiled
-with Numba's ``cache=True``. A manifest of checksums guards Numba's cache files: a damaged,
-truncated or foreign file is deleted and rebuilt, never loaded.
+with Numba's ``cache=True``. A manifest of checksums, bound to the module's source, guards Numba's
+cache files, and stored machine code names the checksum of the source it was made from: a damaged,
+truncated, foreign or relabelled file is deleted and rebuilt, never loaded.
+
+Bounds: in memory, the :func:`memory_limit` most recently used kernels are kept besides those a loss
+or model still uses; kernels compiled in the helper process (:mod:`nfit.compile.service`) are held
+as machine code only, freed with the last function that uses them. On disk, :func:`prune` deletes the
+least recently used kernels once the folder passes :func:`disk_limit`.
 
 >>> import nfit
->>> sorted(nfit.cache.info())
-['compile_seconds', 'disk_entries', 'entries', 'folder', 'hits', 'misses', 'stored_code_entries']
+>>> sorted(nfit.cache.info())  # doctest: +NORMALIZE_WHITESPACE
+['compile_seconds', 'disk_bytes', 'disk_entries', 'disk_limit_bytes', 'entries', 'folder', 'hits',
+ 'memory_limit', 'misses', 'stored_code_entries']
 """
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 
 from ._version import __version__
@@ -31,7 +40,8 @@ from ._version import __version__
 __all__ = ["info", "clear", "folder", "CompileError"]
 
 _lock = threading.RLock()
-_memory: dict = {}
+_memory: OrderedDict = OrderedDict()  # signature -> Kernel, the most recently used last (bounded)
+_alive: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # every Kernel still in use
 _stats = {"hits": 0, "misses": 0, "compile_seconds": 0.0}
 PREFIX = "nfit_k_"
 
@@ -41,23 +51,68 @@ class CompileError(RuntimeError):
 
 
 def folder() -> Path:
-    """The disk cache folder: ``$NFIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/nfit``, else ``~/.cache/nfit``;
-    a per-user folder in the temporary directory when that one cannot be written."""
+    """The disk cache folder: ``$NFIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/nfit``, else ``~/.cache/nfit``
+    (created with mode 0700).
+
+    A folder that cannot be created or written, belongs to another user or can be written by
+    others is not used: nfit warns once and compiles into a private folder of this process
+    (``tempfile.mkdtemp``, mode 0700, deleted at exit), so fits go on but nothing is kept for the
+    next process; a folder others can write to could hand this process code to run.
+
+    >>> folder().is_dir()
+    True
+    """
+    wanted = _wanted_folder()
+    chosen = _folders.get(wanted)
+    if chosen is None or not chosen.is_dir():
+        with _lock:
+            problem = _unusable(wanted)
+            if problem is None:
+                chosen = wanted
+            else:
+                chosen = _private_folder()
+                import warnings
+
+                warnings.warn(f"nfit cache: {problem}; kernels are compiled for this process only, in {chosen}. "
+                              "Set NFIT_CACHE_DIR to a folder of your own to keep them.", stacklevel=2)
+            _folders[wanted] = chosen
+    return chosen
+
+
+_folders: dict = {}  # wanted folder -> the folder used
+
+
+def _wanted_folder() -> Path:
     if os.environ.get("NFIT_CACHE_DIR"):
         return Path(os.environ["NFIT_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "nfit"
-    if _writable(path):
-        return path
-    return Path(tempfile.gettempdir()) / f"nfit-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    return Path(base) / "nfit"
 
 
-def _writable(path: Path) -> bool:
+def _unusable(path: Path):
+    """Why ``path`` cannot be the cache folder (None: it can), creating it (mode 0700) if missing."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        return os.access(path, os.W_OK)
-    except OSError:
-        return False
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
+    except OSError as exc:
+        return f"the cache folder {path} cannot be created ({exc.strerror or exc})"
+    if hasattr(os, "getuid"):
+        if st.st_uid != os.getuid():
+            return f"the cache folder {path} belongs to another user"
+        if st.st_mode & 0o022:
+            return f"the cache folder {path} can be written by other users (mode {oct(st.st_mode & 0o777)})"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"the cache folder {path} cannot be written"
+    return None
+
+
+def _private_folder() -> Path:
+    import atexit
+    import shutil
+
+    path = Path(tempfile.mkdtemp(prefix="nfit-cache-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def info() -> dict:
@@ -70,17 +125,21 @@ def info() -> dict:
     True
     """
     path = folder()
-    disk = len(list(path.glob(f"{PREFIX}*.py"))) if path.is_dir() else 0
-    stored = len(list(path.glob(f"{PREFIX}*.native"))) if path.is_dir() else 0
+    groups = _entries(path)
+    disk = sum(1 for files in groups.values() if any(f.suffix == ".py" for f in files))
+    stored = sum(1 for files in groups.values() for f in files if f.suffix == ".native")
     with _lock:
         return {
-            "entries": len(_memory),
+            "entries": len(set(_memory) | set(_alive)),
             "hits": _stats["hits"],
             "misses": _stats["misses"],
             "compile_seconds": round(_stats["compile_seconds"], 4),
             "folder": str(path),
             "disk_entries": disk,
             "stored_code_entries": stored,
+            "disk_bytes": sum(_size(files) for files in groups.values()),
+            "disk_limit_bytes": disk_limit(),
+            "memory_limit": memory_limit(),
         }
 
 
@@ -93,13 +152,24 @@ def clear(disk: bool = True) -> None:
     0
     """
     with _lock:
+        kernels = list(_memory.values()) + list(_alive.values())
         _memory.clear()
+        _alive.clear()
         for key in _stats:
             _stats[key] = 0 if key != "compile_seconds" else 0.0
         for name in [m for m in sys.modules if m.startswith(PREFIX)]:
             del sys.modules[name]
+        for kernel in kernels:  # a loss that holds an entry point goes on calling it
+            kernel._ready.clear()
+            kernel._chunk_functions = (None, ())
+            kernel._module = None
+    import gc
+
+    gc.collect()
+    if not disk:
+        return
     path = folder()
-    if disk and path.is_dir():
+    if path.is_dir():
         for f in list(path.glob(f"{PREFIX}*")) + list((path / "__pycache__").glob(f"{PREFIX}*")):
             try:
                 f.unlink()
@@ -177,13 +247,17 @@ class Kernel:
         fn = self._ready.get(name)
         if fn is not None:
             return fn
+        compiled = False
         with _lock:
             fn = self._ready.get(name)
             if fn is None:
                 fn = None if parallel else self._stored(name)
                 if fn is None:
                     fn = self._compile(name, example_args, parallel)
+                    compiled = True
                 self._ready[name] = fn
+        if compiled:
+            prune()  # the folder has grown
         return fn
 
     def _stored(self, name):
@@ -215,6 +289,11 @@ class Kernel:
         return self._chunk_functions[1]
 
     def _compile(self, name, example_args, parallel=False):
+        if not parallel and not self.user_sources and native_kernels_enabled():
+            fn = self._compile_in_helper(name, example_args)
+            if fn is not None:
+                return fn
+
         def call(module):
             dispatcher = getattr(module, name)
             extra = ()
@@ -228,6 +307,27 @@ class Kernel:
             return dispatcher
 
         return self.first_call(call)
+
+    def _compile_in_helper(self, name, example_args):
+        """The entry point compiled and stored by the helper process (:mod:`nfit.compile.service`) and
+        loaded from its machine code, so that this process holds none of Numba's compile state; None
+        where the helper cannot do it (the caller compiles here)."""
+        from .compile import native, service
+
+        if not service.enabled():
+            return None
+        arg_types = [native.describe_value(a) for a in example_args]
+        if any(t is None for t in arg_types):
+            return None
+        try:
+            seconds = service.compile_and_store(self.path, name, arg_types)
+        except service.HelperTypingError as exc:
+            raise _compile_error_text(self.path, str(exc), self.user_sources) from None
+        except service.HelperFailed:
+            return None
+        with _lock:
+            _stats["compile_seconds"] += seconds
+        return self._stored(name)
 
     def first_call(self, call):
         """``call(module)``, the first use of the module, which compiles (or loads from disk) its code.
@@ -275,7 +375,7 @@ def compiled_in_memory(lowered, parallel, backend: str = "numba") -> bool:
     >>> compiled_in_memory(type("L", (), {"source": "", "kernel_modules": []})(), parallel=False)
     False
     """
-    kernel = _memory.get(signature(lowered, backend))
+    kernel = _lookup(signature(lowered, backend))
     if kernel is None or not kernel._ready:
         return False
     if callable(parallel):
@@ -287,17 +387,124 @@ def load(lowered, variant: str, backend: str = "numba") -> Kernel:
     """The kernel for ``lowered`` source: from memory, from disk, or written and compiled now."""
     sig = signature(lowered, backend)
     with _lock:
-        kernel = _memory.get(sig)
+        kernel = _lookup(sig)
         if kernel is not None:
             _stats["hits"] += 1
+            _remember(sig, kernel)
             return kernel
         _stats["misses"] += 1
         path = _write_source(sig, lowered.source)
         _verify_numba_files(path)
         user = [m.source for m in lowered.kernel_modules if isinstance(getattr(m, "source", None), str)]
         kernel = Kernel(sig, path, variant, user)
-        _memory[sig] = kernel
-        return kernel
+        _remember(sig, kernel)
+    return kernel
+
+
+def _lookup(sig):
+    return _memory.get(sig) or _alive.get(sig)
+
+
+def _remember(sig, kernel) -> None:
+    """Keep ``kernel`` among the most recently used; the least recently used beyond
+    :func:`memory_limit` are let go (a loss or model that still uses one keeps it alive)."""
+    _memory[sig] = kernel
+    _memory.move_to_end(sig)
+    _alive[sig] = kernel
+    limit = memory_limit()
+    while len(_memory) > limit:
+        _memory.popitem(last=False)
+
+
+def memory_limit() -> int:
+    """How many kernels not in use the cache keeps in memory: ``$NFIT_CACHE_MEMORY_KERNELS``, default 32.
+
+    >>> memory_limit() > 0
+    True
+    """
+    try:
+        return max(1, int(os.environ.get("NFIT_CACHE_MEMORY_KERNELS", "32")))
+    except ValueError:
+        return 32
+
+
+def disk_limit() -> int:
+    """The disk cache's size limit in bytes: ``$NFIT_CACHE_MAX_MB`` megabytes, default 500 (0: no limit).
+
+    >>> disk_limit() >= 0
+    True
+    """
+    try:
+        return max(0, int(float(os.environ.get("NFIT_CACHE_MAX_MB", "500")) * 2**20))
+    except ValueError:
+        return 500 * 2**20
+
+
+def _entries(path: Path) -> dict:
+    """The kernels on disk: {stem: [files]}, Numba's files of each module included."""
+    groups: dict = {}
+    for directory in (path, path / "__pycache__"):
+        try:
+            with os.scandir(directory) as it:
+                for entry in it:
+                    if entry.name.startswith(PREFIX) and entry.is_file(follow_symlinks=False):
+                        stem = entry.name.split(".", 1)[0]
+                        groups.setdefault(stem, []).append(Path(entry.path))
+        except OSError:
+            pass
+    return groups
+
+
+def _size(files) -> int:
+    total = 0
+    for f in files:
+        try:
+            total += f.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def prune(limit=None) -> int:
+    """Delete the least recently used kernels from the disk cache until it is under ``limit`` bytes
+    (default :func:`disk_limit`; it goes down to 80 % of it, so pruning is rare), sparing the kernels
+    this process holds. Returns the number of kernels deleted.
+
+    >>> prune() >= 0
+    True
+    """
+    limit = disk_limit() if limit is None else limit
+    if limit <= 0:
+        return 0
+    path = folder()
+    groups = _entries(path)
+    sizes = {stem: _size(files) for stem, files in groups.items()}
+    total = sum(sizes.values())
+    if total <= limit:
+        return 0
+
+    def last_used(stem):
+        try:
+            return (path / f"{stem}.py").stat().st_mtime
+        except OSError:
+            return 0.0
+
+    with _lock:
+        in_use = {k.path.stem for k in list(_memory.values()) + list(_alive.values())}
+    deleted = 0
+    for stem in sorted(groups, key=last_used):
+        if total <= 0.8 * limit:
+            break
+        if stem in in_use:
+            continue
+        for f in groups[stem]:
+            try:
+                f.unlink()
+            except OSError:
+                pass
+        total -= sizes[stem]
+        deleted += 1
+    return deleted
 
 
 # ---------------------------------------------------------------------- disk handling
@@ -307,11 +514,14 @@ def _module_name(path: Path) -> str:
 
 def _write_source(sig: str, source: str) -> Path:
     directory = folder()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{PREFIX}{sig[:40]}.py"
     text = f"# nfit {__version__} kernel, signature {sig}\n{source}"
     try:
         if path.read_text() == text:
+            try:
+                os.utime(path)  # used now: the disk cache prunes the least recently used
+            except OSError:
+                pass
             return path
     except (OSError, UnicodeDecodeError):
         pass
@@ -365,6 +575,9 @@ def _numba_files(path: Path) -> list:
     return sorted(p for p in cache_dir.glob(f"{_module_name(path)}.*") if p.suffix in (".nbi", ".nbc"))
 
 
+_SOURCE_KEY = "<source>"
+
+
 def _manifest_path(path: Path) -> Path:
     return path.with_suffix(".manifest")
 
@@ -376,6 +589,7 @@ def _digest(p: Path) -> str:
 def _write_manifest(path: Path) -> None:
     try:
         entries = {p.name: _digest(p) for p in _numba_files(path)}
+        entries[_SOURCE_KEY] = _digest(path)  # the files belong to this source and no other
         _atomic_write(_manifest_path(path), json.dumps(entries, sort_keys=True).encode())
     except OSError:
         pass  # a read-only or vanished cache only costs a recompile later
@@ -388,7 +602,9 @@ def _verify_numba_files(path: Path) -> None:
         return
     try:
         manifest = json.loads(_manifest_path(path).read_text())
-        ok = set(manifest) == {p.name for p in files} and all(manifest[p.name] == _digest(p) for p in files)
+        source = manifest.pop(_SOURCE_KEY, None)
+        ok = (source == _digest(path) and set(manifest) == {p.name for p in files}
+              and all(manifest[p.name] == _digest(p) for p in files))
     except (OSError, ValueError, TypeError, AttributeError):
         ok = False
     if not ok:
@@ -418,12 +634,18 @@ def _is_typing_error(exc) -> bool:
 
 
 def _compile_error(module, exc, user_sources=()) -> CompileError:
-    source = Path(module.__file__).read_text()
+    return _compile_error_text(Path(module.__file__), f"{type(exc).__name__}: {exc}", user_sources)
+
+
+def _compile_error_text(path: Path, message: str, user_sources=()) -> CompileError:
+    """The error for a kernel Numba rejected: the user's kernels, the numbered generated source and
+    Numba's own message."""
+    source = Path(path).read_text()
     numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
     user = "".join(f"--- your kernel ---\n{text}\n" for text in user_sources)
     return CompileError(
-        f"Numba could not compile the generated kernel {module.__name__}.\n{user}"
-        f"--- generated source ({module.__file__}) ---\n{numbered}\n"
-        f"--- Numba's message ---\n{type(exc).__name__}: {exc}\n"
+        f"Numba could not compile the generated kernel {_module_name(Path(path))}.\n{user}"
+        f"--- generated source ({path}) ---\n{numbered}\n"
+        f"--- Numba's message ---\n{message}\n"
         "Build the loss with mode='eager' to evaluate this model without compiling it."
     )

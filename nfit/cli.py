@@ -41,7 +41,9 @@ def _cache(args) -> int:
         print(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
-            print(f"{key:<16} {value}")
+            if key in ("disk_bytes", "disk_limit_bytes"):
+                value = f"{value / 2**20:.1f} MB" if value or key == "disk_bytes" else "no limit"
+            print(f"{key:<18} {value}")
     return 0
 
 

@@ -37,6 +37,7 @@ class Data:
         self.name = name or "Data"
         self._columns = columns
         self._weights = weights
+        self.n_dropped = 0  # events left out for lying outside the space (from_numpy)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -94,7 +95,9 @@ class Data:
             weights = np.ascontiguousarray(weights)
         if device is not None and not n_out:
             gpu.to_device(columns[space.obs[0]], device=device)
-        return cls(space, columns, weights, name=name)
+        data = cls(space, columns, weights, name=name)
+        data.n_dropped = n_out  # events outside the space, left out
+        return data
 
     @classmethod
     def from_pandas(cls, df, obs=None, weights=None, name=None):

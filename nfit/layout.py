@@ -59,7 +59,12 @@ class ParamLayout:
         for i, q in enumerate(self.independent):
             p[i] = q.value()
         if floating_values is not None:
-            p[self.floating_slots()] = floating_values
+            slots = self.floating_slots()
+            if np.shape(floating_values) != slots.shape:
+                names = [q.name for q in self.floating]
+                raise ValueError(f"expected {len(names)} value(s), one for each free parameter {names}, "
+                                 f"got an array of shape {np.shape(floating_values)}")
+            p[slots] = floating_values
         if self.python_composed:
             self.fill_python_composed(p, order)
         return p

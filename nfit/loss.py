@@ -83,16 +83,33 @@ class BaseLoss:
         self._layout = ParamLayout(params)
         from .pdf.base import _check_box_norm
 
-        for m, d in zip(models, datas):
-            _check_box_norm(m, d.space)
+        norms = [_normalisation_range(type(self).__name__, m, d) for m, d in zip(models, datas)]
+        for m, norm in zip(models, norms):
+            _check_box_norm(m, norm)
         self._terms = [
-            Term(m, d.space.with_obs(m.obs), m.obs, d.has_weights, ext)
-            for m, d, ext in zip(models, datas, extended)
+            Term(m, norm, m.obs, d.has_weights, ext)
+            for m, d, ext, norm in zip(models, datas, extended, norms)
         ]
+        self._check_data()
         self._n_events = sum(d.nevents for d in datas)
         self._compiled_kernels = {}
         self._warned = set()
         self._fitted = False  # set by the first fit: see _gradient_from_hessian_kernel
+
+    def _check_data(self):
+        """Refuse data that would make the loss meaningless: a non-extended term without events, or
+        whose weights sum to zero (its NLL would be 0 whatever the parameters)."""
+        for term, d in zip(self._terms, self.data):
+            if term.extended:
+                continue
+            if d.nevents == 0:
+                dropped = getattr(d, "n_dropped", 0)
+                why = f" (all {dropped} events were outside {d.space})" if dropped else ""
+                raise ValueError(f"{type(self).__name__}: data {d.name!r} has no events{why}; the likelihood of "
+                                 f"model {term.model.name!r} would not depend on its parameters")
+            if d.has_weights and not np.sum(d.weights) > 0:
+                raise ValueError(f"{type(self).__name__}: the weights of data {d.name!r} sum to "
+                                 f"{float(np.sum(d.weights))}; an unbinned fit needs a positive sum of weights")
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -472,6 +489,25 @@ class ExtendedUnbinnedNLL(BaseLoss):
 
 class SimpleLoss(BaseLoss):
     """A sum of losses of different kinds (made by ``loss_a + loss_b``)."""
+
+
+def _normalisation_range(kind, model, data):
+    """The range a term normalises its model over: the model's own ``norm=`` if it was given, else
+    the data's space, which must lie inside the model's (events outside it are not the model's)."""
+    from .space import within
+
+    explicit = model._norm is not None
+    outer = model.norm
+    if not outer.has_limits:
+        return data.space.with_obs(model.obs)
+    inner = data.space.with_obs(model.obs)
+    if not within(inner, outer):
+        where = "its normalisation range" if explicit else "its space"
+        raise ValueError(
+            f"{kind}: data {data.name!r} lies on {inner}, which reaches beyond {where} {outer} of model "
+            f"{model.name!r}: events outside it would enter the likelihood. Build the data on the model's "
+            f"space (Data.from_numpy(obs=model.space, ...) drops the events outside) or widen the model's space")
+    return outer if explicit else inner
 
 
 def _add_topological(found: list, p) -> None:

@@ -184,7 +184,14 @@ class Minuit:
     maxiter : int, optional
         Maximum number of function calls.
     verbosity : int
-        0 silent; higher values print MINUIT's progress.
+        As zfit: 0 silent; 1-5 a summary of the fit; MINUIT's own output from 2 on (its print level
+        1 above 1, 2 above 6, 3 above 8).
+    options : dict, optional
+        zfit's options for iminuit: ``precision`` (the machine precision MINUIT assumes for the
+        loss); ``pedantic`` is accepted and has no effect (as in zfit); anything else is an error.
+    criterion : optional
+        The convergence criterion: MINUIT's EDM, the only one supported (None, ``"edm"`` or zfit's
+        ``EDM`` class); anything else is an error rather than ignored.
 
     Example
     -------
@@ -210,15 +217,18 @@ class Minuit:
             raise ValueError(f"Minuit: tol must be positive, got {tol}")
         self.gradient = _gradient_choice(gradient)
         self.tol = tol
-        self.verbosity = verbosity
+        self.verbosity = 0 if verbosity is None else int(verbosity)
         self.maxiter = maxiter
         self.name = name
-        self.options = dict(options or {})
+        self.options = _minuit_options(options)
+        self.criterion = _criterion(criterion)
 
     def _make_minuit(self, loss, params, function, grad=None, hessian=None):
         m = make_minuit(function, params, loss.errordef, grad=grad, hessian=hessian)
         m.strategy = self.strategy
-        m.print_level = self.verbosity
+        m.print_level = _minuit_print_level(self.verbosity)
+        if self.options.get("precision") is not None:
+            m.precision = float(self.options["precision"])
         if self.tol is not None:
             # iminuit stops at EDM < 0.002 * tol * errordef; zfit's tol is the EDM itself
             m.tol = self.tol / (0.002 * loss.errordef)
@@ -254,10 +264,45 @@ class Minuit:
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian)
+        if self.verbosity > 0:
+            print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
+                  f"edm={result.edm:.3g}, {result.info['n_eval']} calls, {elapsed:.3g} s")
         return result
 
     def __repr__(self):
         return f"<Minuit strategy={self.strategy} tol={self.tol}>"
+
+
+def _minuit_options(options) -> dict:
+    """zfit's ``options`` of its Minuit: ``precision`` (and ``pedantic``, without effect); else an error."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - {"precision", "pedantic"})
+    if "errordef" in options:
+        raise ValueError("Minuit: errordef cannot be given in options; it is the loss's (loss.errordef)")
+    if unknown:
+        raise ValueError(f"Minuit: options {unknown} are not supported; supported: 'precision' (and 'pedantic', "
+                         "which has no effect, as in zfit)")
+    return options
+
+
+def _criterion(criterion):
+    """The convergence criterion: MINUIT's EDM only (None, "edm", or zfit's EDM class or instance)."""
+    if criterion is None:
+        return "edm"
+    name = criterion if isinstance(criterion, str) else getattr(criterion, "__name__", type(criterion).__name__)
+    if str(name).lower() != "edm":
+        raise ValueError(f"criterion={criterion!r}: nfit's minimisers stop on MINUIT's EDM only "
+                         "(criterion=None or 'edm'); another criterion is not implemented")
+    return "edm"
+
+
+def _minuit_print_level(verbosity) -> int:
+    """zfit's mapping of its verbosity (0-10) to iminuit's print level."""
+    return 3 if verbosity > 8 else 2 if verbosity > 6 else 1 if verbosity > 1 else 0
+
+
+_SCIPY_GRADIENTS = {None: "loss", False: "loss", "zfit": "loss", "exact": "loss", True: "2-point",
+                    "2-point": "2-point", "3-point": "3-point"}
 
 
 class _Scipy:
@@ -266,10 +311,14 @@ class _Scipy:
     def __init__(self, tol=None, gradient=None, verbosity=0, maxiter=None, name=None, options=None):
         self.tol = 1e-10 if tol is None else tol
         self.maxiter = maxiter
-        self.verbosity = verbosity
+        self.verbosity = 0 if verbosity is None else int(verbosity)
         self.name = name or type(self).__name__
         self.options = dict(options or {})
-        self.gradient = "numerical (scipy)"
+        try:
+            self.gradient = _SCIPY_GRADIENTS[gradient]
+        except (KeyError, TypeError):
+            raise ValueError(f"{self.name}: gradient={gradient!r}; use None or 'zfit' (the loss's gradient), True or "
+                             "'2-point' or '3-point' (SciPy's finite differences)") from None
 
     def minimize(self, loss, params=None, init=None) -> FitResult:
         """Minimise ``loss`` with scipy.optimize; see :class:`Minuit` for the meaning of arguments."""
@@ -291,13 +340,32 @@ class _Scipy:
         options = dict(self.options)
         if self.maxiter is not None:
             options["maxiter"] = self.maxiter
+        jac = self.gradient
+        if jac == "loss":
+            if loss.derivative_order >= 1:
+                objective = Objective(loss, params)
+
+                def jac(u):
+                    return objective.gradient(x0 + u * scale) * scale
+            else:
+                jac = "2-point"
+        callback = None
+        if self.verbosity > 6:
+            def callback(*args):
+                u = args[0] if args and not hasattr(args[0], "x") else args[0].x
+                print(f"{self.name}: loss {scaled(np.asarray(u)):.12g}")
         start = time.perf_counter()
-        res = minimize(scaled, np.zeros_like(x0), method=self._method, bounds=bounds, tol=self.tol,
-                       options=options)
+        res = minimize(scaled, np.zeros_like(x0), method=self._method, jac=jac, bounds=bounds, tol=self.tol,
+                       options=options, callback=callback)
         elapsed = time.perf_counter() - start
         res.x = x0 + res.x * scale
         _set_values(params, res.x)
-        return FitResult.from_scipy(loss, self, params, res, elapsed)
+        result = FitResult.from_scipy(loss, self, params, res, elapsed)
+        result.info["gradient"] = "loss" if callable(jac) else jac
+        if self.verbosity > 0:
+            print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
+                  f"{result.info['n_eval']} calls, {elapsed:.3g} s")
+        return result
 
     def __repr__(self):
         return f"<{self.name} tol={self.tol}>"

@@ -249,6 +249,27 @@ def _check_disjoint(obs, boxes):
             raise ValueError(f"Space union over {obs}: ranges overlap ({lo1}-{hi1} and {lo2}-{hi2})")
 
 
+def within(inner: Space, outer: Space, rtol: float = 1e-12) -> bool:
+    """Whether every box of ``inner`` lies inside a box of ``outer`` (same observables, in order).
+
+    >>> within(Space("x", limits=(0, 1)), Space("x", limits=(-1, 2)))
+    True
+    >>> within(Space("x", limits=(-3, 1)), Space("x", limits=(-1, 2)))
+    False
+    """
+    inner = inner.with_obs(outer.obs)
+    for lo, hi in inner.boxes:
+        fits = False
+        for olo, ohi in outer.boxes:
+            slack = rtol * (np.abs(np.asarray(ohi, float)) + np.abs(np.asarray(olo, float)) + 1.0)
+            if np.all(np.asarray(lo) >= np.asarray(olo) - slack) and np.all(np.asarray(hi) <= np.asarray(ohi) + slack):
+                fits = True
+                break
+        if not fits:
+            return False
+    return True
+
+
 def as_space(obs) -> Space:
     """Accept a Space or an observable name (unbounded)."""
     if isinstance(obs, Space):

@@ -69,16 +69,19 @@ def _environment(func, seen) -> list:
 
     collect(func.__code__)
     namespace = getattr(func, "__globals__", {})
-    lines = [_describe(name, namespace[name], seen) for name in sorted(names) if name in namespace]
+    lines = [_describe(name, namespace[name], seen, names) for name in sorted(names) if name in namespace]
     for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
         try:
-            lines.append(_describe(name, cell.cell_contents, seen))
+            lines.append(_describe(name, cell.cell_contents, seen, names))
         except ValueError:  # an empty cell
             pass
     return lines
 
 
-def _describe(name, value, seen) -> str:
+def _describe(name, value, seen, attributes=frozenset(), depth=0) -> str:
+    """One line (or more) describing ``value`` as compiled code bakes it in. For a module, the
+    attributes the function reads from it too (``cfg.FACTOR``: Numba freezes its value), by the
+    names in the function's code, through nested modules."""
     plain = (bool, int, float, complex, str, bytes, type(None), np.generic)
     if isinstance(value, plain) or (isinstance(value, tuple) and all(isinstance(v, plain) for v in value)):
         return f"# {name} = {value!r}\n"
@@ -86,7 +89,12 @@ def _describe(name, value, seen) -> str:
         digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
         return f"# {name} = array {value.dtype} {value.shape} {digest}\n"
     if isinstance(value, types.ModuleType):
-        return f"# {name} = module {value.__name__}\n"
+        line = f"# {name} = module {value.__name__}\n"
+        if depth < 3:
+            for attribute in sorted(attributes):
+                if attribute in vars(value):
+                    line += _describe(f"{name}.{attribute}", vars(value)[attribute], seen, attributes, depth + 1)
+        return line
     function = getattr(value, "py_func", value)  # a Numba dispatcher: its Python function
     if isinstance(function, types.FunctionType):
         if id(function) in seen:

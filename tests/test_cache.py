@@ -113,10 +113,12 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def run_process(folder, stored_code=False):
+def run_process(folder, stored_code=False, helper=False):
     """Run SCRIPT in a fresh process on cache ``folder``; Numba's cache only, unless ``stored_code``
-    (nfit's stored machine code, tests/test_native.py)."""
-    env = dict(os.environ, NFIT_CACHE_DIR=str(folder), NFIT_NATIVE_KERNELS="1" if stored_code else "0")
+    (nfit's stored machine code, tests/test_native.py), compiled in this process unless ``helper``
+    (the compile helper process, nfit.compile.service)."""
+    env = dict(os.environ, NFIT_CACHE_DIR=str(folder), NFIT_NATIVE_KERNELS="1" if stored_code else "0",
+               NFIT_COMPILE_PROCESS="1" if helper else "0")
     out = subprocess.run([sys.executable, "-c", SCRIPT.format(tests=str(Path(__file__).parent))],
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
@@ -201,7 +203,8 @@ def test_foreign_compiled_file_is_not_loaded(tmp_path, reference_value):
     assert run_process(tmp_path)["value"] == pytest.approx(reference_value, rel=1e-14)
 
 
-def test_manifest_mismatch_deletes_compiled_files(fresh_cache):
+def test_manifest_mismatch_deletes_compiled_files(fresh_cache, monkeypatch):
+    monkeypatch.setenv("NFIT_COMPILE_PROCESS", "0")  # compiled here, into Numba's cache
     make_loss(300, 1).value()
     source = next(fresh_cache.glob("nfit_k_*.py"))
     files = cache._numba_files(source)
@@ -214,11 +217,13 @@ def test_manifest_mismatch_deletes_compiled_files(fresh_cache):
     assert cache._numba_files(source) == []  # one byte changed: all deleted
 
 
-def test_unwritable_cache_home_falls_back_to_the_temporary_directory(monkeypatch):
+def test_unwritable_cache_home_falls_back_to_a_private_folder(monkeypatch):
     monkeypatch.delenv("NFIT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/nfit-cannot-write-here")
-    path = cache.folder()
+    with pytest.warns(UserWarning, match="cannot be created"):
+        path = cache.folder()
     assert str(path).startswith(tempfile.gettempdir()) and "nfit-cache" in path.name
+    assert path.stat().st_mode & 0o777 == 0o700
 
 
 CLONE_SCRIPT = """

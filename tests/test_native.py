@@ -126,6 +126,7 @@ def _signature(loss, order):
 def test_stored_code_gives_numbas_numbers(tmp_path, monkeypatch, order):
     monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("NFIT_NATIVE_KERNELS", "1")
+    monkeypatch.setenv("NFIT_COMPILE_PROCESS", "0")  # compiled here, so that Numba's dispatcher is at hand
     cache.clear(disk=False)
     try:
         loss = make_loss(2000, 3)
@@ -151,6 +152,7 @@ def test_stored_code_gives_numbas_numbers(tmp_path, monkeypatch, order):
 
 def test_arguments_of_other_types_go_through_numba(tmp_path, monkeypatch):
     monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NFIT_COMPILE_PROCESS", "0")
     cache.clear(disk=False)
     try:
         loss = make_loss(2000, 3)
@@ -193,7 +195,7 @@ UNRESOLVED = textwrap.dedent("""
     tm = ll.Target.from_default_triple().create_target_machine()
     code = tm.emit_object(module)
     assert "nfit_no_such_symbol" in native.undefined_symbols(code)
-    print(native._link(code, "f"))
+    print(native._link(engine, code, "f"))
 """)
 
 

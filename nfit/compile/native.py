@@ -47,7 +47,7 @@ import numpy as np
 
 __all__ = ["save", "load", "NativeFunction", "Damaged", "path", "machine", "undefined_symbols"]
 
-FORMAT = 2  # 2: description and code in one file
+FORMAT = 3  # 2: description and code in one file; 3: bound to the checksum of its source
 _SUCCESS = (0, -2)  # Numba's status codes for "returned a value" and "returned None"
 _lock = threading.RLock()
 _state: dict = {}
@@ -57,14 +57,18 @@ MAGIC = b"nfit stored kernel\n"
 
 
 def path(source: Path, entry: str) -> Path:
-    """The file of entry point ``entry`` of the kernel module at ``source``: :data:`MAGIC`, the length
-    of the description (8 bytes, little-endian), the description (JSON), then the object code. One
-    file, replaced atomically, so concurrent writers never leave a description with another's code.
+    """The file of entry point ``entry`` of the kernel module at ``source`` for this machine: :data:`MAGIC`,
+    the length of the description (8 bytes, little-endian), the description (JSON), then the object
+    code. One file, replaced atomically, so concurrent writers never leave a description with
+    another's code; the name carries a tag of the machine (:func:`machine`), so machines of another
+    CPU that share the folder keep their own.
 
-    >>> path(Path("cache/nfit_k_1a2b.py"), "nll_serial").name
-    'nfit_k_1a2b.nll_serial.native'
+    >>> name = path(Path("cache/nfit_k_1a2b.py"), "nll_serial").name
+    >>> name.startswith("nfit_k_1a2b.nll_serial.") and name.endswith(".native")
+    True
     """
-    return source.with_name(f"{source.stem}.{entry}.native")
+    tag = hashlib.sha256(json.dumps(_machine_cached()).encode()).hexdigest()[:12]
+    return source.with_name(f"{source.stem}.{entry}.{tag}.native")
 
 
 def _pack(description: dict, code: bytes) -> bytes:
@@ -102,6 +106,36 @@ def _describe_type(numba_type):
     if numba_type == types.int64:
         return ["int64"]
     return None
+
+
+def describe_value(value):
+    """The recorded type (see :func:`_describe_type`) Numba would give ``value``, without Numba; None
+    for a value of another type.
+
+    >>> import numpy as np
+    >>> describe_value(np.zeros(3)), describe_value(1.5)
+    (['array', 'float64', 1, 'C', True], ['float64'])
+    """
+    if type(value) is np.ndarray:
+        if value.dtype not in (np.float64, np.int64) or not value.flags.aligned:
+            return None
+        layout = "C" if value.flags.c_contiguous else ("F" if value.flags.f_contiguous else "A")
+        return ["array", str(value.dtype), value.ndim, layout, bool(value.flags.writeable)]
+    if isinstance(value, (float, np.float64)):
+        return ["float64"]
+    if isinstance(value, (int, np.int64)) and not isinstance(value, bool):
+        return ["int64"]
+    return None
+
+
+def numba_type(described):
+    """The Numba type of a recorded type (the inverse of :func:`_describe_type`)."""
+    from numba.core import types
+
+    if described[0] == "array":
+        dtype = {"float64": types.float64, "int64": types.int64}[described[1]]
+        return types.Array(dtype, described[2], described[3], readonly=not described[4])
+    return {"float64": types.float64, "int64": types.int64}[described[0]]
 
 
 def _abi(described) -> list:
@@ -145,6 +179,7 @@ def save(source: Path, entry: str, dispatcher) -> bool:
             "return": ret,
             "machine": list(context.codegen().magic_tuple()),
             "sha256": hashlib.sha256(code).hexdigest(),
+            "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),  # made from this source only
         }
     except Exception:  # noqa: BLE001 - storing is an optimisation: any surprise means "not stored"
         return False
@@ -202,6 +237,7 @@ def load(source: Path, entry: str, fallback):
         description, code = _unpack(data)
         if (description.get("format") != FORMAT
                 or description["kernel"] != source.stem or description["entry"] != entry  # another kernel's file
+                or description["source_sha256"] != _source_digest(source)
                 or not isinstance(description["name"], str) or source.stem not in description["name"]
                 or hashlib.sha256(code).hexdigest() != description["sha256"]
                 or description["return"] not in ("float64", "none")):
@@ -214,14 +250,24 @@ def load(source: Path, entry: str, fallback):
         return None
     with _lock:
         try:
-            if not _link(code, description["name"]):
+            engine = _engine()
+            if not _link(engine, code, description["name"]):
                 return None
-            address = _trampoline(description["name"], kinds)
+            address = _trampoline(engine, description["name"], kinds)
         except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
             raise Damaged(f"{stored.name}: {exc}") from None
         except RuntimeError:
             return None
-    return NativeFunction(address, description, fallback, f"{source.stem}.{entry}")
+    function = NativeFunction(address, description, fallback, f"{source.stem}.{entry}")
+    function._engine = engine  # the code lives as long as the function
+    return function
+
+
+def _source_digest(source: Path) -> str:
+    try:
+        return hashlib.sha256(source.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _machine_cached():
@@ -230,31 +276,39 @@ def _machine_cached():
     return _state["machine"]
 
 
-def _engine():
-    """One LLVM execution engine for every loaded object, with Numba's C helpers registered."""
-    if "engine" not in _state:
-        import llvmlite.binding as ll
+def _register_symbols():
+    """Make Numba's C helpers, Python's ``None`` and exception types known to LLVM (once per process)."""
+    if "symbols" in _state:
+        return
+    import llvmlite.binding as ll
 
-        ll.initialize_native_target()
-        ll.initialize_native_asmprinter()
-        for name, helpers in _numba_helpers().items():
-            for key, address in helpers.items():
-                if name == "_helperlib":
-                    ll.add_symbol("numba_" + key, address)
-                else:
-                    ll.add_symbol(key if key.startswith("_") else "NRT_" + key, address)
-        ll.add_symbol("_Py_NoneStruct", id(None))
-        for name, value in vars(builtins).items():  # as Numba does, not relying on Python's exported symbols
-            if isinstance(value, type) and issubclass(value, BaseException):
-                ll.add_symbol(f"PyExc_{name}", id(value))
-        target = ll.Target.from_default_triple()
-        tm = target.create_target_machine(cpu=ll.get_host_cpu_name(), opt=0, codemodel="jitdefault")
-        module = ll.parse_assembly("")
-        module.triple = ll.get_process_triple()
-        _state["engine"] = ll.create_mcjit_compiler(module, tm)
-        _state["loaded"] = {}
-        _state["trampolines"] = {}
-    return _state["engine"]
+    ll.initialize_native_target()
+    ll.initialize_native_asmprinter()
+    for name, helpers in _numba_helpers().items():
+        for key, address in helpers.items():
+            if name == "_helperlib":
+                ll.add_symbol("numba_" + key, address)
+            else:
+                ll.add_symbol(key if key.startswith("_") else "NRT_" + key, address)
+    ll.add_symbol("_Py_NoneStruct", id(None))
+    for name, value in vars(builtins).items():  # as Numba does, not relying on Python's exported symbols
+        if isinstance(value, type) and issubclass(value, BaseException):
+            ll.add_symbol(f"PyExc_{name}", id(value))
+    _state["symbols"] = True
+
+
+def _engine():
+    """A new LLVM execution engine, for one stored entry point: its machine code is freed with the
+    engine, when the last function that calls it is gone (one engine for all would keep every
+    kernel ever loaded)."""
+    import llvmlite.binding as ll
+
+    _register_symbols()
+    target = ll.Target.from_default_triple()
+    tm = target.create_target_machine(cpu=ll.get_host_cpu_name(), opt=0, codemodel="jitdefault")
+    module = ll.parse_assembly("")
+    module.triple = ll.get_process_triple()
+    return ll.create_mcjit_compiler(module, tm)
 
 
 def _numba_helpers() -> dict:
@@ -280,48 +334,41 @@ def _numba_helpers() -> dict:
     return found
 
 
-def _link(code: bytes, name: str) -> int:
-    """Add ``code`` to the engine (once) and return the address of function ``name``; 0 where a
-    symbol it needs would not resolve (LLVM would abort the process on it)."""
+def _link(engine, code: bytes, name: str) -> int:
+    """Add ``code`` to ``engine`` and return the address of function ``name``; 0 where a symbol it
+    needs would not resolve (LLVM would abort the process on it)."""
     import llvmlite.binding as ll
 
-    engine = _engine()
-    key = hashlib.sha256(code).hexdigest()
-    if key not in _state["loaded"]:
-        for symbol in undefined_symbols(code):
-            if "numba_unresolved" in symbol or ll.address_of_symbol(symbol) is None:
-                return 0
-        engine.add_object_file(ll.ObjectFileRef.from_data(code))
-        engine.finalize_object()
-        _state["loaded"][key] = True
+    for symbol in undefined_symbols(code):
+        if "numba_unresolved" in symbol or ll.address_of_symbol(symbol) is None:
+            return 0
+    engine.add_object_file(ll.ObjectFileRef.from_data(code))
+    engine.finalize_object()
     return engine.get_function_address(name)
 
 
-def _trampoline(name: str, kinds: list) -> int:
+def _trampoline(engine, name: str, kinds: list) -> int:
     """Address of ``int32 call(int64 *members, double *result, void **excinfo)``, which loads the
     machine-level arguments of entry point ``name`` (of LLVM types ``kinds``, :func:`_abi`) from
     ``members`` and calls it: one ``ctypes`` call with three pointers instead of dozens of converted
     arguments (about 15 µs a call)."""
     import llvmlite.binding as ll
 
-    engine = _engine()
     symbol = "nfit_call_" + hashlib.sha256(name.encode()).hexdigest()[:24]
-    if symbol not in _state["trampolines"]:
-        lines = [f'declare i32 @"{name}"({", ".join(["ptr", "ptr"] + kinds)})',
-                 f'define i32 @"{symbol}"(ptr %members, ptr %result, ptr %excinfo) {{']
-        call = ["ptr %result", "ptr %excinfo"]
-        for j, kind in enumerate(kinds):
-            lines += [f"  %m{j} = getelementptr i64, ptr %members, i64 {j}",
-                      f"  %a{j} = load {kind}, ptr %m{j}"]
-            call.append(f"{kind} %a{j}")
-        lines += [f'  %status = call i32 @"{name}"({", ".join(call)})', "  ret i32 %status", "}"]
-        module = ll.parse_assembly("\n".join(lines))
-        module.triple = ll.get_process_triple()
-        module.verify()
-        engine.add_module(module)
-        engine.finalize_object()
-        _state["trampolines"][symbol] = engine.get_function_address(symbol)
-    return _state["trampolines"][symbol]
+    lines = [f'declare i32 @"{name}"({", ".join(["ptr", "ptr"] + kinds)})',
+             f'define i32 @"{symbol}"(ptr %members, ptr %result, ptr %excinfo) {{']
+    call = ["ptr %result", "ptr %excinfo"]
+    for j, kind in enumerate(kinds):
+        lines += [f"  %m{j} = getelementptr i64, ptr %members, i64 {j}",
+                  f"  %a{j} = load {kind}, ptr %m{j}"]
+        call.append(f"{kind} %a{j}")
+    lines += [f'  %status = call i32 @"{name}"({", ".join(call)})', "  ret i32 %status", "}"]
+    module = ll.parse_assembly("\n".join(lines))
+    module.triple = ll.get_process_triple()
+    module.verify()
+    engine.add_module(module)
+    engine.finalize_object()
+    return engine.get_function_address(symbol)
 
 
 def undefined_symbols(code: bytes) -> list:

@@ -22,10 +22,11 @@ class BasePDF:
     :class:`Space` to normalise over, or ``None`` for the unnormalised density.
     """
 
-    def __init__(self, obs, params: dict, name=None, extended=None, label=None):
+    def __init__(self, obs, params: dict, name=None, extended=None, label=None, norm=None):
         if not isinstance(obs, Space):
             raise TypeError(f"{type(self).__name__}: obs must be a Space, got {obs!r}")
         self.space = obs
+        self._norm = None if norm is None or norm is False else self._checked_norm(norm, name or type(self).__name__)
         self.name = name or type(self).__name__
         self.label = label or self.name
         self.params = {k: convert_to_parameter(v, name=f"{self.name}_{k}") for k, v in params.items()}
@@ -45,7 +46,16 @@ class BasePDF:
 
     @property
     def norm(self) -> Space:
-        return self.space
+        """The range the pdf is normalised over by default (``norm=`` of the constructor; else its space)."""
+        return self.space if self._norm is None else self._norm
+
+    def _checked_norm(self, norm, name) -> Space:
+        space = norm if isinstance(norm, Space) else Space(self.space.obs, limits=norm)
+        if space.obs != self.space.obs:
+            raise ValueError(f"pdf {name!r}: norm has observables {space.obs}, the pdf {self.space.obs}")
+        if not space.has_limits:
+            raise ValueError(f"pdf {name!r}: cannot normalise over {space}, it has no finite limits")
+        return space
 
     @property
     def is_extended(self) -> bool:
@@ -148,7 +158,7 @@ class BasePDF:
     def _norm_space(self, norm):
         if norm is False:
             return None
-        norm = self.space if norm is None else norm
+        norm = self.norm if norm is None else norm
         if not isinstance(norm, Space):
             norm = Space(self.obs, limits=norm)
         if not norm.has_limits:

@@ -46,7 +46,7 @@ class HistogramPDF(TablePDF):
         self._densities = counts / np.diff(edges)
         self._table = np.concatenate([edges, self._densities])
         self._size = len(counts)
-        super().__init__(obs, {}, name=name, extended=extended, label=label)
+        super().__init__(obs, {}, name=name, extended=extended, label=label, norm=norm)
 
     def _values(self, x):
         return binned.histogram_array(x, self.edges, self._densities)
@@ -95,7 +95,7 @@ class KDE1DimGrid(TablePDF):
         self.grid, self.values, self.bandwidth = grid, values, h
         self._table = np.concatenate([[lo, step], values])
         self._size = n
-        super().__init__(obs, {}, name=name, extended=extended, label=label)
+        super().__init__(obs, {}, name=name, extended=extended, label=label, norm=norm)
 
     def _values(self, x):
         return binned.linear_array(x, self.grid[0], self.grid[1] - self.grid[0], self.values)

@@ -35,7 +35,7 @@ class CrystalBall(ExprPDF):
 
     def __init__(self, mu, sigma, alpha, n, obs, *, extended=None, norm=None, name="CrystalBall", label=None):
         super().__init__(obs, {"mu": mu, "sigma": sigma, "alpha": alpha, "n": n}, name=name, extended=extended,
-                         label=label)
+                         label=label, norm=norm)
 
     def _check_values(self):
         super()._check_values()
@@ -64,7 +64,7 @@ class DoubleCB(ExprPDF):
     def __init__(self, mu, sigma, alphal, nl, alphar, nr, obs, *, extended=None, norm=None, name="DoubleCB",
                  label=None):
         super().__init__(obs, {"mu": mu, "sigma": sigma, "alphal": alphal, "nl": nl, "alphar": alphar, "nr": nr},
-                         name=name, extended=extended, label=label)
+                         name=name, extended=extended, label=label, norm=norm)
 
 
 def _uniform_between(rng, n, a, b):
@@ -94,7 +94,7 @@ class Cauchy(ExprPDF):
         return m + g * np.tan(_uniform_between(rng, n, a, b))
 
     def __init__(self, m, gamma, obs, *, extended=None, norm=None, name="Cauchy", label=None):
-        super().__init__(obs, {"m": m, "gamma": gamma}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"m": m, "gamma": gamma}, name=name, extended=extended, label=label, norm=norm)
 
 
 class BifurGauss(ExprPDF):
@@ -113,7 +113,7 @@ class BifurGauss(ExprPDF):
 
     def __init__(self, mu, sigmal, sigmar, obs, *, extended=None, norm=None, name="BifurGauss", label=None):
         super().__init__(obs, {"mu": mu, "sigmal": sigmal, "sigmar": sigmar}, name=name, extended=extended,
-                         label=label)
+                         label=label, norm=norm)
 
 
 class JohnsonSU(ExprPDF):
@@ -143,7 +143,7 @@ class JohnsonSU(ExprPDF):
 
     def __init__(self, mu, lambd, gamma, delta, obs, *, extended=None, norm=None, name="JohnsonSU", label=None):
         super().__init__(obs, {"mu": mu, "lambd": lambd, "gamma": gamma, "delta": delta}, name=name,
-                         extended=extended, label=label)
+                         extended=extended, label=label, norm=norm)
 
 
 class LogNormal(ExprPDF):
@@ -171,7 +171,7 @@ class LogNormal(ExprPDF):
         return np.exp(mu + sigma * ndtri(_uniform_between(rng, n, a, b)))
 
     def __init__(self, mu, sigma, obs, *, extended=None, norm=None, name="LogNormal", label=None):
-        super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label, norm=norm)
         if self.space.lower <= 0:
             raise ValueError(f"LogNormal {self.name!r}: the space must lie above 0, got {self.space}")
 
@@ -191,7 +191,7 @@ class StudentT(ExprPDF):
     _positive = ("ndof", "sigma")
 
     def __init__(self, ndof, mu, sigma, obs, *, extended=None, norm=None, name="StudentT", label=None):
-        super().__init__(obs, {"ndof": ndof, "mu": mu, "sigma": sigma}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"ndof": ndof, "mu": mu, "sigma": sigma}, name=name, extended=extended, label=label, norm=norm)
 
 
 class Argus(ExprPDF):
@@ -209,7 +209,7 @@ class Argus(ExprPDF):
     _positive = ("m0",)
 
     def __init__(self, m0, c, p, obs, *, extended=None, norm=None, name="Argus", label=None):
-        super().__init__(obs, {"m0": m0, "c": c, "p": p}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"m0": m0, "c": c, "p": p}, name=name, extended=extended, label=label, norm=norm)
 
 
 class Voigt(KernelPDF):
@@ -229,4 +229,4 @@ class Voigt(KernelPDF):
     _positive = ("sigma", "gamma")
 
     def __init__(self, m, sigma, gamma, obs, *, extended=None, norm=None, name="Voigt", label=None):
-        super().__init__(obs, {"m": m, "sigma": sigma, "gamma": gamma}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"m": m, "sigma": sigma, "gamma": gamma}, name=name, extended=extended, label=label, norm=norm)

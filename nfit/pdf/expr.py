@@ -28,8 +28,8 @@ class ExprPDF(BasePDF):
     _param_names: tuple = ()  # default: the kernel's PARAMS
     _positive: tuple = ()
 
-    def __init__(self, obs, params, name=None, extended=None, label=None, panels=None):
-        super().__init__(obs, params, name=name, extended=extended, label=label)
+    def __init__(self, obs, params, name=None, extended=None, label=None, panels=None, norm=None):
+        super().__init__(obs, params, name=name, extended=extended, label=label, norm=norm)
         if self.space.n_obs != 1:
             raise ValueError(f"{type(self).__name__} {self.name!r} needs a one-dimensional space, got {self.space}")
         self._panels = panels or quadrature.PANELS

@@ -78,7 +78,7 @@ class KDE1DimExact(TablePDF):
         self._weights = w / w.sum() / (self.bandwidth * np.sqrt(2 * np.pi))
         self._table = np.concatenate([x, self._inverse_widths, self._weights])
         self._size = len(x)
-        super().__init__(obs, {}, name=name, extended=extended, label=label)
+        super().__init__(obs, {}, name=name, extended=extended, label=label, norm=norm)
         if self.n_obs != 1:
             raise ValueError(f"KDE1DimExact needs a one-dimensional space, got {obs}")
 

@@ -24,7 +24,7 @@ class _PolynomialPDF(ExprPDF):
         params = {f"c_{i}": convert_to_parameter(c, name=f"{name or type(self).__name__}_c_{i}")
                   for i, c in enumerate(coeffs)}
         self._functions = (self._basis, self._basis + "_integral")
-        super().__init__(obs, params, name=name or type(self).__name__, extended=extended, label=label)
+        super().__init__(obs, params, name=name or type(self).__name__, extended=extended, label=label, norm=norm)
 
     @property
     def degree(self) -> int:
@@ -65,7 +65,7 @@ class Chebyshev(_PolynomialPDF):
     _basis = "chebyshev"
 
     def __init__(self, obs, coeffs, *, coeff0=None, extended=None, norm=None, name="Chebyshev", label=None):
-        super().__init__(obs, coeffs, coeff0=coeff0, extended=extended, name=name, label=label)
+        super().__init__(obs, coeffs, coeff0=coeff0, extended=extended, name=name, label=label, norm=norm)
 
 
 class Legendre(_PolynomialPDF):
@@ -82,7 +82,7 @@ class Legendre(_PolynomialPDF):
     _basis = "legendre"
 
     def __init__(self, obs, coeffs, *, coeff0=None, extended=None, norm=None, name="Legendre", label=None):
-        super().__init__(obs, coeffs, coeff0=coeff0, extended=extended, name=name, label=label)
+        super().__init__(obs, coeffs, coeff0=coeff0, extended=extended, name=name, label=label, norm=norm)
 
 
 class Polynomial(_PolynomialPDF):
@@ -99,7 +99,7 @@ class Polynomial(_PolynomialPDF):
     _basis = "monomial"
 
     def __init__(self, obs, coeffs, *, coeff0=None, extended=None, norm=None, name="Polynomial", label=None):
-        super().__init__(obs, coeffs, coeff0=coeff0, extended=extended, name=name, label=label)
+        super().__init__(obs, coeffs, coeff0=coeff0, extended=extended, name=name, label=label, norm=norm)
 
 
 class Bernstein(_PolynomialPDF):
@@ -118,4 +118,4 @@ class Bernstein(_PolynomialPDF):
     _fixed_first = False
 
     def __init__(self, obs, coeffs, *, extended=None, norm=None, name="Bernstein", label=None):
-        super().__init__(obs, coeffs, extended=extended, name=name, label=label)
+        super().__init__(obs, coeffs, extended=extended, name=name, label=label, norm=norm)

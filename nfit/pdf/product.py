@@ -40,7 +40,7 @@ class ProductPDF(BasePDF):
                 raise ValueError(f"ProductPDF {name!r}: obs {obs.obs} do not match the factors' {space.obs}")
             space = obs
         self.pdfs = pdfs
-        super().__init__(space, {}, name=name, extended=extended, label=label)
+        super().__init__(space, {}, name=name, extended=extended, label=label, norm=norm)
 
     def _children(self):
         return list(self.pdfs)

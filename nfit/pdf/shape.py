@@ -21,11 +21,11 @@ class KernelPDF(BasePDF):
     _kernel = None
     _positive: tuple = ()
 
-    def __init__(self, obs, params, name=None, extended=None, label=None, kernel=None, panels=None):
+    def __init__(self, obs, params, name=None, extended=None, label=None, kernel=None, panels=None, norm=None):
         if kernel is not None:
             self._kernel = kernel
         self._panels = panels or quadrature.PANELS
-        super().__init__(obs, params, name=name, extended=extended, label=label)
+        super().__init__(obs, params, name=name, extended=extended, label=label, norm=norm)
         if self.space.n_obs != 1:
             raise ValueError(f"{type(self).__name__} {self.name!r} needs a one-dimensional space, got {self.space}")
         self._check_values()
@@ -126,7 +126,7 @@ class Gauss(KernelPDF):
         return _gauss_inverse_cdf(values[self.params["mu"]], values[self.params["sigma"]], lo, hi, rng, n)
 
     def __init__(self, mu, sigma, obs, *, extended=None, norm=None, name="Gauss", label=None):
-        super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label, norm=norm)
 
 
 class Exponential(KernelPDF):
@@ -154,7 +154,7 @@ class Exponential(KernelPDF):
         lam = lambda_ if lam is None else lam
         if lam is None:
             raise TypeError("Exponential needs lam=")
-        super().__init__(obs, {"lam": lam}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"lam": lam}, name=name, extended=extended, label=label, norm=norm)
 
 
 class Uniform(KernelPDF):
@@ -180,7 +180,7 @@ class Uniform(KernelPDF):
         return a + rng.uniform(size=n) * (b - a)
 
     def __init__(self, low, high, obs, *, extended=None, norm=None, name="Uniform", label=None):
-        super().__init__(obs, {"low": low, "high": high}, name=name, extended=extended, label=label)
+        super().__init__(obs, {"low": low, "high": high}, name=name, extended=extended, label=label, norm=norm)
 
     def _check_values(self):
         low, high = self.params["low"].value(), self.params["high"].value()

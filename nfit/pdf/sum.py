@@ -38,6 +38,9 @@ class SumPDF(BasePDF):
         for p in pdfs:
             if set(p.obs) != set(obs.obs):
                 raise ValueError(f"SumPDF {name!r}: component {p.name!r} has observables {p.obs}, not {obs.obs}")
+            if p.space.with_obs(obs.obs).boxes != obs.boxes:
+                raise ValueError(f"SumPDF {name!r}: component {p.name!r} is defined on {p.space}, the sum on {obs}; "
+                                 "the components of a sum must share one space (limits included)")
         self.pdfs = pdfs
         if fracs is None:
             not_ext = [p.name for p in pdfs if not p.is_extended]
@@ -63,7 +66,7 @@ class SumPDF(BasePDF):
             self.fracs = fracs
             weights = fracs
         params = {f"frac_{i}": f for i, f in enumerate(self.fracs)}
-        super().__init__(obs, params, name=name, extended=None, label=label)
+        super().__init__(obs, params, name=name, extended=None, label=label, norm=norm)
         self._weights = weights
         if self._weight_mode == "yields":
             if extended is not None and extended is not False:

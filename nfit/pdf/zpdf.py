@@ -65,7 +65,7 @@ class ZPDF(BasePDF):
             raise TypeError(f"{type(self).__name__}: parameters are {list(self._PARAMS)}; "
                             f"missing {missing}, unknown {unknown}")
         super().__init__(obs, {k: params[k] for k in self._PARAMS}, name=name or type(self).__name__,
-                         extended=extended, label=label)
+                         extended=extended, label=label, norm=norm)
         if self._N_OBS is not None and self.n_obs != self._N_OBS:
             raise ValueError(f"{type(self).__name__} needs {self._N_OBS} observable(s), got {self.obs}")
         self._panels = panels or quadrature.PANELS
