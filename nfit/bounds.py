@@ -12,15 +12,15 @@ that lies on a limit (where ``g`` is not zero), MIGRAD then works with a wrong m
 comes out in the hundreds and the fit is invalid although the numerical path converges.
 
 :func:`minuit_hessian` hands MINUIT an external matrix whose plain conversion ``x' H x'`` equals
-the full internal Hessian, and :func:`minuit_needs_curvature_term` finds out once per process,
+the full internal Hessian (made positive definite and damped far from the minimum), and :func:`minuit_needs_curvature_term` finds out once per process,
 from a one-parameter probe, whether the installed iminuit still needs it (so a fixed iminuit is
 not corrected twice).
 
->>> import numpy as np
->>> hess = np.array([[2.0]]); grad = np.array([-2.5])
+>>> import numpy as np   # 100 (x - 0.8)² on [0, 1] at x = 0.75: x'² H + x'' g = 37.5 + 2.5
+>>> hess = np.array([[200.0]]); grad = np.array([-10.0])
 >>> h = minuit_hessian(hess, grad, np.array([0.75]), [0.0], [1.0], correct=True)
 >>> round(float(h[0, 0] * first_derivative(0.75, 0.0, 1.0) ** 2), 6)   # the true internal Hessian
-1.0
+40.0
 """
 from __future__ import annotations
 
@@ -79,31 +79,74 @@ def curvature_term(x, lower, upper, gradient) -> float:
 
 
 def minuit_hessian(hess, grad, x, lowers, uppers, correct=True):
-    """The external Hessian to hand MINUIT at ``x``: with ``correct``, the curvature of the limit
-    transforms added, and in every case made positive definite in MINUIT's internal scale (far from
-    the minimum the true Hessian may not be, and MIGRAD cannot start from such a matrix: its
-    eigenvalues are replaced by their absolute values, floored). A positive definite matrix passes
-    unchanged.
+    """The external Hessian to hand MINUIT at ``x``.
+
+    In MINUIT's internal coordinates (where it steps), the matrix is the full internal Hessian
+    (:func:`curvature_term` added), made positive definite where it is not (far from the minimum:
+    the absolute values of its eigenvalues, in the scale of its diagonal, so that no choice of units
+    matters) and damped (Levenberg-Marquardt, on its diagonal) where the Newton step it implies would
+    move a parameter with two limits by more than :data:`MAX_INTERNAL_STEP`: MINUIT's sine transform
+    wraps around, and a long first step lands anywhere. Near a minimum the step is short and the
+    matrix passes exact. ``correct=False`` (an iminuit that adds the curvature itself) hands the
+    matrix without the curvature term.
 
     >>> import numpy as np
     >>> minuit_hessian(np.array([[-1.0]]), np.array([0.0]), np.array([0.0]), [None], [None])
     array([[1.]])
     """
     hess = np.array(hess, dtype=float)
-    if correct:
-        for i, (xi, lo, hi) in enumerate(zip(x, lowers, uppers)):
-            if lo is not None or hi is not None:
-                hess[i, i] += curvature_term(float(xi), lo, hi, float(grad[i]))
+    x = np.asarray(x, dtype=float)
+    grad = np.asarray(grad, dtype=float)
     jac = np.array([first_derivative(float(xi), lo, hi) for xi, lo, hi in zip(x, lowers, uppers)])
-    internal = hess * jac[:, None] * jac[None, :]
+    curvature = np.array([curvature_term(float(xi), lo, hi, float(gi)) if (lo is not None or hi is not None) else 0.0
+                          for xi, lo, hi, gi in zip(x, lowers, uppers, grad)])
+    exact = hess + np.diag(curvature)
+    internal = exact * jac[:, None] * jac[None, :]
+    fixed = _positive(internal)
+    fixed = _damped(fixed, grad * jac, [lo is not None and hi is not None for lo, hi in zip(lowers, uppers)])
+    if fixed is internal:
+        out = exact
+    else:
+        out = fixed / jac[:, None] / jac[None, :]
+    return out if correct else out - np.diag(curvature)
+
+
+MAX_INTERNAL_STEP = 0.5  # radians of MINUIT's sine transform a Newton step may move a doubly bounded parameter
+
+
+def _positive(matrix):
+    """``matrix`` if it is positive definite, else its eigenvalues replaced by their absolute values
+    (floored) in the scale of its diagonal."""
     try:
-        np.linalg.cholesky(internal)
-        return hess
+        np.linalg.cholesky(matrix)
+        return matrix
     except np.linalg.LinAlgError:
-        values, vectors = np.linalg.eigh(0.5 * (internal + internal.T))
-        values = np.maximum(np.abs(values), 1e-8 * np.max(np.abs(values)) + 1e-300)
-        internal = (vectors * values) @ vectors.T
-        return internal / jac[:, None] / jac[None, :]
+        pass
+    scale = np.sqrt(np.maximum(np.abs(np.diag(matrix)), 1e-300))
+    unit = matrix / scale[:, None] / scale[None, :]
+    values, vectors = np.linalg.eigh(0.5 * (unit + unit.T))
+    values = np.maximum(np.abs(values), 1e-8 * np.max(np.abs(values)) + 1e-300)
+    return ((vectors * values) @ vectors.T) * scale[:, None] * scale[None, :]
+
+
+def _damped(matrix, gradient, wrapping):
+    """``matrix`` plus ``lam`` times its diagonal, with the smallest ``lam`` (of a doubling sequence)
+    for which the Newton step moves no wrapping coordinate by more than :data:`MAX_INTERNAL_STEP`."""
+    if not any(wrapping):
+        return matrix
+    wrapping = np.asarray(wrapping)
+    diagonal = np.diag(np.diag(matrix))
+    lam = 0.0
+    for _ in range(60):
+        trial = matrix + lam * diagonal if lam else matrix
+        try:
+            step = np.linalg.solve(trial, -gradient)
+        except np.linalg.LinAlgError:
+            step = np.full_like(gradient, np.inf)
+        if np.all(np.abs(step[wrapping]) <= MAX_INTERNAL_STEP):
+            return trial
+        lam = 1e-3 if lam == 0.0 else 2.0 * lam
+    return trial
 
 
 @functools.lru_cache(maxsize=None)
@@ -126,4 +169,4 @@ def minuit_needs_curvature_term() -> bool:
     m.hesse()
     if m.nhessian == 0:
         return False  # HESSE differentiated numerically (internally): nothing to learn, nothing dropped
-    return abs(m.covariance[0, 0] - 1.0) < 1e-6
+    return bool(abs(m.covariance[0, 0] - 1.0) < 1e-6)

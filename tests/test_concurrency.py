@@ -235,3 +235,43 @@ model = nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs, extended=n)
     out = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "guard ok" in out.stdout, out.stderr[-2000:]
     _check_main_guard()  # pytest's own process: no script of the user's at the top
+
+
+class _Untraceable(nfit.pdf.ZPDF):
+    """Evaluated eagerly only: it branches on parameter values in Python."""
+
+    _PARAMS = ["slope"]
+
+    def _unnormalized_pdf(self, x):
+        slope = float(self.params["slope"])
+        if slope > 0:
+            return 1.0 + slope * (x[0] + 3.0)
+        return np.ones_like(x[0])
+
+
+def test_threads_evaluating_an_eager_only_custom_shape(fast_switching):
+    obs = nfit.Space("x", limits=(-3, 3))
+    slope = nfit.Parameter("slope", 0.5, 0.01, 5)
+    shape = _Untraceable(obs=obs, slope=slope)
+    x = np.linspace(-2.5, 2.5, 200)
+    nll = nfit.loss.UnbinnedNLL(model=shape, data=nfit.Data.from_numpy(obs, x), mode="eager")
+    slopes = [0.2, 0.7, 1.5, 3.0]
+    expected = {s: nll(np.array([s])) for s in slopes}
+    bad = []
+
+    def work(k):
+        for r in range(60):
+            s = slopes[(k + r) % 4]
+            if nll(np.array([s])) != expected[s]:
+                bad.append(s)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []
+    a, b = -3.0, 3.0
+    for s in slopes:  # the density normalised by quadrature: 1 + s (x + 3) over [-3, 3]
+        norm = (b - a) + s * ((b + 3) ** 2 - (a + 3) ** 2) / 2
+        assert expected[s] == pytest.approx(-np.sum(np.log((1 + s * (x + 3)) / norm)), rel=1e-9)

@@ -35,12 +35,17 @@ def test_transform_derivatives_against_finite_differences(lower, upper, u):
 
 
 def test_corrected_hessian_is_the_internal_hessian():
-    # f = (x - 2)^2 on [0, 1] at x = 0.75: internal Hessian x'^2 * 2 + x'' * g
-    x, g, h = 0.75, 2 * (0.75 - 2), 2.0
+    # f = 100 (x - 0.8)^2 on [0, 1] at x = 0.75: internal Hessian x'^2 * 200 + x'' * g
+    x, g, h = 0.75, 200 * (0.75 - 0.8), 200.0
     u = math.asin(2 * x - 1)
     internal = (0.5 * math.cos(u)) ** 2 * h + (-0.5 * math.sin(u)) * g
     external = bounds.minuit_hessian(np.array([[h]]), np.array([g]), np.array([x]), [0.0], [1.0])
     assert external[0, 0] * bounds.first_derivative(x, 0.0, 1.0) ** 2 == pytest.approx(internal, rel=1e-12)
+    # far from the minimum the Newton step is damped to a short one in MINUIT's coordinate
+    g_far = 2 * (0.75 - 2.0)
+    damped = bounds.minuit_hessian(np.array([[2.0]]), np.array([g_far]), np.array([x]), [0.0], [1.0])
+    jac = bounds.first_derivative(x, 0.0, 1.0)
+    assert abs(g_far * jac / (damped[0, 0] * jac**2)) <= bounds.MAX_INTERNAL_STEP
 
 
 def test_probe_matches_what_iminuit_does():
@@ -48,9 +53,9 @@ def test_probe_matches_what_iminuit_does():
 
     needs = bounds.minuit_needs_curvature_term()
     # with the term added by hand, HESSE gives the numerical answer exactly when the probe said so
-    f = lambda p: (p[0] - 2.0) ** 2  # noqa: E731
-    grad = lambda p: np.array([2.0 * (p[0] - 2.0)])  # noqa: E731
-    hess = lambda p: bounds.minuit_hessian(np.array([[2.0]]), grad(p), p, [0.0], [1.0], correct=needs)  # noqa: E731
+    f = lambda p: 100 * (p[0] - 0.8) ** 2  # noqa: E731
+    grad = lambda p: np.array([200.0 * (p[0] - 0.8)])  # noqa: E731
+    hess = lambda p: bounds.minuit_hessian(np.array([[200.0]]), grad(p), p, [0.0], [1.0], correct=needs)  # noqa: E731
     m = iminuit.Minuit(f, [0.75], grad=grad, hessian=hess)
     m.errordef, m.limits = 1.0, [(0.0, 1.0)]
     m.hesse()
@@ -135,7 +140,7 @@ def test_fraction_at_one_and_minos(mode, strategy, rng):
         fmins[gradient] = result.fmin
         errors, _ = result.errors(params=[frac, lam])
         assert errors[lam]["lower"] < 0 < errors[lam]["upper"]
-    assert fmins[None] == pytest.approx(fmins["minuit"], abs=1e-5)
+    assert fmins[None] == pytest.approx(fmins["minuit"], abs=2e-4)  # within MIGRAD's EDM
 
 
 def test_shape_parameter_near_its_limit(mode, rng):

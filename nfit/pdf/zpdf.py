@@ -1,6 +1,9 @@
 """zfit-style custom shapes: subclass :class:`ZPDF`, list ``_PARAMS``, write ``_unnormalized_pdf``."""
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 
 from .. import quadrature, z
@@ -8,6 +11,9 @@ from ..ad import Dual
 from ..context import DualOps, MissingDerivative
 from .base import BasePDF
 from .expr import eager_normalised_integral, normalised
+
+
+_overrides = threading.local()
 
 
 class _Columns:
@@ -75,19 +81,42 @@ class ZPDF(BasePDF):
     def _unnormalized_pdf(self, x):
         raise NotImplementedError(f"{type(self).__name__} must define _unnormalized_pdf(self, x)")
 
+    # ``self.params`` is what ``_unnormalized_pdf`` reads: the Parameters, or (while it is traced or
+    # evaluated eagerly) symbols or numbers. Those are set for the calling thread only, so that two
+    # threads evaluating one shape never see each other's values.
+    @property
+    def params(self):
+        override = getattr(_overrides, "by_shape", {}).get(id(self))
+        return self.__dict__["_params"] if override is None else override
+
+    @params.setter
+    def params(self, value):
+        self.__dict__["_params"] = value
+
+    @contextlib.contextmanager
+    def _params_as(self, values):
+        by_shape = _overrides.__dict__.setdefault("by_shape", {})
+        saved = by_shape.get(id(self))
+        by_shape[id(self)] = values
+        try:
+            yield
+        finally:
+            if saved is None:
+                del by_shape[id(self)]
+            else:
+                by_shape[id(self)] = saved
+
     # ------------------------------------------------------------------ tracing
     def _traced(self):
         """The density as an :class:`nfit.z.Expr` of ``("x", i)`` and the parameters, or None."""
         if self._expr is None and self._trace_error is None:
-            saved = self.params
-            self.params = {k: z.Symbol(p) for k, p in saved.items()}
+            symbols = {k: z.Symbol(p) for k, p in self.params.items()}
             try:
-                self._expr = z.as_expr(self._unnormalized_pdf(_Columns(z.Symbol(("x", i))
-                                                                       for i in range(self.n_obs))))
+                with self._params_as(symbols):
+                    expr = z.as_expr(self._unnormalized_pdf(_Columns(z.Symbol(("x", i)) for i in range(self.n_obs))))
+                self._expr = expr
             except Exception as err:  # noqa: BLE001 - any failure: the shape stays eager-only
                 self._trace_error = err
-            finally:
-                self.params = saved
         return self._expr
 
     def _derivative_order(self):
@@ -110,12 +139,8 @@ class ZPDF(BasePDF):
             )
         if ctx.be.order > 0:
             raise MissingDerivative(f"{type(self).__name__}._unnormalized_pdf (not traceable)")
-        saved = self.params
-        self.params = {k: ctx.param(p).v for k, p in saved.items()}
-        try:
+        with self._params_as({k: ctx.param(p).v for k, p in self.params.items()}):
             value = self._unnormalized_pdf(_Columns(columns))
-        finally:
-            self.params = saved
         return Dual(ctx.be, np.asarray(value, dtype=float))
 
     def _build(self, ctx, x, norm, scale=None):

@@ -1,0 +1,45 @@
+"""Toys of a signal search whose yield often sits at its limit: valid fits and calls, exact Hessian
+against MINUIT's numerical gradient (docs/reliability.md).
+
+    python benchmarks/measure_limits.py            # nfit as it is
+    python benchmarks/measure_limits.py --before   # without the curvature of MINUIT's limit transform
+"""
+import sys
+
+import numpy as np
+
+import nfit
+from nfit import bounds
+
+if "--before" in sys.argv:
+    bounds.minuit_needs_curvature_term = lambda: False
+
+
+def main(n_toys=100):
+    obs = nfit.Space("m", limits=(5.0, 5.6))
+    mu = nfit.Parameter("mu", 5.28, 5.2, 5.35, floating=False)
+    sigma = nfit.Parameter("sigma", 0.03, 0.005, 0.1, floating=False)
+    lam = nfit.Parameter("lam", -1.0, -5, 1)
+    nsig = nfit.Parameter("nsig", 5, 0, 1000)
+    nbkg = nfit.Parameter("nbkg", 500, 0, 10_000)
+    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs, extended=nsig),
+                             nfit.pdf.Exponential(lam=lam, obs=obs, extended=nbkg)])
+    for gradient in (None, "minuit"):
+        for strategy in (0, 1, 2):
+            valid = calls = 0
+            for toy in range(n_toys):
+                rng = np.random.default_rng(toy)
+                x = np.concatenate([rng.normal(5.28, 0.03, rng.poisson(5)),
+                                    5.0 - np.log(1 - rng.uniform(0, 1 - np.exp(-0.6), rng.poisson(500)))])
+                data = nfit.Data.from_numpy(obs=obs, array=x[(x > 5) & (x < 5.6)])
+                nll = nfit.loss.ExtendedUnbinnedNLL(model=model, data=data)
+                nsig.set_value(5), nbkg.set_value(500), lam.set_value(-1.0)
+                result = nfit.minimize.Minuit(gradient=gradient, mode=strategy).minimize(nll)
+                valid += result.valid
+                calls += result.info["n_eval"]
+            print(f"gradient={gradient or 'exact'} strategy={strategy}: {valid}/{n_toys} valid, "
+                  f"{calls / n_toys:.1f} calls on average")
+
+
+if __name__ == "__main__":
+    main()
