@@ -12,9 +12,9 @@ that lies on a limit (where ``g`` is not zero), MIGRAD then works with a wrong m
 comes out in the hundreds and the fit is invalid although the numerical path converges.
 
 :func:`minuit_hessian` hands MINUIT an external matrix whose plain conversion ``x' H x'`` equals
-the full internal Hessian (made positive definite and damped far from the minimum), and :func:`minuit_needs_curvature_term` finds out once per process,
-from a one-parameter probe, whether the installed iminuit still needs it (so a fixed iminuit is
-not corrected twice).
+the full internal Hessian (made positive definite and damped far from the minimum), and
+:func:`minuit_needs_curvature_term` finds out once per process, from a one-parameter probe,
+whether the installed iminuit still needs it (so a fixed iminuit is not corrected twice).
 
 >>> import numpy as np   # 100 (x - 0.8)² on [0, 1] at x = 0.75: x'² H + x'' g = 37.5 + 2.5
 >>> hess = np.array([[200.0]]); grad = np.array([-10.0])

@@ -220,7 +220,8 @@ class BaseLoss:
             kernel = cache.load(lowered, "nll")
             parallel = self._parallel(order)
             out = _output_buffer(len(self._layout.floating), order)
-            args = (self._layout.vector(order=_point_order(order)), constants, *self._arrays) + ((out,) if order else ())
+            point = self._layout.vector(order=_point_order(order))
+            args = (point, constants, *self._arrays) + ((out,) if order else ())
             function = kernel.function(parallel, args)
             if parallel:  # the chunk helpers go in last
                 function = functools.partial(_call_with, function, kernel.chunk_functions())

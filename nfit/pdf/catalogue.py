@@ -191,7 +191,8 @@ class StudentT(ExprPDF):
     _positive = ("ndof", "sigma")
 
     def __init__(self, ndof, mu, sigma, obs, *, extended=None, norm=None, name="StudentT", label=None):
-        super().__init__(obs, {"ndof": ndof, "mu": mu, "sigma": sigma}, name=name, extended=extended, label=label, norm=norm)
+        super().__init__(obs, {"ndof": ndof, "mu": mu, "sigma": sigma}, name=name, extended=extended, label=label,
+                         norm=norm)
 
 
 class Argus(ExprPDF):
@@ -229,4 +230,5 @@ class Voigt(KernelPDF):
     _positive = ("sigma", "gamma")
 
     def __init__(self, m, sigma, gamma, obs, *, extended=None, norm=None, name="Voigt", label=None):
-        super().__init__(obs, {"m": m, "sigma": sigma, "gamma": gamma}, name=name, extended=extended, label=label, norm=norm)
+        super().__init__(obs, {"m": m, "sigma": sigma, "gamma": gamma}, name=name, extended=extended, label=label,
+                         norm=norm)

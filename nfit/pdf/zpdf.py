@@ -12,7 +12,6 @@ from ..context import DualOps, MissingDerivative
 from .base import BasePDF
 from .expr import eager_normalised_integral, normalised
 
-
 _overrides = threading.local()
 
 
