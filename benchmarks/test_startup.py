@@ -51,8 +51,9 @@ print(json.dumps({"data_mb": x.nbytes / 2**20, "rss_before_mb": rss, "peak_rss_d
 """
 
 
-def _child(code, cache_dir, numba_cache_dir=None, stored_code=True):
-    env = dict(os.environ, NFIT_CACHE_DIR=cache_dir, NFIT_NATIVE_KERNELS="1" if stored_code else "0")
+def _child(code, cache_dir, numba_cache_dir=None, stored_code=True, helper=True):
+    env = dict(os.environ, NFIT_CACHE_DIR=cache_dir, NFIT_NATIVE_KERNELS="1" if stored_code else "0",
+               NFIT_COMPILE_PROCESS="1" if helper else "0")
     if numba_cache_dir:  # Numba's own cache too (nfit's compiled math and kernel modules): nothing cached at all
         env["NUMBA_CACHE_DIR"] = numba_cache_dir
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
@@ -62,17 +63,20 @@ def _child(code, cache_dir, numba_cache_dir=None, stored_code=True):
 def test_first_fit_fresh_process(benchmark):
     first_ever = _child(FIRST_FIT, tempfile.mkdtemp(prefix="nfit-startup-"), tempfile.mkdtemp(prefix="numba-"))
     colds = [_child(FIRST_FIT, tempfile.mkdtemp(prefix="nfit-startup-")) for _ in range(2)]
+    # compiled in the process itself instead of the compile helper (nfit.compile.service)
+    in_process = [_child(FIRST_FIT, tempfile.mkdtemp(prefix="nfit-startup-"), helper=False) for _ in range(3)]
     folder = tempfile.mkdtemp(prefix="nfit-startup-")
     colds.append(_child(FIRST_FIT, folder))
     warm = benchmark.pedantic(lambda: _child(FIRST_FIT, folder), rounds=3, iterations=1)
     # the same warm cache read through Numba only (no stored machine code): what Numba's start-up costs
     numba_only = [_child(FIRST_FIT, folder, stored_code=False) for _ in range(2)]
-    assert all(r["valid"] for r in colds + numba_only + [warm, first_ever])
+    assert all(r["valid"] for r in colds + in_process + numba_only + [warm, first_ever])
     cold_times = sorted(r["first_fit_s"] for r in colds)
     benchmark.extra_info.update({"import_s": warm["import_s"], "first_fit_nothing_cached_s": first_ever["first_fit_s"],
                                  "first_fit_empty_cache_s": cold_times[1],
                                  "first_fit_empty_cache_min_s": cold_times[0],
                                  "first_fit_empty_cache_max_s": cold_times[-1],
+                                 "first_fit_empty_cache_in_process_s": sorted(r["first_fit_s"] for r in in_process)[1],
                                  "first_fit_warm_disk_cache_s": warm["first_fit_s"],
                                  "warm_fit_imported_numba": warm["numba_imported"],
                                  "first_fit_warm_numba_cache_only_s": min(r["first_fit_s"] for r in numba_only)})

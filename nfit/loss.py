@@ -229,9 +229,10 @@ class BaseLoss:
         return self._compiled_kernels[key]
 
     def _kernel_key(self, order) -> tuple:
-        # serial or parallel is part of the key: a forked child runs serial kernels (nfit.concurrency)
-        parallel = self.backend == "numba" and self._parallel(order)
-        return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else (), parallel)
+        # a forked child may have to run serial kernels where its parent ran parallel ones (nfit.concurrency)
+        from .concurrency import parallel_allowed
+
+        return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else (), parallel_allowed())
 
     def _parallel(self, order) -> bool:
         """Whether the compiled kernel of derivative ``order`` sums the events in parallel."""

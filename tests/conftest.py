@@ -39,6 +39,15 @@ def rng():
     return np.random.default_rng(12345)
 
 
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty cache folder of the test's own, nothing in memory before or after."""
+    monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path / "cache"))
+    nfit.cache.clear(disk=False)
+    yield tmp_path / "cache"
+    nfit.cache.clear(disk=False)
+
+
 @pytest.fixture(autouse=True)
 def _restore_mode():
     yield

@@ -16,14 +16,6 @@ from nfit import cache
 from nfit.compile.lower import Lowered
 
 
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path / "cache"))
-    cache.clear(disk=False)
-    yield tmp_path / "cache"
-    cache.clear(disk=False)
-
-
 def make_loss(n, seed, mu=5.28):
     obs = nfit.Space("m", limits=(5.0, 5.6))
     rng = np.random.default_rng(seed)

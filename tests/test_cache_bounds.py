@@ -17,14 +17,6 @@ from nfit import cache
 from nfit.compile import native, service
 
 
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path / "cache"))
-    cache.clear(disk=False)
-    yield tmp_path / "cache"
-    cache.clear(disk=False)
-
-
 def _gauss_loss(n_coeffs=0, seed=1):
     obs = nfit.Space("x", limits=(-3, 3))
     x = np.random.default_rng(seed).normal(0, 1, 500)
