@@ -67,15 +67,19 @@ def folder() -> Path:
     if chosen is None or not chosen.is_dir():
         with _lock:
             problem = _unusable(wanted)
-            if problem is None:
-                chosen = wanted
-            else:
-                chosen = _private_folder()
-                import warnings
-
-                warnings.warn(f"nfit cache: {problem}; kernels are compiled for this process only, in {chosen}. "
-                              "Set NFIT_CACHE_DIR to a folder of your own to keep them.", stacklevel=2)
+            chosen = wanted if problem is None else _use_private_folder(problem, stacklevel=4)
             _folders[wanted] = chosen
+    return chosen
+
+
+def _use_private_folder(problem: str, stacklevel: int = 3) -> Path:
+    """Compile into a private folder of this process from now on, saying why once."""
+    import warnings
+
+    chosen = _private_folder()
+    _folders[_wanted_folder()] = chosen
+    warnings.warn(f"nfit cache: {problem}; kernels are compiled for this process only, in {chosen}. "
+                  "Set NFIT_CACHE_DIR to a folder of your own to keep them.", stacklevel=stacklevel)
     return chosen
 
 
@@ -393,7 +397,11 @@ def load(lowered, variant: str, backend: str = "numba") -> Kernel:
             _remember(sig, kernel)
             return kernel
         _stats["misses"] += 1
-        path = _write_source(sig, lowered.source)
+        try:
+            path = _write_source(sig, lowered.source)
+        except OSError as exc:  # the folder became unwritable (full, removed, read-only): go on privately
+            _use_private_folder(f"the cache folder {folder()} cannot be written ({exc.strerror or exc})")
+            path = _write_source(sig, lowered.source)
         _verify_numba_files(path)
         user = [m.source for m in lowered.kernel_modules if isinstance(getattr(m, "source", None), str)]
         kernel = Kernel(sig, path, variant, user)

@@ -288,3 +288,19 @@ def test_generated_module_path_is_inside_the_folder(fresh_cache):
     _gauss_loss().value()
     for path in fresh_cache.iterdir():
         assert Path(path).resolve().parent == fresh_cache.resolve()
+
+
+def test_a_folder_that_fails_while_writing_moves_to_a_private_one(fresh_cache, monkeypatch):
+    real = cache._atomic_write
+    calls = []
+
+    def failing(path, data):
+        if not calls and Path(path).parent == fresh_cache:
+            calls.append(path)
+            raise OSError(28, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(cache, "_atomic_write", failing)
+    with pytest.warns(UserWarning, match="No space left"):
+        assert _fit_works()
+    assert calls and cache.folder() != fresh_cache
