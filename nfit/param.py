@@ -21,7 +21,7 @@ import numpy as np
 
 from . import z
 
-__all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter"]
+__all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter", "set_values"]
 
 
 class _Arithmetic:
@@ -111,9 +111,20 @@ class Parameter(_Arithmetic):
     def value(self) -> float:
         return self._value
 
-    def set_value(self, value) -> None:
-        """Set a new value (checked against the bounds)."""
+    def set_value(self, value):
+        """Set a new value (checked against the bounds), at once. As in zfit, the return value is also
+        a context manager that puts the old value back on exit.
+
+        >>> p = Parameter("p_set", 1.0)
+        >>> with p.set_value(2.0):
+        ...     p.value()
+        2.0
+        >>> p.value()
+        1.0
+        """
+        old = self._value
         self._value = self._checked(value)
+        return _Restore(self, old)
 
     assign = set_value
 
@@ -164,6 +175,88 @@ class Parameter(_Arithmetic):
         return f"<Parameter {self.name!r} value={self._value:.6g}{flag}>"
 
 
+class _Restore:
+    """What ``set_value`` returns: used in a ``with`` statement, it restores the old value on exit."""
+
+    __slots__ = ("param", "old")
+
+    def __init__(self, param, old):
+        self.param, self.old = param, old
+
+    def __enter__(self):
+        return self.param
+
+    def __exit__(self, *exc):
+        self.param._value = self.old
+        return False
+
+    def __repr__(self):
+        return f"<value of {self.param.name!r} set; the old one was {self.old:.6g}>"
+
+
+def set_values(params, values=None, allow_partial=None):
+    """Set the values of ``params`` (a list, or a dict {param: value}) at once, as zfit's
+    ``zfit.param.set_values``: ``values`` is a sequence in the order of ``params``, a dict keyed by
+    the parameters or their names, or a fit result (its fitted values). Returns a context manager
+    that restores the old values on exit.
+
+    Example
+    -------
+    >>> a = Parameter("a_sv", 1.0); b = Parameter("b_sv", 2.0)
+    >>> with set_values([a, b], [3.0, 4.0]):
+    ...     a.value(), b.value()
+    (3.0, 4.0)
+    >>> a.value(), b.value()
+    (1.0, 2.0)
+    """
+    if isinstance(params, Mapping) and values is None:
+        params, values = list(params), list(params.values())
+    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    if hasattr(values, "params") and hasattr(values, "fmin"):  # a fit result
+        fitted = values.params
+        chosen = [p for p in params if p in fitted]
+        missing = [p.name for p in params if p not in fitted]
+        if missing and not allow_partial:
+            raise ValueError(f"set_values: the fit result has no value for {missing} (allow_partial=True skips them)")
+        params, values = chosen, [fitted[p]["value"] for p in chosen]
+    elif isinstance(values, Mapping):
+        found = []
+        for p in params:
+            if p in values:
+                found.append(values[p])
+            elif p.name in values:
+                found.append(values[p.name])
+            elif allow_partial:
+                found.append(None)
+            else:
+                raise ValueError(f"set_values: no value for parameter {p.name!r}")
+        params, values = [p for p, v in zip(params, found) if v is not None], [v for v in found if v is not None]
+    else:
+        values = np.atleast_1d(np.asarray(values, dtype=float)).tolist()
+        if len(values) != len(params):
+            raise ValueError(f"set_values: {len(values)} value(s) for {len(params)} parameter(s)")
+    old = [p.value() for p in params]
+    checked = [p._checked(v) for p, v in zip(params, values)]  # nothing is set unless every value is valid
+    for p, v in zip(params, checked):
+        p._value = v
+    return _RestoreMany([_Restore(p, o) for p, o in zip(params, old)])
+
+
+class _RestoreMany:
+    __slots__ = ("restores",)
+
+    def __init__(self, restores):
+        self.restores = restores
+
+    def __enter__(self):
+        return [r.param for r in self.restores]
+
+    def __exit__(self, *exc):
+        for r in self.restores:
+            r.__exit__()
+        return False
+
+
 class ConstantParameter(Parameter):
     """A parameter that never floats.
 
@@ -211,7 +304,7 @@ class ComposedParameter(_Arithmetic):
     6.0
     """
 
-    def __init__(self, name, func, params=None, unit=None, label=None, dtype=None):
+    def __init__(self, name, func, params=None, unit=None, label=None, dtype=None, unpack_params=None):
         if not callable(func):
             raise TypeError(f"ComposedParameter {name!r}: func must be callable")
         self.name = name
@@ -220,8 +313,12 @@ class ComposedParameter(_Arithmetic):
         if params is None:
             params = {}
         if isinstance(params, Mapping):
-            self._style, self.params = "dict", dict(params)
+            # zfit: a dict goes to func as one dict, or unpacked as keyword arguments with unpack_params=True
+            self._style, self.params = ("kwargs" if unpack_params else "dict"), dict(params)
         elif isinstance(params, (list, tuple)):
+            if unpack_params is False:
+                raise ValueError(f"ComposedParameter {name!r}: a list of params is unpacked into the arguments "
+                                 "of func; give a dict to pass them as one")
             self._style, self.params = "list", {str(i): p for i, p in enumerate(params)}
         else:
             self._style, self.params = "single", {"0": params}
@@ -234,6 +331,8 @@ class ComposedParameter(_Arithmetic):
         try:
             if self._style == "dict":
                 return self.func(inputs)
+            if self._style == "kwargs":
+                return self.func(**inputs)
             if self._style == "list":
                 return self.func(*inputs.values())
             return self.func(inputs["0"])

@@ -34,8 +34,12 @@ class Space:
         ``(lower, upper)``; for several observables each is a sequence with one entry per
         observable. ``None`` means unbounded (not usable as a normalisation range).
     lower, upper : optional
-        zfit's alternative spelling of ``limits``.
-    name : str, optional
+        zfit's alternative spelling of ``limits``; ``Space("x", -5, 5)`` (lower and upper as the
+        second and third positional arguments) works as in zfit.
+    name, label : str, optional
+        A name, and a label for plots (default: the observables).
+    axes : optional
+        zfit's axes; accepted with observables (nfit works with the names).
 
     Example
     -------
@@ -44,7 +48,21 @@ class Space:
     (('x', 'y'), 4.0)
     """
 
-    def __init__(self, obs, limits=None, *, lower=None, upper=None, name=None, binning=None, inside=None):
+    ANY_LOWER = -np.inf  # zfit's names for an open limit
+    ANY_UPPER = np.inf
+    ANY = None
+
+    def __init__(self, obs, limits=None, binning=None, *, lower=None, upper=None, name=None, label=None,
+                 axes=None, inside=None, rect_limits=None):
+        if _is_number(limits) and _is_number(binning):  # zfit 0.28: Space("x", -5, 5)
+            limits, binning = (limits, binning), None
+        if rect_limits is not None:
+            if limits is not None:
+                raise ValueError("Space: give limits or rect_limits, not both")
+            limits = rect_limits
+        if axes is not None and obs is None:
+            raise NotImplementedError("Space: nfit needs observables' names (obs=); axes alone are not supported")
+        self.axes = None if axes is None else tuple(np.atleast_1d(axes).tolist())
         if inside is not None and not callable(inside):
             raise TypeError(f"Space: inside= must be a function of an (n, n_obs) array, got {inside!r}")
         self._predicate = inside
@@ -58,6 +76,7 @@ class Space:
         if limits is None and (lower is not None or upper is not None):
             limits = (lower, upper)
         self.name = name or "_".join(self.obs)
+        self.label = label or self.name
         if limits is None:
             self._boxes = [(tuple(-np.inf for _ in self.obs), tuple(np.inf for _ in self.obs))]
         else:
@@ -86,6 +105,8 @@ class Space:
         space._predicate = None
         space.obs = tuple(obs)
         space.name = name or "_".join(space.obs)
+        space.label = space.name
+        space.axes = None
         space._boxes = list(boxes)
         return space
 
@@ -208,6 +229,37 @@ class Space:
         _check_disjoint(self.obs, boxes)
         return Space._from_boxes(self.obs, boxes, name=self.name)
 
+    def with_limits(self, limits=None, name=None) -> Space:
+        """The same observables with other limits (``(lower, upper)``, or a Space whose limits to take).
+
+        >>> Space("x", limits=(0, 1)).with_limits((2, 3)).limits
+        (2.0, 3.0)
+        """
+        if isinstance(limits, Space):
+            if limits.obs != self.obs:
+                raise ValueError(f"Space.with_limits: {limits} has observables {limits.obs}, not {self.obs}")
+            return Space._from_boxes(self.obs, limits.boxes, name=name or self.name)
+        return Space(self.obs, limits=limits, name=name or self.name, label=self.label)
+
+    def get_subspace(self, obs=None, name=None) -> Space:
+        """zfit's name for :meth:`with_obs`."""
+        return self.with_obs(self.obs if obs is None else obs)
+
+    @property
+    def limit1d(self) -> tuple:
+        """(lower, upper) of a one-dimensional space with one range."""
+        if self.n_obs != 1 or len(self._boxes) != 1:
+            raise ValueError(f"Space {self.name!r}: limit1d needs one observable and one range, got {self}")
+        return self.lower, self.upper
+
+    @property
+    def is_binned(self) -> bool:
+        return False
+
+    @property
+    def binning(self):
+        return None
+
     def with_obs(self, obs) -> Space:
         """The sub-space of the observables ``obs`` (a product space projected onto them)."""
         obs = (obs,) if isinstance(obs, str) else tuple(obs)
@@ -247,6 +299,10 @@ def _check_disjoint(obs, boxes):
     for (lo1, hi1), (lo2, hi2) in itertools.combinations(boxes, 2):
         if all(max(a, c) < min(b, d) for a, b, c, d in zip(lo1, hi1, lo2, hi2)):
             raise ValueError(f"Space union over {obs}: ranges overlap ({lo1}-{hi1} and {lo2}-{hi2})")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def within(inner: Space, outer: Space, rtol: float = 1e-12) -> bool:

@@ -16,14 +16,19 @@ _overrides = threading.local()
 
 
 class _Columns:
-    """What ``_unnormalized_pdf`` receives as ``x``: ``x[0]`` is the first observable."""
+    """What ``_unnormalized_pdf`` receives as ``x``: ``x[0]`` (or ``x["name"]``) is the first observable."""
 
-    def __init__(self, columns):
+    def __init__(self, columns, obs=()):
         self._columns = list(columns)
+        self._obs = tuple(obs)
 
     def __getitem__(self, index):
         if isinstance(index, tuple):  # x[:, 0] or x[..., 0], as in zfit code
             index = index[-1]
+        if isinstance(index, str):
+            if index not in self._obs:
+                raise KeyError(f"no observable {index!r}; the shape has {list(self._obs)}")
+            index = self._obs.index(index)
         return self._columns[index]
 
     def __len__(self):
@@ -112,7 +117,8 @@ class ZPDF(BasePDF):
             symbols = {k: z.Symbol(p) for k, p in self.params.items()}
             try:
                 with self._params_as(symbols):
-                    expr = z.as_expr(self._unnormalized_pdf(_Columns(z.Symbol(("x", i)) for i in range(self.n_obs))))
+                    expr = z.as_expr(self._unnormalized_pdf(_Columns((z.Symbol(("x", i)) for i in range(self.n_obs)),
+                                                                     self.obs)))
                 self._expr = expr
             except Exception as err:  # noqa: BLE001 - any failure: the shape stays eager-only
                 self._trace_error = err
@@ -139,7 +145,7 @@ class ZPDF(BasePDF):
         if ctx.be.order > 0:
             raise MissingDerivative(f"{type(self).__name__}._unnormalized_pdf (not traceable)")
         with self._params_as({k: ctx.param(p).v for k, p in self.params.items()}):
-            value = self._unnormalized_pdf(_Columns(columns))
+            value = self._unnormalized_pdf(_Columns(columns, self.obs))
         return Dual(ctx.be, np.asarray(value, dtype=float))
 
     def _build(self, ctx, x, norm, scale=None):

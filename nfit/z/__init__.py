@@ -21,6 +21,7 @@ __all__ = [
     "Expr", "Symbol", "is_symbolic", "exp", "log", "sqrt", "erf", "erfc", "sin", "cos", "tan",
     "arctan", "atan", "tanh", "sinh", "cosh", "abs", "where", "pow", "square", "maximum",
     "minimum", "log1p", "expm1", "pi", "unstack_x", "asinh", "arcsinh", "power",
+    "function", "constant", "convert_to_tensor", "py_function", "random", "numpy",
 ]
 
 pi = math.pi
@@ -271,3 +272,45 @@ def where(cond, a, b):
     if is_symbolic(cond, a, b):
         return Expr("where", as_expr(cond), as_expr(a), as_expr(b))
     return np.where(cond, a, b)
+
+
+# ---------------------------------------------------------------------- zfit's z API around the math
+def function(func=None, **options):
+    """zfit's ``@z.function`` (a TensorFlow graph decorator there): nothing to do here, as nfit traces
+    or compiles a model's functions itself. Works with and without arguments.
+
+    >>> @function
+    ... def twice(x):
+    ...     return 2 * x
+    >>> twice(3.0)
+    6.0
+    """
+    if func is None:
+        return lambda f: f
+    return func
+
+
+def constant(value, dtype=None):
+    """A constant, as a NumPy float64 array (a scalar for a number), like zfit's ``z.constant``.
+
+    >>> constant(2)
+    np.float64(2.0)
+    """
+    array = np.asarray(value, dtype=np.float64 if dtype is None else dtype)
+    return array[()] if array.ndim == 0 else array
+
+
+convert_to_tensor = constant
+
+
+def py_function(func, inp, Tout=None, name=None):  # noqa: N803 - zfit's (TensorFlow's) spelling
+    """zfit's ``z.py_function``: call the Python function ``func`` on the inputs ``inp``.
+
+    >>> py_function(lambda a, b: a + b, [1.0, 2.0])
+    3.0
+    """
+    return func(*inp)
+
+
+# zfit's z.numpy (import nfit.z.numpy as znp) and z.random, built on the functions above
+from . import numpy, random  # noqa: E402, I001

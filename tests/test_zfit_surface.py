@@ -1,0 +1,150 @@
+"""zfit's everyday surface, as zfit 0.28 spells it: z.numpy, z's helpers, Space's positional limits and
+labels, set_value as a context manager, param.set_values, ComposedParameter(unpack_params=)."""
+import numpy as np
+import pytest
+from scipy import stats
+
+import nfit
+import nfit.z.numpy as znp
+from nfit import z
+
+
+def test_znp_is_numpy_with_traceable_math():
+    assert znp.exp(1.0) == pytest.approx(np.e)
+    assert znp.sum(znp.asarray([1.0, 2.0])) == 3.0
+    np.testing.assert_array_equal(znp.linspace(0, 1, 5), np.linspace(0, 1, 5))
+    assert znp.pi == np.pi and znp.inf == np.inf
+    a = z.Symbol("a")
+    assert isinstance(znp.exp(a), z.Expr) and znp.asarray(a) is a
+    with pytest.raises(TypeError, match="znp.sum cannot be traced"):
+        znp.sum(a)
+    assert not hasattr(znp, "no_such_function")
+
+
+class GaussianLike(nfit.pdf.ZPDF):
+    """zfit's custom-pdf style, with znp math and the observable by name."""
+
+    _PARAMS = ["mean", "width"]
+
+    def _unnormalized_pdf(self, x):
+        x = x["x"]
+        mean, width = self.params["mean"], self.params["width"]
+        return znp.exp(-znp.square((x - mean) / width) / 2)
+
+
+def test_custom_shape_with_znp_is_compiled_and_matches_scipy(mode):
+    obs = nfit.Space("x", -2, 3)
+    mean = nfit.Parameter("mean", 0.4, -1, 1)
+    width = nfit.Parameter("width", 0.8, 0.1, 2)
+    shape = GaussianLike(obs=obs, mean=mean, width=width)
+    assert shape._traced() is not None  # fused into the kernel
+    x = np.linspace(-1.9, 2.9, 9)
+    truth = stats.truncnorm.pdf(x, (-2 - 0.4) / 0.8, (3 - 0.4) / 0.8, 0.4, 0.8)
+    np.testing.assert_allclose(shape.pdf(x, mode=mode), truth, rtol=1e-9)
+    data = nfit.Data.from_numpy(obs, stats.truncnorm.rvs(-3, 3, 0.3, 0.7, size=3000, random_state=2))
+    nll = nfit.loss.UnbinnedNLL(model=shape, data=data, mode=mode)
+    result = nfit.minimize.Minuit().minimize(nll)
+    assert result.valid and mean.value() == pytest.approx(0.3, abs=0.05)
+
+
+def test_z_helpers():
+    @z.function
+    def twice(x):
+        return 2 * x
+
+    @z.function(wraps="loss")
+    def thrice(x):
+        return 3 * x
+
+    assert twice(2.0) == 4.0 and thrice(2.0) == 6.0
+    assert z.constant(3) == 3.0 and z.constant([1, 2]).dtype == np.float64
+    assert z.py_function(lambda a, b: a * b, [2.0, 3.0], Tout=float) == 6.0
+    z.random.set_seed(4)
+    first = z.random.normal((3,), mean=1.0, stddev=0.1)
+    z.random.set_seed(4)
+    np.testing.assert_array_equal(first, z.random.normal((3,), mean=1.0, stddev=0.1))
+    u = z.random.uniform((1000,), minval=2, maxval=3)
+    assert u.min() >= 2 and u.max() <= 3
+    assert z.random.poisson(5.0, shape=(10,)).shape == (10,)
+    assert isinstance(z.random.get_prng(), np.random.Generator)
+
+
+def test_space_as_zfit_spells_it():
+    s = nfit.Space("x", -5, 5, label="mass [GeV]")
+    assert s.limits == (-5.0, 5.0) and s.label == "mass [GeV]" and s.limit1d == (-5.0, 5.0)
+    assert nfit.Space("x", lower=-1, upper=2).limits == (-1.0, 2.0)
+    assert nfit.Space("x", rect_limits=(0, 1)).limits == (0.0, 1.0)
+    assert nfit.Space("x", limits=(0, 1), axes=0).axes == (0,)
+    assert s.with_limits((0, 1)).limits == (0.0, 1.0) and s.with_limits((0, 1)).obs == ("x",)
+    assert s.with_limits(nfit.Space("x", 1, 2)).limits == (1.0, 2.0)
+    with pytest.raises(ValueError, match="observables"):
+        s.with_limits(nfit.Space("y", 1, 2))
+    xy = nfit.Space("x", limits=(0, 1)) * nfit.Space("y", limits=(2, 3))
+    assert xy.get_subspace("y").limits == (2.0, 3.0) and xy.with_obs(["y"]).obs == ("y",)
+    assert nfit.Space.ANY_LOWER == -np.inf and nfit.Space.ANY_UPPER == np.inf
+    assert not s.is_binned and s.binning is None
+    with pytest.raises(ValueError, match="limit1d"):
+        _ = xy.limit1d
+
+
+def test_set_value_restores_in_a_with_block():
+    p = nfit.Parameter("p", 1.0, 0, 10)
+    returned = p.set_value(2.0)
+    assert p.value() == 2.0
+    with p.set_value(5.0):
+        assert p.value() == 5.0
+    assert p.value() == 2.0
+    assert returned is not None
+    with pytest.raises(ValueError, match="outside"):
+        p.set_value(11.0)
+    assert p.value() == 2.0
+
+
+def test_param_set_values():
+    a = nfit.Parameter("a", 1.0, 0, 10)
+    b = nfit.Parameter("b", 2.0, 0, 10)
+    nfit.param.set_values([a, b], [3.0, 4.0])
+    assert (a.value(), b.value()) == (3.0, 4.0)
+    with nfit.param.set_values([a, b], {"a": 5.0, b: 6.0}):
+        assert (a.value(), b.value()) == (5.0, 6.0)
+    assert (a.value(), b.value()) == (3.0, 4.0)
+    nfit.param.set_values({a: 7.0, b: 8.0})
+    assert (a.value(), b.value()) == (7.0, 8.0)
+    with pytest.raises(ValueError, match="outside"):
+        nfit.param.set_values([a, b], [1.0, 20.0])
+    assert (a.value(), b.value()) == (7.0, 8.0)  # nothing set when one value is invalid
+    with pytest.raises(ValueError, match="2 parameter"):
+        nfit.param.set_values([a, b], [1.0])
+    # from a fit result
+    obs = nfit.Space("x", -3, 3)
+    mu = nfit.Parameter("mu", 0.5, -1, 1)
+    x = np.random.default_rng(1).normal(0.1, 1, 2000)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs),
+                                data=nfit.Data.from_numpy(obs, x[np.abs(x) < 3]))
+    result = nfit.minimize.Minuit().minimize(nll)
+    fitted = mu.value()
+    mu.set_value(0.9)
+    nfit.param.set_values([mu], result)
+    assert mu.value() == fitted
+    with pytest.raises(ValueError, match="no value"):
+        nfit.param.set_values([mu, a], result)
+    nfit.param.set_values([mu, a], result, allow_partial=True)
+
+
+def test_composed_parameter_unpack_params():
+    a = nfit.Parameter("a", 2.0)
+    b = nfit.Parameter("b", 3.0)
+    by_keyword = nfit.ComposedParameter("ab", lambda first, second: first * second + second,
+                                        params={"first": a, "second": b}, unpack_params=True)
+    assert by_keyword.value() == 9.0
+    as_dict = nfit.ComposedParameter("ab2", lambda p: p["first"] - p["second"], params={"first": a, "second": b},
+                                     unpack_params=False)
+    assert as_dict.value() == -1.0
+    # traced into a kernel like the other styles
+    obs = nfit.Space("x", -3, 3)
+    width = nfit.ComposedParameter("width", lambda s, k: s * k, params={"s": nfit.Parameter("s", 0.5, 0.1, 2),
+                                                                      "k": 2.0}, unpack_params=True)
+    assert width.traced() is not None
+    gauss = nfit.pdf.Gauss(mu=0.0, sigma=width, obs=obs)
+    assert float(gauss.pdf(np.array([0.0]), mode="compiled")[0]) == pytest.approx(
+        float(stats.truncnorm.pdf(0.0, -3, 3, 0, 1.0)), rel=1e-10)
