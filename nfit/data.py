@@ -14,7 +14,7 @@ import numpy as np
 
 from .space import Space
 
-__all__ = ["Data"]
+__all__ = ["Data", "from_numpy", "from_pandas", "concat"]
 
 
 class Data:
@@ -32,12 +32,19 @@ class Data:
     ((2, 1), 1.5)
     """
 
-    def __init__(self, space: Space, columns: dict, weights=None, name=None):
-        self.space = space
+    def __init__(self, data, obs=None, weights=None, name=None, label=None):
+        # zfit's Data(data=array, obs=space, weights=...); internally Data(space, {obs: column}, weights)
+        if not isinstance(data, Space):
+            made = type(self).from_numpy(obs, data, weights=weights, name=name)
+            data, obs, weights = made.space, made._columns, made._weights
+            self.n_dropped = made.n_dropped
+        else:
+            self.n_dropped = 0  # events left out for lying outside the space (from_numpy)
+        self.space = data
         self.name = name or "Data"
-        self._columns = columns
+        self.label = label or self.name
+        self._columns = obs
         self._weights = weights
-        self.n_dropped = 0  # events left out for lying outside the space (from_numpy)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -117,10 +124,47 @@ class Data:
             weights = df[weights].to_numpy()
         return cls.from_numpy(space, df[list(space.obs)].to_numpy(dtype=np.float64), weights, name)
 
+    @classmethod
+    def from_tensor(cls, obs, tensor, weights=None, name=None, label=None):
+        """zfit's name for :meth:`from_numpy` (a tensor is an array here)."""
+        return cls.from_numpy(obs, tensor, weights=weights, name=name)
+
     # ------------------------------------------------------------------ access
     @property
     def obs(self):
         return self.space.obs
+
+    @property
+    def n_obs(self) -> int:
+        return self.space.n_obs
+
+    @property
+    def data_range(self) -> Space:
+        return self.space
+
+    def with_obs(self, obs) -> Data:
+        """The events of the observables ``obs`` only (a sub-space), with the same weights.
+
+        >>> import numpy as np
+        >>> xy = Space("x", limits=(0, 1)) * Space("y", limits=(0, 1))
+        >>> Data.from_numpy(xy, np.array([[0.1, 0.2]])).with_obs("y").to_numpy().tolist()
+        [[0.2]]
+        """
+        space = self.space.with_obs(obs)
+        return Data._from_columns(space, {o: self._columns[o] for o in space.obs}, self._weights, self.name)
+
+    def with_weights(self, weights) -> Data:
+        """The same events with other weights (None: unweighted)."""
+        weights = None if weights is None else _checked_weights(weights, self.nevents)
+        return Data._from_columns(self.space, self._columns, weights, self.name)
+
+    def set_weights(self, weights) -> None:
+        """Replace the weights in place (None: unweighted), as zfit's ``Data.set_weights``."""
+        self._weights = None if weights is None else _checked_weights(weights, self.nevents)
+
+    @staticmethod
+    def _from_columns(space, columns, weights, name):
+        return Data(space, columns, weights, name=name)
 
     @property
     def nevents(self) -> int:
@@ -147,6 +191,9 @@ class Data:
             raise ValueError(f"Data {self.name!r} has no observable {obs!r} (has {self.obs})") from None
 
     def __getitem__(self, obs):
+        """``data["x"]``: the column of observable ``x``; a list of names: a Data of those."""
+        if isinstance(obs, (list, tuple)):
+            return self.with_obs(obs)
         return self.column(obs)
 
     def to_numpy(self) -> np.ndarray:
@@ -169,6 +216,63 @@ class Data:
     def __repr__(self):
         w = " weighted" if self._weights is not None else ""
         return f"<Data obs={self.obs} nevents={self.nevents}{w}>"
+
+
+def _checked_weights(weights, n) -> np.ndarray:
+    weights = np.ascontiguousarray(np.asarray(weights, dtype=np.float64).ravel())
+    if weights.shape[0] != n:
+        raise ValueError(f"Data: {weights.shape[0]} weights for {n} events")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"Data: weights have {int((~np.isfinite(weights)).sum())} NaN or infinite value(s)")
+    return weights
+
+
+def from_numpy(obs, array, weights=None, name=None, **kwargs) -> Data:
+    """zfit's ``zfit.data.from_numpy``: :meth:`Data.from_numpy`."""
+    return Data.from_numpy(obs, array, weights=weights, name=name, **kwargs)
+
+
+def from_pandas(df, obs=None, weights=None, name=None) -> Data:
+    """zfit's ``zfit.data.from_pandas``: :meth:`Data.from_pandas`."""
+    return Data.from_pandas(df, obs=obs, weights=weights, name=name)
+
+
+def concat(datasets, obs=None, axis=0, name=None) -> Data:
+    """zfit's ``zfit.data.concat``: the events of several data sets one after the other (``axis=0``,
+    same observables; weights kept, 1 for an unweighted set among weighted ones), or their
+    observables side by side (``axis=1``, as many events each, different observables).
+
+    >>> import numpy as np
+    >>> s = Space("x", limits=(0, 1))
+    >>> concat([Data.from_numpy(s, np.array([0.1])), Data.from_numpy(s, np.array([0.2, 0.3]))]).nevents
+    3
+    """
+    datasets = list(datasets)
+    if not datasets:
+        raise ValueError("concat: no data sets given")
+    if axis in (0, "index", "rows"):
+        space = datasets[0].space if obs is None else obs
+        for d in datasets:
+            if set(d.obs) != set(space.obs):
+                raise ValueError(f"concat: data {d.name!r} has observables {d.obs}, not {space.obs}")
+        columns = {o: np.concatenate([d.column(o) for d in datasets]) for o in space.obs}
+        weights = None
+        if any(d.has_weights for d in datasets):
+            weights = np.concatenate([d.weights if d.has_weights else np.ones(d.nevents) for d in datasets])
+        array = np.column_stack([columns[o] for o in space.obs])
+        return Data.from_numpy(space, array, weights=weights, name=name or datasets[0].name)
+    if axis in (1, "columns"):
+        n = {d.nevents for d in datasets}
+        if len(n) != 1:
+            raise ValueError(f"concat(axis=1): the data sets have different numbers of events {sorted(n)}")
+        space = datasets[0].space
+        for d in datasets[1:]:
+            space = space * d.space
+        weighted = [d.weights for d in datasets if d.has_weights]
+        weights = np.prod(weighted, axis=0) if weighted else None
+        array = np.column_stack([d.column(o) for d in datasets for o in d.obs])
+        return Data.from_numpy(space if obs is None else obs, array, weights=weights, name=name)
+    raise ValueError(f"concat: axis must be 0 (events) or 1 (observables), got {axis!r}")
 
 
 def _require_space(obs) -> Space:

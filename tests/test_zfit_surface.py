@@ -148,3 +148,30 @@ def test_composed_parameter_unpack_params():
     gauss = nfit.pdf.Gauss(mu=0.0, sigma=width, obs=obs)
     assert float(gauss.pdf(np.array([0.0]), mode="compiled")[0]) == pytest.approx(
         float(stats.truncnorm.pdf(0.0, -3, 3, 0, 1.0)), rel=1e-10)
+
+
+def test_data_as_zfit_spells_it():
+    s = nfit.Space("x", 0, 1)
+    y = nfit.Space("y", 0, 2)
+    d = nfit.Data(data=np.array([0.1, 0.5, 0.7]), obs=s, weights=[1.0, 2.0, 0.5])
+    assert d.nevents == 3 and d.n_obs == 1 and d.weights.tolist() == [1.0, 2.0, 0.5]
+    np.testing.assert_array_equal(d["x"], [0.1, 0.5, 0.7])
+    np.testing.assert_array_equal(d.value(), [[0.1], [0.5], [0.7]])
+    with pytest.warns(UserWarning, match="dropped"):
+        assert nfit.Data(np.array([0.2, 1.5]), obs=s).nevents == 1
+    assert nfit.Data.from_tensor(s, np.array([0.3])).nevents == 1
+    assert nfit.data.from_numpy(s, np.array([0.3, 0.4])).nevents == 2
+    both = nfit.data.concat([d, nfit.data.from_numpy(s, np.array([0.9]))])
+    assert both.nevents == 4 and both.weights.tolist() == [1.0, 2.0, 0.5, 1.0]
+    side = nfit.data.concat([d, nfit.Data.from_numpy(y, np.array([1.0, 1.5, 0.2]))], axis=1)
+    assert side.obs == ("x", "y") and side.to_numpy().shape == (3, 2)
+    assert side.with_obs("y").obs == ("y",) and side[["y"]].nevents == 3
+    with pytest.raises(ValueError, match="numbers of events"):
+        nfit.data.concat([d, nfit.Data.from_numpy(y, np.array([1.0]))], axis=1)
+    frame = d.to_pandas()
+    assert list(frame.columns) == ["x", "weights"] and len(frame) == 3
+    assert d.with_weights(None).has_weights is False and d.has_weights
+    d.set_weights([1.0, 1.0, 1.0])
+    assert d.sum_weights == 3.0
+    with pytest.raises(ValueError, match="2 weights for 3 events"):
+        d.set_weights([1.0, 2.0])
