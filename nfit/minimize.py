@@ -156,6 +156,16 @@ class Objective:
 _RECENT_PASSES = 8
 
 
+def _keep_or_restore(params, before):
+    """Inside ``nfit.run.experimental_disable_param_update()`` the parameters go back to their values
+    from before the fit (the result keeps the fitted ones)."""
+    from .run import params_update_enabled
+
+    if not params_update_enabled():
+        for p, v in zip(params, before):
+            p._value = float(v)
+
+
 def _set_values(params, values):
     for p, v in zip(params, values):
         if p.lower is not None:
@@ -244,7 +254,9 @@ class Minuit:
             raise ValueError("minimize: the loss has no free parameters")
         gradient = self.gradient
         if gradient == "auto":
-            gradient = "exact" if loss.derivative_order >= 1 else "minuit"
+            from .run import get_autograd_mode
+
+            gradient = "exact" if loss.derivative_order >= 1 and get_autograd_mode() else "minuit"
         # a loss's first fit compiles one kernel: the Hessian kernel serves the gradients too
         single = gradient == "exact" and loss._gradient_from_hessian_kernel()
         objective = Objective(loss, params, gradient_order=2 if single else 1)
@@ -256,6 +268,7 @@ class Minuit:
         else:
             m = self._make_minuit(loss, params, objective.value)
         start = time.perf_counter()
+        before = [p.value() for p in params]
         m.migrad(ncall=self.maxiter)
         elapsed = time.perf_counter() - start
         _set_values(params, m.values)
@@ -267,6 +280,7 @@ class Minuit:
         if self.verbosity > 0:
             print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
                   f"edm={result.edm:.3g}, {result.info['n_eval']} calls, {elapsed:.3g} s")
+        _keep_or_restore(params, before)
         return result
 
     def __repr__(self):
@@ -361,6 +375,7 @@ class _Scipy:
         res.x = x0 + res.x * scale
         _set_values(params, res.x)
         result = FitResult.from_scipy(loss, self, params, res, elapsed)
+        _keep_or_restore(params, x0)
         result.info["gradient"] = "loss" if callable(jac) else jac
         if self.verbosity > 0:
             print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "

@@ -11,9 +11,13 @@ and for compiled kernels the backend: ``"numba"`` (the CPU, the default) or ``"c
 from __future__ import annotations
 
 import contextlib
+import sys
+import types
 
 __all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend",
-           "set_parallel_threshold", "get_parallel_threshold", "use_parallel"]
+           "set_parallel_threshold", "get_parallel_threshold", "use_parallel", "set_graph_mode", "get_graph_mode",
+           "set_autograd_mode", "get_autograd_mode", "set_mode_default", "clear_graph_cache",
+           "experimental_disable_param_update", "evaluate"]
 
 MODES = ("compiled", "eager")
 BACKENDS = ("numba", "cuda")
@@ -146,3 +150,122 @@ def use_parallel(n_events: int, scale: float = 1.0) -> bool:
     from .compile.parallel import threading_layer
 
     return threading_layer() != "workqueue" or n_events >= threshold * SLOW_THREADING_FACTOR
+
+
+# ---------------------------------------------------------------------- zfit's run-mode API
+_state["autograd"] = True
+_state["update_params"] = True
+
+
+class _Restore:
+    """What zfit's ``set_*_mode`` return: the setting is made at once, and a ``with`` block around the
+    call restores the old one on exit."""
+
+    def __init__(self, undo):
+        self._undo = undo
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._undo()
+        return False
+
+
+def set_graph_mode(graph=True) -> _Restore:
+    """zfit's graph mode, mapped onto nfit's paths: True (or ``"auto"``) compiles (the default), False
+    evaluates eagerly with NumPy.
+
+    >>> with set_graph_mode(False):
+    ...     get_mode()
+    'eager'
+    """
+    previous = _state["mode"]
+    if graph not in (True, False, "auto"):
+        raise ValueError(f"set_graph_mode: graph must be True, False or 'auto', got {graph!r}")
+    _state["mode"] = "eager" if graph is False else "compiled"
+    return _Restore(lambda: _state.__setitem__("mode", previous))
+
+
+def get_graph_mode() -> bool:
+    return _state["mode"] == "compiled"
+
+
+def set_autograd_mode(autograd=True) -> _Restore:
+    """zfit's autograd mode: True (default) hands minimisers the loss's exact derivatives where the
+    model has them; False makes them use numerical ones (MINUIT's own gradient).
+
+    >>> with set_autograd_mode(False):
+    ...     get_autograd_mode()
+    False
+    """
+    previous = _state["autograd"]
+    _state["autograd"] = bool(autograd)
+    return _Restore(lambda: _state.__setitem__("autograd", previous))
+
+
+def get_autograd_mode() -> bool:
+    return _state["autograd"]
+
+
+def set_mode_default() -> None:
+    """Back to the defaults: compiled, exact derivatives."""
+    _state["mode"] = "compiled"
+    _state["autograd"] = True
+
+
+def clear_graph_cache() -> None:
+    """zfit's name for letting go of the compiled kernels this process holds (:func:`nfit.cache.clear`
+    without touching the disk)."""
+    from . import cache
+
+    cache.clear(disk=False)
+
+
+@contextlib.contextmanager
+def experimental_disable_param_update(value=True):
+    """zfit's: inside the block, a minimiser leaves the parameters at their values from before the fit
+    (the result still has the fitted values).
+
+    >>> with experimental_disable_param_update():
+    ...     pass
+    """
+    previous = _state["update_params"]
+    _state["update_params"] = not value
+    try:
+        yield
+    finally:
+        _state["update_params"] = previous
+
+
+def params_update_enabled() -> bool:
+    return _state["update_params"]
+
+
+def evaluate(value):
+    """``nfit.run(x)``, as ``zfit.run(x)``: the value of ``x`` as NumPy — a parameter's value, an
+    array, and lists, tuples and dicts of them, recursively.
+
+    >>> import nfit
+    >>> nfit.run([nfit.Parameter("r", 2.0), 3])
+    [2.0, 3]
+    """
+    if isinstance(value, dict):
+        return {k: evaluate(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(evaluate(v) for v in value)
+    if hasattr(value, "value") and callable(value.value):
+        return value.value()
+    if hasattr(value, "numpy") and callable(value.numpy):
+        return value.numpy()
+    return value
+
+
+class _RunModule(types.ModuleType):
+    """The module, callable like zfit's ``zfit.run``."""
+
+    def __call__(self, value):
+        return evaluate(value)
+
+
+sys.modules[__name__].__class__ = _RunModule

@@ -175,3 +175,45 @@ def test_data_as_zfit_spells_it():
     assert d.sum_weights == 3.0
     with pytest.raises(ValueError, match="2 weights for 3 events"):
         d.set_weights([1.0, 2.0])
+
+
+def test_run_mode_api(mode):
+    assert nfit.run(nfit.Parameter("r", 2.0)) == 2.0
+    assert nfit.run({"a": [1, (nfit.Parameter("s", 3.0),)]}) == {"a": [1, (3.0,)]}
+    np.testing.assert_array_equal(nfit.run(np.arange(3)), np.arange(3))
+    with nfit.run.set_graph_mode(False):
+        assert nfit.run.get_mode() == "eager" and not nfit.run.get_graph_mode()
+    assert nfit.run.get_mode() == "compiled"
+    nfit.run.set_graph_mode(False)
+    assert nfit.run.get_mode() == "eager"
+    nfit.run.set_mode_default()
+    assert nfit.run.get_mode() == "compiled" and nfit.run.get_autograd_mode()
+    with pytest.raises(ValueError):
+        nfit.run.set_graph_mode("sometimes")
+    obs = nfit.Space("x", -3, 3)
+    mu = nfit.Parameter("mu", 0.3, -1, 1)
+    x = np.random.default_rng(2).normal(0, 1, 1000)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs),
+                                data=nfit.Data.from_numpy(obs, x[np.abs(x) < 3]), mode=mode)
+    with nfit.run.set_autograd_mode(False):
+        result = nfit.minimize.Minuit().minimize(nll)
+    assert result.info["gradient"] == "minuit" and result.valid
+    mu.set_value(0.3)
+    with nfit.run.experimental_disable_param_update():
+        result = nfit.minimize.Minuit().minimize(nll)
+    assert mu.value() == 0.3 and result.params[mu]["value"] != 0.3
+    result.update_params()
+    assert mu.value() == result.params[mu]["value"]
+    nfit.run.clear_graph_cache()
+    assert nfit.cache.info()["entries"] == 0
+
+
+def test_settings():
+    nfit.settings.set_seed(11)
+    a = (np.random.uniform(), nfit.z.random.uniform((1,))[0])
+    nfit.settings.set_seed(11)
+    assert a == (np.random.uniform(), nfit.z.random.uniform((1,))[0])
+    assert nfit.settings.ztypes.float is np.float64
+    nfit.settings.changed_warnings.all = False
+    assert nfit.settings.changed_warnings.all is False
+    nfit.settings.changed_warnings.all = True
