@@ -304,3 +304,22 @@ def test_a_folder_that_fails_while_writing_moves_to_a_private_one(fresh_cache, m
     with pytest.warns(UserWarning, match="No space left"):
         assert _fit_works()
     assert calls and cache.folder() != fresh_cache
+
+
+def test_a_helper_that_cannot_start_falls_back_to_compiling_here(fresh_cache, monkeypatch):
+    if not service.enabled():
+        pytest.skip("no compile helper here")
+
+    def broken():
+        process = subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   text=True)
+        service._helper.update(process=process, pid=os.getpid())
+        return process
+
+    monkeypatch.setattr(service, "_running_helper", broken)
+    monkeypatch.setitem(service._helper, "failures", 0)
+    for n in (1, 2):
+        loss = _gauss_loss(n)
+        eager = nfit.loss.UnbinnedNLL(model=loss.model, data=loss.data, mode="eager").value()
+        assert loss.value() == pytest.approx(eager, rel=1e-10)  # compiled in this process instead
+    assert not service.enabled()  # two helpers in a row stopped without answering: no more tries

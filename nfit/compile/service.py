@@ -12,8 +12,9 @@ compile, serves every compile after it, and is started anew once its memory pass
 
 Everything else compiles in this process as before: parallel entry points (they run on Numba's
 threads here), kernels that call a user's ``@nfit.kernel`` functions (which live in this process),
-other platforms than Linux, and any compile the helper could not do. ``NFIT_COMPILE_PROCESS=0``
-turns the helper off.
+other platforms than Linux, and any compile the helper could not do; after two helpers in a row
+stopped without answering (one that cannot import nfit, say), every compile of the process is done
+here. ``NFIT_COMPILE_PROCESS=0`` turns the helper off.
 
 >>> isinstance(enabled(), bool)
 True
@@ -32,7 +33,8 @@ __all__ = ["enabled", "compile_and_store", "HelperFailed", "MAX_HELPER_MB"]
 
 MAX_HELPER_MB = 1500  # the helper is restarted after a compile leaves it above this resident size
 _lock = threading.Lock()
-_helper: dict = {"process": None, "pid": None}
+_helper: dict = {"process": None, "pid": None, "failures": 0}
+MAX_FAILURES = 2  # helpers that stopped without answering, in a row, before this process stops asking
 
 
 class HelperFailed(RuntimeError):
@@ -48,6 +50,8 @@ def enabled() -> bool:
     """Whether serial kernels are compiled in the helper process: on Linux (where stored machine code
     is supported), unless ``NFIT_COMPILE_PROCESS=0``."""
     off = ("0", "false", "no", "off")
+    if _helper["failures"] >= MAX_FAILURES:
+        return False
     return sys.platform.startswith("linux") and os.environ.get("NFIT_COMPILE_PROCESS", "1").strip().lower() not in off
 
 
@@ -66,11 +70,14 @@ def compile_and_store(path: Path, entry: str, arg_types: list, timeout: float = 
             line = process.stdout.readline()
         except (OSError, ValueError) as exc:
             _stop_helper()
+            _helper["failures"] += 1
             raise HelperFailed(f"the compile helper stopped: {exc}") from None
         if not line:
             code = process.poll()
             _stop_helper()
+            _helper["failures"] += 1
             raise HelperFailed(f"the compile helper stopped (exit status {code})")
+        _helper["failures"] = 0
         answer = json.loads(line)
         if answer.get("rss_mb", 0) > MAX_HELPER_MB:
             _stop_helper()
@@ -87,6 +94,9 @@ def _running_helper():
         process = None  # a forked child does not share its parent's pipes
     if process is None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # the helper imports the same nfit as this process, wherever that one came from
+        home = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join([home] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         process = subprocess.Popen([sys.executable, "-m", "nfit.compile.service"], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         _helper.update(process=process, pid=os.getpid())
