@@ -4,7 +4,7 @@
 >>> mu = nfit.Parameter("mu", 5.28, 5.2, 5.35)
 >>> mu.value()
 5.28
->>> mu.set_value(5.3); mu.value()
+>>> _ = mu.set_value(5.3); mu.value()
 5.3
 >>> s = nfit.Parameter("s", 0.02); k = nfit.param.ConstantParameter("k", 2.0)
 >>> w = nfit.ComposedParameter("w", lambda p: p["s"] * p["k"], params={"s": s, "k": k})

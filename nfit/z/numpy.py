@@ -40,7 +40,7 @@ def _numpy_function(name):
         return function(*args, **kwargs)
 
     wrapped.__name__ = name
-    wrapped.__doc__ = getattr(function, "__doc__", None)
+    wrapped.__doc__ = f"NumPy's ``{name}``, refusing symbolic values (see the module's docstring)."
     return wrapped
 
 
@@ -49,9 +49,13 @@ def __getattr__(name):
         return _TRACEABLE[name]
     if name.startswith("__") or not hasattr(_np, name):
         raise AttributeError(f"module 'nfit.z.numpy' has no attribute {name!r} (nor has NumPy)")
-    value = _numpy_function(name)
-    globals()[name] = value  # once
+    value = _made.get(name)
+    if value is None:
+        value = _made[name] = _numpy_function(name)
     return value
+
+
+_made: dict = {}  # wrapped NumPy functions, made on first use (kept apart from the module's namespace)
 
 
 def __dir__():
