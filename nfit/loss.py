@@ -23,7 +23,7 @@ from . import run
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term, nll
-from .param import ComposedParameter, Parameter
+from .param import ComposedParameter, Parameter, independent_params
 from .pdf.base import BasePDF, model_params
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss"]
@@ -490,7 +490,84 @@ class ExtendedUnbinnedNLL(BaseLoss):
 
 
 class SimpleLoss(BaseLoss):
-    """A sum of losses of different kinds (made by ``loss_a + loss_b``)."""
+    """A loss from a Python function, as zfit's ``SimpleLoss(func, params, errordef)``; also what
+    ``loss_a + loss_b`` of two different kinds of loss makes.
+
+    ``func(params)`` returns the loss; it is called after the parameters have been set to the point
+    asked for (a parameter used as a number gives its value). Its derivatives are numerical.
+
+    Example
+    -------
+    >>> import nfit
+    >>> a = nfit.Parameter("a_simple", 1.0); b = nfit.Parameter("b_simple", 2.0)
+    >>> loss = SimpleLoss(lambda params: (params[0] - 3) ** 2 + (params[1] + 1) ** 2, params=[a, b], errordef=1.0)
+    >>> result = nfit.minimize.Minuit().minimize(loss)
+    >>> round(a.value(), 4), round(b.value(), 4)
+    (3.0, -1.0)
+    """
+
+    _func = None
+
+    def __init__(self, func, params=None, errordef=None):
+        if not callable(func):
+            raise TypeError(f"SimpleLoss: func must be callable, got {func!r}")
+        if params is None:
+            raise ValueError("SimpleLoss: give params=, the parameters func depends on")
+        params = list(params) if isinstance(params, (list, tuple)) else [params]
+        errordef = getattr(func, "errordef", None) if errordef is None else errordef
+        if errordef is None:
+            raise ValueError("SimpleLoss: give errordef= (0.5 for a negative log-likelihood, 1 for a chi2)")
+        self._func = func
+        self.errordef = float(errordef)
+        self._params = params
+        self.model, self.data, self.constraints = [], [], []
+        self._terms, self._term_extended = [], []
+        self._mode = self._backend = None
+        self._layout = ParamLayout(independent_params(params))
+        self._n_events = 0
+        self._compiled_kernels = {}
+        self._warned = {1, 2}  # the derivatives of a function are numerical, and nothing else is expected
+        self._fitted = False
+
+    def _evaluate(self, p) -> float:
+        if self._func is None:
+            return super()._evaluate(p)
+        values = self._layout.values(p)
+        saved = [q._value for q in self._layout.independent]
+        for q in self._layout.independent:
+            q._value = float(values[q])
+        try:
+            return float(self._func(self._params))
+        finally:
+            for q, v in zip(self._layout.independent, saved):
+                q._value = v
+
+    @property
+    def derivative_order(self) -> int:
+        return 0 if self._func is not None else super().derivative_order
+
+    def _gradient_from_hessian_kernel(self) -> bool:
+        return False if self._func is not None else super()._gradient_from_hessian_kernel()
+
+    @property
+    def is_weighted(self) -> bool:
+        return False if self._func is not None else super().is_weighted
+
+    def value(self, params=None) -> float:
+        if self._func is None:
+            return super().value(params)
+        return self._evaluate(self._point(params))
+
+    def __add__(self, other):
+        if self._func is not None or getattr(other, "_func", None) is not None:
+            raise TypeError("SimpleLoss from a function: add the functions instead (zfit cannot add them either)")
+        return super().__add__(other)
+
+    def __repr__(self):
+        if self._func is not None:
+            name = getattr(self._func, "__name__", self._func)
+            return f"<SimpleLoss func={name!r} params={[p.name for p in self._params]}>"
+        return super().__repr__()
 
 
 def _normalisation_range(kind, model, data):

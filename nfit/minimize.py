@@ -16,6 +16,18 @@ from .result import FitResult
 __all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "FitResult"]
 
 
+def _as_loss(loss, params):
+    """A loss as given, or zfit's shorthand: a callable ``func(params)`` with ``params=`` (and an
+    ``errordef`` attribute, else 0.5) becomes a :class:`~nfit.loss.SimpleLoss`."""
+    from .loss import BaseLoss, SimpleLoss
+
+    if isinstance(loss, BaseLoss) or not callable(loss):
+        return loss
+    if params is None:
+        raise ValueError("minimize: a callable loss needs params=, the parameters it depends on")
+    return SimpleLoss(loss, params=params, errordef=getattr(loss, "errordef", 0.5))
+
+
 def _free_params(loss, params):
     floating = loss.get_params()
     if params is None:
@@ -249,6 +261,7 @@ class Minuit:
         left at the minimum. A fit that fails comes back with ``valid=False`` and a message."""
         if init is not None:
             init.update_params()
+        loss = _as_loss(loss, params)
         params = _free_params(loss, params)
         if not params:
             raise ValueError("minimize: the loss has no free parameters")
@@ -340,6 +353,7 @@ class _Scipy:
 
         if init is not None:
             init.update_params()
+        loss = _as_loss(loss, params)
         params = _free_params(loss, params)
         function = _loss_function(loss, params)
         x0 = np.array([p.value() for p in params])

@@ -36,6 +36,16 @@ class ParamResults(dict):
         return dict.__contains__(self, key)
 
 
+class _FrozenParams(dict):
+    """The parameter results of a frozen fit result: keyed by name (a Parameter finds its own)."""
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, getattr(key, "name", key))
+
+    def __contains__(self, key):
+        return dict.__contains__(self, getattr(key, "name", key))
+
+
 class FitResult:
     """What a minimiser returns.
 
@@ -74,6 +84,7 @@ class FitResult:
         self._minuit = minuit
         self._objective = None
         self._covariance = None
+        self._frozen = False
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -116,10 +127,11 @@ class FitResult:
 
     @property
     def values(self) -> dict:
-        return {p.name: d["value"] for p, d in self.params.items()}
+        return {getattr(p, "name", p): d["value"] for p, d in self.params.items()}
 
     def update_params(self):
         """Set every parameter of the result to its fitted value."""
+        self._not_frozen()
         _set(self._param_list, [self.params[p]["value"] for p in self._param_list])
         return self
 
@@ -169,6 +181,7 @@ class FitResult:
         EPJC 82 (2022) 393), ``"sumw2"`` (``H⁻¹ sum w² / sum w``) or False (``H⁻¹``). Giving one for a
         loss without weights is an error.
         """
+        self._not_frozen()
         weightcorr = _weightcorr_choice(weightcorr, self.loss, strict=True)
         name = "hesse" if name is None else name
         for entry in self.params.values():
@@ -245,6 +258,7 @@ class FitResult:
     def errors(self, params=None, name="errors", method=None, cl=None, sigma=1):
         """Asymmetric errors by MINOS. Returns ``(errors, new_result)`` like zfit: ``errors[p]`` has
         ``"lower"`` (negative) and ``"upper"``; ``new_result`` is None unless MINOS found a new minimum."""
+        self._not_frozen()
         if method not in (None, "minuit_minos", "minos"):
             raise ValueError(f"errors: unknown method {method!r}; use 'minuit_minos'")
         if cl is not None:
@@ -276,12 +290,31 @@ class FitResult:
         now if HESSE has not run, or by ``method``). For weighted data it is corrected by
         ``weightcorr`` (default ``"asymptotic"``; see :meth:`hesse`); without weights ``weightcorr``
         has no effect."""
+        if self._frozen:
+            return self._frozen_covariance(params, method, as_dict, weightcorr)
         weightcorr = _weightcorr_choice(weightcorr, self.loss, strict=False)
         cov = self._covariance if self._covariance is not None and method is None else self._hesse_covariance(method)
         cov = self._corrected(cov, weightcorr)
         selected = self._select(params)
         idx = [self._param_list.index(p) for p in selected]
         cov = cov[np.ix_(idx, idx)]
+        if as_dict:
+            return {(a, b): cov[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
+        return cov
+
+    def _frozen_covariance(self, params, method, as_dict, weightcorr):
+        if method is not None or weightcorr not in (None,):
+            raise ValueError("covariance: a frozen result has only the covariance known when it was frozen "
+                             "(no method= or weightcorr=)")
+        if self._covariance is None:
+            raise ValueError("covariance: this result was frozen without a covariance")
+        selected = [getattr(p, "name", p) for p in (self._param_list if params is None else
+                                                    (params if isinstance(params, (list, tuple)) else [params]))]
+        missing = [n for n in selected if n not in self._param_list]
+        if missing:
+            raise ValueError(f"parameters {missing} are not part of this fit result")
+        idx = [self._param_list.index(n) for n in selected]
+        cov = self._covariance[np.ix_(idx, idx)]
         if as_dict:
             return {(a, b): cov[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
         return cov
@@ -296,12 +329,51 @@ class FitResult:
             return {(a, b): corr[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
         return corr
 
+    # ------------------------------------------------------------------ freezing
+    def _not_frozen(self):
+        if self._frozen:
+            raise RuntimeError("this fit result is frozen (freeze()): it has no loss left to compute "
+                               "hesse(), errors() or update_params() with")
+
+    def freeze(self):
+        """As zfit's ``FitResult.freeze()``: keep the numbers, drop the loss, the minimiser and MINUIT's
+        state, so that the result pickles small and holds no data. The parameters are then keyed by
+        name; ``covariance()`` and ``correlation()`` keep working (from the covariance known now,
+        computed first if HESSE has not run), ``hesse()`` and ``errors()`` do not. Returns the result.
+
+        >>> import numpy as np, nfit
+        >>> obs = nfit.Space("x", limits=(-3, 3)); mu = nfit.Parameter("mu_frz", 0.1, -1, 1)
+        >>> x = np.random.default_rng(1).normal(size=500)
+        >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs),
+        ...                             data=nfit.Data.from_numpy(obs, x[np.abs(x) < 3]))
+        >>> frozen = nfit.minimize.Minuit().minimize(nll).freeze()
+        >>> sorted(frozen.params), frozen.covariance().shape
+        (['mu_frz'], (1, 1))
+        """
+        if self._frozen:
+            return self
+        if self._covariance is None:
+            try:
+                self._covariance = self.covariance()
+            except Exception:  # noqa: BLE001 - a result without a covariance freezes without one
+                self._covariance = None
+        else:
+            self._covariance = self.covariance()
+        self.params = _FrozenParams((p.name, d) for p, d in self.params.items())
+        self._param_list = [p.name for p in self._param_list]
+        self.loss = self.minimizer = self._minuit = self._objective = None
+        for key in ("minuit", "original"):
+            self.info.pop(key, None)
+        self._frozen = True
+        return self
+
     # ------------------------------------------------------------------ printing
     def __str__(self):
         head = ["valid", "converged", "param at limit", "edm", "min value"]
         row = [str(self.valid), str(self.converged), str(self.params_at_limit), f"{self.edm:.2g}",
                f"{self.fmin:.10g}"]
-        lines = [f"FitResult of\n{self.loss!r}\nwith\n{self.minimizer!r}\n", _table([head, row])]
+        about = "(frozen)" if self._frozen else f"\n{self.loss!r}\nwith\n{self.minimizer!r}"
+        lines = [f"FitResult of {about}\n", _table([head, row])]
         if self.message:
             lines.append(f"reason: {self.message}")
         names = ["name", "value  (rounded)"]
@@ -309,7 +381,8 @@ class FitResult:
         names += extra + ["at limit"]
         rows = [names]
         for p, d in self.params.items():
-            row = [p.name, f"{d['value']:.6g}"]
+            name = getattr(p, "name", p)
+            row = [name, f"{d['value']:.6g}"]
             for k in extra:
                 if k not in d:
                     row.append("")
@@ -317,7 +390,7 @@ class FitResult:
                     row.append(f"+/- {d[k]['error']:.2g}")
                 else:
                     row.append(f"{d[k]['lower']:+.2g} {d[k]['upper']:+.2g}")
-            row.append(str(p.at_limit))
+            row.append(str(p.at_limit) if hasattr(p, "at_limit") else str(name in self.info.get("params_at_limit", ())))
             rows.append(row)
         lines += ["", "Parameters", _table(rows)]
         return "\n".join(lines)

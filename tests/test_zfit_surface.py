@@ -217,3 +217,58 @@ def test_settings():
     nfit.settings.changed_warnings.all = False
     assert nfit.settings.changed_warnings.all is False
     nfit.settings.changed_warnings.all = True
+
+
+def test_simple_loss_and_minimize_a_callable(mode):
+    a = nfit.Parameter("a", 1.0, -10, 10)
+    b = nfit.Parameter("b", 2.0)
+
+    def chi2(params):
+        return (params[0] - 3) ** 2 + (params[1] + 1) ** 2 / 4
+
+    loss = nfit.loss.SimpleLoss(chi2, params=[a, b], errordef=1.0)
+    assert loss.errordef == 1.0 and [p.name for p in loss.get_params()] == ["a", "b"]
+    assert loss.value() == pytest.approx(4 + 9 / 4)
+    assert loss(np.array([3.0, -1.0])) == pytest.approx(0.0)
+    assert (a.value(), b.value()) == (1.0, 2.0)  # a call leaves the parameters as they were
+    result = nfit.minimize.Minuit().minimize(loss)
+    assert result.valid and a.value() == pytest.approx(3, abs=1e-4) and b.value() == pytest.approx(-1, abs=1e-3)
+    errors = result.hesse()
+    assert errors[a]["error"] == pytest.approx(1.0, rel=1e-3) and errors[b]["error"] == pytest.approx(2.0, rel=1e-3)
+    with pytest.raises(ValueError, match="errordef"):
+        nfit.loss.SimpleLoss(lambda params: 0.0, params=[a])
+    # zfit's shorthand: a callable with params= (errordef from the function, else 0.5)
+    a.set_value(0.0)
+    chi2.errordef = 1.0
+    assert nfit.minimize.Minuit().minimize(chi2, params=[a, b]).valid
+    assert a.value() == pytest.approx(3, abs=1e-4)
+    with pytest.raises(ValueError, match="params="):
+        nfit.minimize.Minuit().minimize(chi2)
+    b.set_value(0.0)
+    assert nfit.minimize.ScipyLBFGSB().minimize(chi2, params=[a, b]).valid and b.value() == pytest.approx(-1, abs=1e-3)
+
+
+def test_freeze_keeps_the_numbers(tmp_path):
+    import pickle
+
+    obs = nfit.Space("x", -3, 3)
+    mu = nfit.Parameter("mu", 0.1, -1, 1)
+    sg = nfit.Parameter("sg", 1.1, 0.2, 3)
+    x = np.random.default_rng(5).normal(0, 1, 3000)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sg, obs=obs),
+                                data=nfit.Data.from_numpy(obs, x[np.abs(x) < 3]))
+    result = nfit.minimize.Minuit().minimize(nll)
+    result.hesse()
+    cov = result.covariance()
+    frozen = pickle.loads(pickle.dumps(result.freeze()))
+    assert frozen.loss is None and frozen.minimizer is None
+    assert frozen.params["mu"]["value"] == result.params["mu"]["value"] and mu in frozen.params
+    np.testing.assert_array_equal(frozen.covariance(), cov)
+    expected = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+    np.testing.assert_allclose(frozen.correlation(params=["sg", "mu"])[0, 1], expected)
+    assert frozen.values == {"mu": result.params["mu"]["value"], "sg": result.params["sg"]["value"]}
+    assert "frozen" in str(frozen)
+    with pytest.raises(RuntimeError, match="frozen"):
+        frozen.hesse()
+    with pytest.raises(RuntimeError, match="frozen"):
+        frozen.errors()
