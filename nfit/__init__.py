@@ -33,7 +33,22 @@ def _source_checkout_kernels():
 
 _source_checkout_kernels()
 
-from . import cache, constraint, data, gpu, loss, minimize, param, pdf, run, sampling, settings, toys, z  # noqa: E402
+from . import (  # noqa: E402
+    cache,
+    constraint,
+    data,
+    dill,
+    gpu,
+    loss,
+    minimize,
+    param,
+    pdf,
+    run,
+    sampling,
+    settings,
+    toys,
+    z,
+)
 from ._version import __version__  # noqa: E402
 from .data import Data  # noqa: E402
 from .param import ComposedParameter, ConstantParameter, Parameter  # noqa: E402
@@ -43,4 +58,5 @@ from .userkernel import kernel  # noqa: E402
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
+    "dill",
 ]

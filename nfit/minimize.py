@@ -7,13 +7,15 @@
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from .result import FitResult
 
-__all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "FitResult"]
+__all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "FitResult", "DefaultStrategy", "DefaultToyStrategy",
+           "FailMinimizeNaN"]
 
 
 def _as_loss(loss, params):
@@ -113,6 +115,7 @@ class Objective:
         self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
         self.base = np.array([q.value() for q in floating])
         self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
+        self.n_nan = 0
 
     def _point(self, x, order):
         full = self.base.copy()
@@ -134,10 +137,15 @@ class Objective:
         return seen[1]
 
     def value(self, x):
-        return self.loss._evaluate(self._point(x, 0))
+        return self._counted(self.loss._evaluate(self._point(x, 0)))
 
     def value_remembering_gradient(self, x):
-        return self._pass(x, self.gradient_order)[0]
+        return self._counted(self._pass(x, self.gradient_order)[0])
+
+    def _counted(self, value):
+        if not math.isfinite(value):
+            self.n_nan += 1  # what a zfit strategy decides on (DefaultStrategy raises)
+        return value
 
     def gradient(self, x):
         return self._pass(x, self.gradient_order)[1][self.index]
@@ -187,6 +195,47 @@ def _set_values(params, values):
         p.set_value(v)
 
 
+class FailMinimizeNaN(RuntimeError):
+    """A minimisation ended on a loss that is NaN or infinite (raised under :class:`DefaultStrategy`)."""
+
+
+class ZfitStrategy:
+    """zfit's strategy objects: what a fit does when its loss ends NaN or infinite."""
+
+    def check(self, result) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class DefaultToyStrategy(ZfitStrategy):
+    """A fit that fails where its loss was NaN comes back with ``valid=False`` and a message; nothing is
+    raised (nfit's default).
+
+    >>> DefaultToyStrategy().check(None)
+    """
+
+    def check(self, result) -> None:
+        return None
+
+
+class DefaultStrategy(ZfitStrategy):
+    """zfit's default: a fit that fails where its loss was NaN or infinite raises :class:`FailMinimizeNaN`.
+
+    >>> DefaultStrategy()
+    <DefaultStrategy>
+    """
+
+    def check(self, result) -> None:
+        if result is None or result.valid:
+            return
+        if result.status == 4 or result.info.get("n_nan", 0) > 0:
+            raise FailMinimizeNaN(f"the fit failed ({result.message}) where the loss was NaN or infinite "
+                                  f"({result.info.get('n_nan', 0)} evaluations); use "
+                                  "strategy=DefaultToyStrategy() to get an invalid result instead")
+
+    def __repr__(self):
+        return "<DefaultStrategy>"
+
+
 class Minuit:
     """MINUIT's MIGRAD through iminuit.
 
@@ -195,8 +244,12 @@ class Minuit:
     tol : float, optional
         Convergence: stop when the estimated distance to the minimum (EDM) is below ``tol``
         (zfit's meaning). Default: iminuit's own default (EDM < 2e-4 * errordef).
-    mode, strategy : int, optional
-        MINUIT strategy 0, 1 (default) or 2; ``mode`` is zfit's name for it.
+    mode : int, optional
+        MINUIT strategy 0, 1 (default) or 2 (zfit's name for it).
+    strategy : int or zfit strategy, optional
+        An int is MINUIT's strategy (as ``mode``); a :class:`DefaultStrategy` or
+        :class:`DefaultToyStrategy` (zfit's) says what a fit that ends on NaN does: raise
+        :class:`FailMinimizeNaN`, or come back invalid (the default here, as in toys).
     gradient : str, bool or None
         ``"auto"`` (default, also None or True): the loss's exact gradient when every part of the
         model has derivatives, else MINUIT's own; ``"exact"``: the loss's gradient (numerical with
@@ -230,6 +283,10 @@ class Minuit:
 
     def __init__(self, tol=None, mode=None, gradient=None, verbosity=0, options=None, maxiter=None,
                  criterion=None, strategy=None, name="Minuit"):
+        self.nan_strategy = DefaultToyStrategy()
+        if isinstance(strategy, ZfitStrategy) or (isinstance(strategy, type) and issubclass(strategy, ZfitStrategy)):
+            self.nan_strategy = strategy() if isinstance(strategy, type) else strategy
+            strategy = None
         if mode is not None and strategy is not None and mode != strategy:
             raise ValueError("Minuit: give mode (zfit's name) or strategy, not both")
         self.strategy = int(strategy if strategy is not None else (mode if mode is not None else 1))
@@ -289,11 +346,12 @@ class Minuit:
         result = FitResult.from_minuit(loss, self, params, m, elapsed)
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",
-                           n_grad=m.ngrad, n_hessian=m.nhessian)
+                           n_grad=m.ngrad, n_hessian=m.nhessian, n_nan=objective.n_nan)
         if self.verbosity > 0:
             print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
                   f"edm={result.edm:.3g}, {result.info['n_eval']} calls, {elapsed:.3g} s")
         _keep_or_restore(params, before)
+        self.nan_strategy.check(result)
         return result
 
     def __repr__(self):

@@ -272,3 +272,35 @@ def test_freeze_keeps_the_numbers(tmp_path):
         frozen.hesse()
     with pytest.raises(RuntimeError, match="frozen"):
         frozen.errors()
+
+
+def test_strategies_for_a_loss_that_ends_nan():
+    obs = nfit.Space("x", -3, 3)
+    c = nfit.Parameter("c", 0.5, -10, 10)
+
+    def broken(params):  # NaN everywhere but a sliver: the fit cannot end on a number
+        value = float(params[0])
+        return (value - 3) ** 2 if abs(value - 0.5) < 1e-12 else float("nan")
+
+    loss = nfit.loss.SimpleLoss(broken, params=[c], errordef=1.0)
+    result = nfit.minimize.Minuit(strategy=nfit.minimize.DefaultToyStrategy()).minimize(loss)
+    assert not result.valid
+    c.set_value(0.5)
+    assert not nfit.minimize.Minuit().minimize(loss).valid  # nfit's default: an invalid result
+    c.set_value(0.5)
+    with pytest.raises(nfit.minimize.FailMinimizeNaN):
+        nfit.minimize.Minuit(strategy=nfit.minimize.DefaultStrategy).minimize(loss)
+    assert nfit.minimize.Minuit(strategy=2, mode=2).strategy == 2
+    del obs
+
+
+def test_dill(tmp_path):
+    obs = nfit.Space("x", -3, 3)
+    s = nfit.Parameter("s", 1.0, 0.1, 3)
+    width = nfit.ComposedParameter("w", lambda v: 2 * v, params=s)
+    model = nfit.pdf.Gauss(mu=0.0, sigma=width, obs=obs)
+    again = nfit.dill.loads(nfit.dill.dumps(model))
+    assert float(again.pdf(np.array([0.0]))[0]) == pytest.approx(float(model.pdf(np.array([0.0]))[0]))
+    path = tmp_path / "model.pkl"
+    nfit.dill.dump(model, path)
+    assert nfit.dill.load(path).space.limits == (-3.0, 3.0)
