@@ -98,7 +98,7 @@ def minuit_hessian(hess, grad, x, lowers, uppers, correct=True):
     x = np.asarray(x, dtype=float)
     grad = np.asarray(grad, dtype=float)
     jac = np.array([first_derivative(float(xi), lo, hi) for xi, lo, hi in zip(x, lowers, uppers)])
-    curvature = np.array([curvature_term(float(xi), lo, hi, float(gi)) if (lo is not None or hi is not None) else 0.0
+    curvature = np.array([curvature_term(float(xi), lo, hi, float(gi))
                           for xi, lo, hi, gi in zip(x, lowers, uppers, grad)])
     exact = hess + np.diag(curvature)
     internal = exact * jac[:, None] * jac[None, :]

@@ -40,8 +40,8 @@ from ._version import __version__
 __all__ = ["info", "clear", "folder", "CompileError"]
 
 _lock = threading.RLock()
-_memory: OrderedDict = OrderedDict()  # signature -> Kernel, the most recently used last (bounded)
-_alive: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # every Kernel still in use
+_memory: OrderedDict = OrderedDict()  # signature -> Kernel: the recently used ones, kept alive (bounded)
+_alive: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # those, and every Kernel still in use
 _stats = {"hits": 0, "misses": 0, "compile_seconds": 0.0}
 PREFIX = "nfit_k_"
 
@@ -134,7 +134,7 @@ def info() -> dict:
     stored = sum(1 for files in groups.values() for f in files if f.suffix == ".native")
     with _lock:
         return {
-            "entries": len(set(_memory) | set(_alive)),
+            "entries": len(_alive),
             "hits": _stats["hits"],
             "misses": _stats["misses"],
             "compile_seconds": round(_stats["compile_seconds"], 4),
@@ -156,7 +156,7 @@ def clear(disk: bool = True) -> None:
     0
     """
     with _lock:
-        kernels = list(_memory.values()) + list(_alive.values())
+        kernels = list(_alive.values())
         _memory.clear()
         _alive.clear()
         for key in _stats:
@@ -170,15 +170,9 @@ def clear(disk: bool = True) -> None:
     import gc
 
     gc.collect()
-    if not disk:
-        return
-    path = folder()
-    if path.is_dir():
-        for f in list(path.glob(f"{PREFIX}*")) + list((path / "__pycache__").glob(f"{PREFIX}*")):
-            try:
-                f.unlink()
-            except OSError:
-                pass
+    if disk:
+        for files in _entries(folder()).values():
+            _delete(files)
 
 
 def _numba_version() -> str:
@@ -410,7 +404,7 @@ def load(lowered, variant: str, backend: str = "numba") -> Kernel:
 
 
 def _lookup(sig):
-    return _memory.get(sig) or _alive.get(sig)
+    return _alive.get(sig)
 
 
 def _remember(sig, kernel) -> None:
@@ -463,6 +457,14 @@ def _entries(path: Path) -> dict:
     return groups
 
 
+def _delete(files) -> None:
+    for f in files:
+        try:
+            f.unlink()
+        except OSError:
+            pass
+
+
 def _size(files) -> int:
     total = 0
     for f in files:
@@ -498,18 +500,14 @@ def prune(limit=None) -> int:
             return 0.0
 
     with _lock:
-        in_use = {k.path.stem for k in list(_memory.values()) + list(_alive.values())}
+        in_use = {k.path.stem for k in list(_alive.values())}
     deleted = 0
     for stem in sorted(groups, key=last_used):
         if total <= 0.8 * limit:
             break
         if stem in in_use:
             continue
-        for f in groups[stem]:
-            try:
-                f.unlink()
-            except OSError:
-                pass
+        _delete(groups[stem])
         total -= sizes[stem]
         deleted += 1
     return deleted
@@ -627,11 +625,7 @@ def _native_files(path: Path) -> list:
 def _purge_numba_files(path: Path) -> None:
     """Delete the compiled code of the kernel module at ``path``: Numba's files, their manifest,
     and the stored machine code of its entry points."""
-    for p in _numba_files(path) + [_manifest_path(path)] + _native_files(path):
-        try:
-            p.unlink()
-        except OSError:
-            pass
+    _delete(_numba_files(path) + [_manifest_path(path)] + _native_files(path))
 
 
 def _is_typing_error(exc) -> bool:

@@ -80,12 +80,7 @@ class Data:
                     f"(first at row {int(np.argmax(bad))})"
                 )
         if weights is not None:
-            weights = np.asarray(weights, dtype=np.float64).ravel()
-            if weights.shape[0] != array.shape[0]:
-                raise ValueError(f"Data: {weights.shape[0]} weights for {array.shape[0]} events")
-            bad = ~np.isfinite(weights)
-            if bad.any():
-                raise ValueError(f"Data: weights have {int(bad.sum())} NaN or infinite value(s)")
+            weights = _checked_weights(weights, array.shape[0])
         inside = space.inside(array)
         n_out = int((~inside).sum())
         if n_out:

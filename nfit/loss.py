@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from . import run
+from .concurrency import call_parallel, parallel_allowed
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term, nll
@@ -103,8 +104,7 @@ class BaseLoss:
             if term.extended:
                 continue
             if d.nevents == 0:
-                dropped = getattr(d, "n_dropped", 0)
-                why = f" (all {dropped} events were outside {d.space})" if dropped else ""
+                why = f" (all {d.n_dropped} events were outside {d.space})" if d.n_dropped else ""
                 raise ValueError(f"{type(self).__name__}: data {d.name!r} has no events{why}; the likelihood of "
                                  f"model {term.model.name!r} would not depend on its parameters")
             if d.has_weights and not np.sum(d.weights) > 0:
@@ -230,8 +230,6 @@ class BaseLoss:
 
     def _kernel_key(self, order) -> tuple:
         # a forked child may have to run serial kernels where its parent ran parallel ones (nfit.concurrency)
-        from .concurrency import parallel_allowed
-
         return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else (), parallel_allowed())
 
     def _parallel(self, order) -> bool:
@@ -281,11 +279,7 @@ class BaseLoss:
             ctx = EagerContext(self._layout, p, 1, self.data)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 d = score_outer(ctx, self._terms, self.constraints)
-            n = len(self._layout.floating)
-            outer = np.zeros((n, n))
-            for (j, k), x in d.h.items():
-                outer[j, k] = outer[k, j] = float(x)
-            return outer
+            return _symmetric(d.h, len(self._layout.floating))
         return self._compiled(p, "score")[2]
 
     def _sum_weights(self):
@@ -293,9 +287,8 @@ class BaseLoss:
         of weight 1 (zfit's convention for the ``sumw2`` correction)."""
         sumw = sumw2 = float(len(self.constraints))
         for d in self.data:
-            w = d.weights if d.has_weights else None
-            sumw += d.nevents if w is None else float(np.sum(w))
-            sumw2 += d.nevents if w is None else float(np.sum(w * w))
+            sumw += d.sum_weights
+            sumw2 += float(np.sum(d.weights ** 2)) if d.has_weights else d.nevents
         return sumw, sumw2
 
     def _derivatives(self, p, order):
@@ -306,12 +299,7 @@ class BaseLoss:
                 d = self._eager(p, order)
                 n = len(self._layout.floating)
                 grad = np.array([float(d.g.get(j, 0.0)) for j in range(n)])
-                hess = None
-                if order == 2:
-                    hess = np.zeros((n, n))
-                    for (j, k), x in d.h.items():
-                        hess[j, k] = hess[k, j] = float(x)
-                return float(d.v), grad, hess
+                return float(d.v), grad, _symmetric(d.h, n) if order == 2 else None
             return self._compiled(p, order)
         self._warn_numerical(order)
         return self._numerical_derivatives(p, order, exact)
@@ -626,9 +614,15 @@ def _output_buffer(n, order) -> np.ndarray:
 
 
 def _call_with(function, extra, *args):
-    from .concurrency import call_parallel
-
     return call_parallel(function, *args, *extra)
+
+
+def _symmetric(entries, n):
+    """The symmetric matrix of the upper-triangle entries ``{(j, k): value}`` of a Dual (the eager path)."""
+    matrix = np.zeros((n, n))
+    for (j, k), x in entries.items():
+        matrix[j, k] = matrix[k, j] = float(x)
+    return matrix
 
 
 def _unpack_upper(flat, n):

@@ -114,6 +114,8 @@ class Objective:
         floating = loss.get_params()
         self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
         self.base = np.array([q.value() for q in floating])
+        self.lowers = [p.lower for p in params]
+        self.uppers = [p.upper for p in params]
         self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
         self.n_nan = 0
 
@@ -167,13 +169,19 @@ class Objective:
         from .bounds import minuit_hessian, minuit_needs_curvature_term
 
         _, grad, hess = self._pass(x, 2)
-        params = [self.loss.get_params()[i] for i in self.index]
         return minuit_hessian(hess[np.ix_(self.index, self.index)], grad[self.index], np.asarray(x, dtype=float),
-                              [p.lower for p in params], [p.upper for p in params],
-                              correct=minuit_needs_curvature_term())
+                              self.lowers, self.uppers, correct=minuit_needs_curvature_term())
 
 
 _RECENT_PASSES = 8
+
+
+def _summary(minimizer, result, elapsed) -> None:
+    """The line a minimiser prints after a fit from verbosity 1 on."""
+    if minimizer.verbosity > 0:
+        edm = f"edm={result.edm:.3g}, " if math.isfinite(result.edm) else ""
+        print(f"{minimizer.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
+              f"{edm}{result.info['n_eval']} calls, {elapsed:.3g} s")
 
 
 def _keep_or_restore(params, before):
@@ -347,9 +355,7 @@ class Minuit:
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian, n_nan=objective.n_nan)
-        if self.verbosity > 0:
-            print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
-                  f"edm={result.edm:.3g}, {result.info['n_eval']} calls, {elapsed:.3g} s")
+        _summary(self, result, elapsed)
         _keep_or_restore(params, before)
         self.nan_strategy.check(result)
         return result
@@ -449,9 +455,7 @@ class _Scipy:
         result = FitResult.from_scipy(loss, self, params, res, elapsed)
         _keep_or_restore(params, x0)
         result.info["gradient"] = "loss" if callable(jac) else jac
-        if self.verbosity > 0:
-            print(f"{self.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
-                  f"{result.info['n_eval']} calls, {elapsed:.3g} s")
+        _summary(self, result, elapsed)
         return result
 
     def __repr__(self):

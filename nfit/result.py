@@ -158,8 +158,8 @@ class FitResult:
             return list(self._param_list)
         params = params if isinstance(params, (list, tuple)) else [params]
         out = []
-        for p in params:
-            match = [q for q in self._param_list if q is p or q.name == p]
+        for p in params:  # a Parameter or a name; a frozen result lists names only
+            match = [q for q in self._param_list if q is p or getattr(q, "name", q) == getattr(p, "name", p)]
             if not match:
                 raise ValueError(f"parameter {getattr(p, 'name', p)!r} is not part of this fit result")
             out.append(match[0])
@@ -262,9 +262,7 @@ class FitResult:
         if method not in (None, "minuit_minos", "minos"):
             raise ValueError(f"errors: unknown method {method!r}; use 'minuit_minos'")
         if cl is not None:
-            from scipy.stats import chi2
-
-            sigma = float(np.sqrt(chi2.ppf(cl, 1)))
+            sigma = _sigma_of(cl)
         selected = self._select(params)
         if self.loss.is_weighted:
             warnings.warn("errors: MINOS profiles the weighted NLL; its intervals are not corrected for the "
@@ -291,30 +289,20 @@ class FitResult:
         ``weightcorr`` (default ``"asymptotic"``; see :meth:`hesse`); without weights ``weightcorr``
         has no effect."""
         if self._frozen:
-            return self._frozen_covariance(params, method, as_dict, weightcorr)
-        weightcorr = _weightcorr_choice(weightcorr, self.loss, strict=False)
-        cov = self._covariance if self._covariance is not None and method is None else self._hesse_covariance(method)
-        cov = self._corrected(cov, weightcorr)
+            if method is not None or weightcorr is not None:
+                raise ValueError("covariance: a frozen result has only the covariance known when it was frozen "
+                                 "(no method= or weightcorr=)")
+            if self._covariance is None:
+                raise ValueError("covariance: this result was frozen without a covariance")
+            cov = self._covariance
+        else:
+            weightcorr = _weightcorr_choice(weightcorr, self.loss, strict=False)
+            known = self._covariance is not None and method is None
+            cov = self._covariance if known else self._hesse_covariance(method)
+            cov = self._corrected(cov, weightcorr)
         selected = self._select(params)
         idx = [self._param_list.index(p) for p in selected]
         cov = cov[np.ix_(idx, idx)]
-        if as_dict:
-            return {(a, b): cov[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
-        return cov
-
-    def _frozen_covariance(self, params, method, as_dict, weightcorr):
-        if method is not None or weightcorr not in (None,):
-            raise ValueError("covariance: a frozen result has only the covariance known when it was frozen "
-                             "(no method= or weightcorr=)")
-        if self._covariance is None:
-            raise ValueError("covariance: this result was frozen without a covariance")
-        selected = [getattr(p, "name", p) for p in (self._param_list if params is None else
-                                                    (params if isinstance(params, (list, tuple)) else [params]))]
-        missing = [n for n in selected if n not in self._param_list]
-        if missing:
-            raise ValueError(f"parameters {missing} are not part of this fit result")
-        idx = [self._param_list.index(n) for n in selected]
-        cov = self._covariance[np.ix_(idx, idx)]
         if as_dict:
             return {(a, b): cov[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
         return cov
@@ -352,13 +340,10 @@ class FitResult:
         """
         if self._frozen:
             return self
-        if self._covariance is None:
-            try:
-                self._covariance = self.covariance()
-            except Exception:  # noqa: BLE001 - a result without a covariance freezes without one
-                self._covariance = None
-        else:
-            self._covariance = self.covariance()
+        try:
+            self._covariance = self.covariance()  # the default one: corrected for weights where there are any
+        except Exception:  # noqa: BLE001 - a result without a covariance freezes without one
+            self._covariance = None
         self.params = _FrozenParams((p.name, d) for p, d in self.params.items())
         self._param_list = [p.name for p in self._param_list]
         self.loss = self.minimizer = self._minuit = self._objective = None

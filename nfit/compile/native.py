@@ -67,8 +67,9 @@ def path(source: Path, entry: str) -> Path:
     >>> name.startswith("nfit_k_1a2b.nll_serial.") and name.endswith(".native")
     True
     """
-    tag = hashlib.sha256(json.dumps(_machine_cached()).encode()).hexdigest()[:12]
-    return source.with_name(f"{source.stem}.{entry}.{tag}.native")
+    if "tag" not in _state:
+        _state["tag"] = hashlib.sha256(json.dumps(_machine_cached()).encode()).hexdigest()[:12]
+    return source.with_name(f"{source.stem}.{entry}.{_state['tag']}.native")
 
 
 def _pack(description: dict, code: bytes) -> bytes:
@@ -179,7 +180,7 @@ def save(source: Path, entry: str, dispatcher) -> bool:
             "return": ret,
             "machine": list(context.codegen().magic_tuple()),
             "sha256": hashlib.sha256(code).hexdigest(),
-            "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),  # made from this source only
+            "source_sha256": _source_digest(source),  # made from this source only
         }
     except Exception:  # noqa: BLE001 - storing is an optimisation: any surprise means "not stored"
         return False

@@ -26,8 +26,8 @@ class BasePDF:
         if not isinstance(obs, Space):
             raise TypeError(f"{type(self).__name__}: obs must be a Space, got {obs!r}")
         self.space = obs
-        self._norm = None if norm is None or norm is False else self._checked_norm(norm, name or type(self).__name__)
         self.name = name or type(self).__name__
+        self._norm = None if norm is None or norm is False else self._as_norm(norm)
         self.label = label or self.name
         self.params = {k: convert_to_parameter(v, name=f"{self.name}_{k}") for k, v in params.items()}
         self._yield = None
@@ -49,12 +49,13 @@ class BasePDF:
         """The range the pdf is normalised over by default (``norm=`` of the constructor; else its space)."""
         return self.space if self._norm is None else self._norm
 
-    def _checked_norm(self, norm, name) -> Space:
+    def _as_norm(self, norm) -> Space:
+        """``norm`` (a Space or ``(lower, upper)``) as a Space to normalise over, checked."""
         space = norm if isinstance(norm, Space) else Space(self.space.obs, limits=norm)
-        if space.obs != self.space.obs:
-            raise ValueError(f"pdf {name!r}: norm has observables {space.obs}, the pdf {self.space.obs}")
+        if set(space.obs) != set(self.space.obs):
+            raise ValueError(f"pdf {self.name!r}: norm has observables {space.obs}, the pdf {self.space.obs}")
         if not space.has_limits:
-            raise ValueError(f"pdf {name!r}: cannot normalise over {space}, it has no finite limits")
+            raise ValueError(f"pdf {self.name!r}: cannot normalise over {space}, it has no finite limits")
         return space
 
     @property
@@ -158,11 +159,7 @@ class BasePDF:
     def _norm_space(self, norm):
         if norm is False:
             return None
-        norm = self.norm if norm is None else norm
-        if not isinstance(norm, Space):
-            norm = Space(self.obs, limits=norm)
-        if not norm.has_limits:
-            raise ValueError(f"pdf {self.name!r}: cannot normalise over {norm}, it has no finite limits")
+        norm = self.norm if norm is None else self._as_norm(norm)
         _check_box_norm(self, norm)
         return norm
 
