@@ -52,11 +52,12 @@ from . import (  # noqa: E402
 from ._version import __version__  # noqa: E402
 from .data import Data  # noqa: E402
 from .param import ComposedParameter, ConstantParameter, Parameter  # noqa: E402
+from .pdf.custom import supports  # noqa: E402
 from .space import Space  # noqa: E402
 from .userkernel import kernel  # noqa: E402
 
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
-    "dill",
+    "dill", "supports",
 ]

@@ -94,12 +94,13 @@ class EagerContext(BuildContext):
         return np.float64(self.p[slot])
 
     def quad_sum(self, integrand, nodes):
-        """The integral of ``integrand(x)`` (a Dual) by quadrature on ``nodes`` = (x, weights)."""
+        """The integral of ``integrand(x)`` (a Dual) by quadrature on ``nodes`` = (x, weights); ``x``
+        of shape ``(n_obs, n)`` (several observables) hands the integrand one row per observable."""
         x, w = nodes
         d = integrand(x)
-        return Dual(self.be, np.dot(w, np.broadcast_to(d.v, x.shape)),
-                    {j: np.dot(w, np.broadcast_to(v, x.shape)) for j, v in d.g.items()},
-                    {jk: np.dot(w, np.broadcast_to(v, x.shape)) for jk, v in d.h.items()})
+        return Dual(self.be, np.dot(w, np.broadcast_to(d.v, w.shape)),
+                    {j: np.dot(w, np.broadcast_to(v, w.shape)) for j, v in d.g.items()},
+                    {jk: np.dot(w, np.broadcast_to(v, w.shape)) for jk, v in d.h.items()})
 
     def columns(self, t, obs, weighted):
         return {o: self.datas[t].column(o) for o in obs}

@@ -242,6 +242,23 @@ def params_update_enabled() -> bool:
     return _state["update_params"]
 
 
+def executing_eagerly() -> bool:
+    """zfit's: False while nfit traces a custom shape's method into an expression, else True."""
+    from .pdf.custom import tracing
+
+    return not tracing()
+
+
+def assert_executing_eagerly() -> None:
+    """zfit's: a method that calls this (it uses NumPy on its inputs) is never traced; nfit runs it on
+    the eager path with arrays.
+
+    >>> assert_executing_eagerly()  # outside a trace: nothing happens
+    """
+    if not executing_eagerly():
+        raise RuntimeError("assert_executing_eagerly: called while nfit traces this method; it runs eagerly")
+
+
 def evaluate(value):
     """``nfit.run(x)``, as ``zfit.run(x)``: the value of ``x`` as NumPy — a parameter's value, an
     array, and lists, tuples and dicts of them, recursively.

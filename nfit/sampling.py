@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .data import Data
@@ -49,8 +51,11 @@ def _envelope(density, space, rng):
     else:
         grid = _uniform_in(space, 50_000, rng)
     values = density(grid)
-    if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError("sample: the density is negative or not finite inside the space")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("sample: the density is not finite inside the space")
+    if np.any(values < 0):  # as zfit does, negative parts are never drawn; say so
+        warnings.warn(f"sample: the density is negative in {np.mean(values < 0):.2%} of the space "
+                      f"(down to {values.min():.3g}); events are drawn where it is positive only", stacklevel=4)
     top = float(values.max())
     if top <= 0:
         raise ValueError("sample: the density is zero everywhere in the space")

@@ -52,7 +52,7 @@ class Space:
     ANY_UPPER = np.inf
     ANY = None
 
-    def __init__(self, obs, limits=None, binning=None, *, lower=None, upper=None, name=None, label=None,
+    def __init__(self, obs=None, limits=None, binning=None, *, lower=None, upper=None, name=None, label=None,
                  axes=None, inside=None, rect_limits=None):
         if _is_number(limits) and _is_number(binning):  # zfit 0.28: Space("x", -5, 5)
             limits, binning = (limits, binning), None
@@ -60,9 +60,11 @@ class Space:
             if limits is not None:
                 raise ValueError("Space: give limits or rect_limits, not both")
             limits = rect_limits
-        if axes is not None and obs is None:
-            raise NotImplementedError("Space: nfit needs observables' names (obs=); axes alone are not supported")
-        self.axes = None if axes is None else tuple(np.atleast_1d(axes).tolist())
+        if obs is None and axes is None:
+            raise TypeError("Space: give the observables' names (obs=), or axes= for the limits of an integral")
+        self.axes = None if axes is None else tuple(int(a) for a in np.atleast_1d(axes).tolist())
+        if obs is None:  # zfit's axes-only space: the limits a registered integral covers
+            obs = tuple(_axis_name(a) for a in self.axes)
         if inside is not None and not callable(inside):
             raise TypeError(f"Space: inside= must be a function of an (n, n_obs) array, got {inside!r}")
         self._predicate = inside
@@ -87,8 +89,8 @@ class Space:
             lower, upper = limits
         except (TypeError, ValueError):
             raise ValueError(f"Space {self.name!r}: limits must be (lower, upper), got {limits!r}") from None
-        lower = np.atleast_1d(np.asarray(lower, dtype=float)).ravel()
-        upper = np.atleast_1d(np.asarray(upper, dtype=float)).ravel()
+        lower = _edges(lower, -np.inf)
+        upper = _edges(upper, np.inf)
         if lower.size != len(self.obs) or upper.size != len(self.obs):
             raise ValueError(
                 f"Space {self.name!r}: limits need one lower and one upper value per observable "
@@ -108,6 +110,8 @@ class Space:
         space.label = space.name
         space.axes = None
         space._boxes = list(boxes)
+        if all(o.startswith("<axis ") for o in space.obs):
+            space.axes = tuple(int(o[6:-1]) for o in space.obs)
         return space
 
     # ------------------------------------------------------------------ shape of the space
@@ -148,6 +152,20 @@ class Space:
     @property
     def rect_limits(self):
         return self.limits
+
+    @property
+    def v1(self):
+        """zfit's ``space.v1``: ``limits``, ``lower`` and ``upper`` as arrays of shape ``(n_obs,)``.
+
+        >>> Space("x", 0, 2).v1.limits
+        (array([0.]), array([2.]))
+        """
+        return _V1(self)
+
+    @property
+    def has_axes_only(self) -> bool:
+        """True for zfit's axes-only spaces (``Space(axes=0, ...)``), which name no observables."""
+        return all(o.startswith("<axis ") for o in self.obs)
 
     @property
     def has_function_limits(self) -> bool:
@@ -293,6 +311,41 @@ class Space:
                 return f"<Space obs={self.obs[0]!r} limits=({lo[0]:g}, {hi[0]:g})>"
             return f"<Space obs={self.obs} lower={lo} upper={hi}>"
         return f"<Space obs={self.obs} union of {len(self._boxes)} boxes>"
+
+
+class _V1:
+    """zfit's ``Space.v1`` view (one box)."""
+
+    def __init__(self, space):
+        self._space = space
+
+    @property
+    def lower(self):
+        return np.asarray(self._space._bounding()[0], dtype=float)
+
+    @property
+    def upper(self):
+        return np.asarray(self._space._bounding()[1], dtype=float)
+
+    @property
+    def limits(self):
+        return self.lower, self.upper
+
+    @property
+    def volume(self):
+        return self._space.area()
+
+
+def _axis_name(axis) -> str:
+    return f"<axis {axis}>"
+
+
+def _edges(values, open_value) -> np.ndarray:
+    """Limits as a float array; ``None`` (zfit's ``Space.ANY``) is an open end."""
+    if values is None:
+        return np.array([open_value])
+    items = np.atleast_1d(np.asarray(values, dtype=object)).ravel()
+    return np.array([open_value if v is None else float(v) for v in items], dtype=float)
 
 
 def _check_disjoint(obs, boxes):

@@ -17,6 +17,8 @@ import re
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..ad import Dual
 from ..context import BuildContext
 from ..z import _SCALAR_CODE
@@ -318,23 +320,28 @@ class CodeContext(BuildContext):
         be.loop_lines, be.loop_inputs = [], {}
         x, w = nodes
         offset = len(be.constants)
-        be.constants.extend(x.tolist())
+        rows = np.atleast_2d(x)
+        for row in rows:
+            be.constants.extend(row.tolist())
         be.constants.extend(w.tolist())
-        node = be.event(f"z{be._counter}")
-        be._counter += 1
-        dual = integrand(node)
+        names = []
+        for _ in rows:
+            names.append(be.event(f"z{be._counter}"))
+            be._counter += 1
+        dual = integrand(names[0] if np.ndim(x) == 1 else names)
         components = [dual.v] + [v for _, v in sorted(dual.g.items())] + [v for _, v in sorted(dual.h.items())]
         keys = ["v"] + sorted(dual.g) + sorted(dual.h)
         inputs = list(be.loop_inputs)
         body = [f"s{k} = 0.0" for k in range(len(components))]
         body.append("for i in range(n):")
-        loop = [f"{node} = c[off + i]", "wq = c[off + n + i]"] + be.loop_lines
+        loop = [f"{node} = c[off + {k} * n + i]" for k, node in enumerate(names)]
+        loop += [f"wq = c[off + {len(names)} * n + i]"] + be.loop_lines
         loop += [f"s{k} += wq * {v}" for k, v in enumerate(components)]
         body += ["    " + line for line in loop]
         body.append("return (" + ", ".join(f"s{k}" for k in range(len(components))) + ",)")
         helper = self._helper(["c", "off", "n"] + inputs, body, prefix="_quad")
         be.loop_lines, be.loop_inputs = saved
-        result = be._emit(f"{helper}({', '.join(['c', str(offset), str(len(x))] + inputs)})", tuple(inputs), "k")
+        result = be._emit(f"{helper}({', '.join(['c', str(offset), str(len(w))] + inputs)})", tuple(inputs), "k")
         sums = [be.item(result, k) for k in range(len(components))]
         return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
                     {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})

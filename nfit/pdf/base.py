@@ -1,30 +1,67 @@
 """The base of every PDF node: normalisation, extension, evaluation on both paths."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
+import threading
 
 import numpy as np
 
 from ..param import ComposedParameter, convert_to_parameter, independent_params
-from ..space import Space
+from ..space import Space, as_space
+from . import custom
 
 _ids = itertools.count()
+_overrides = threading.local()
 
 
 class BasePDF:
     """A probability density over the observables of a space.
 
-    Subclasses describe themselves; they never compute over events directly. One method makes a
-    node: ``_build(ctx, x, norm, scale)``, which composes the density from :class:`nfit.ad.Dual`
-    numbers handed out by a build context, so that the same code gives the eager path (NumPy) and
-    the compiled path (generated source), with derivatives when asked. ``norm`` is the
-    :class:`Space` to normalise over, or ``None`` for the unnormalised density.
+    Subclass it as in zfit: pass ``params`` (a dict of name to parameter) to ``__init__`` and write
+    ``_unnormalized_pdf(self, x, params)`` (or ``_pdf(self, x, norm, params)`` with
+    ``@nfit.supports(...)``), with ``x[0]``, ``x["obs"]`` and ``params["name"]``. nfit traces it
+    into its kernels (see :mod:`nfit.pdf.custom`); ``register_analytic_integral`` and
+    ``_integrate`` give it an integral, else it is normalised numerically.
+
+    nfit's own shapes instead make a node with ``_build(ctx, x, norm, scale)``, which composes
+    the density from :class:`nfit.ad.Dual` numbers handed out by a build context, so that the same
+    code gives the eager path (NumPy) and the compiled path (generated source), with derivatives
+    when asked. ``norm`` is the :class:`Space` to normalise over, or ``None`` for the unnormalised
+    density.
+
+    Example
+    -------
+    >>> import nfit
+    >>> class Linear(nfit.pdf.BasePDF):
+    ...     def __init__(self, obs, slope, name="Linear"):
+    ...         super().__init__(obs, params={"slope": slope}, name=name)
+    ...     @nfit.supports()
+    ...     def _unnormalized_pdf(self, x, params):
+    ...         return 1 + params["slope"] * x[0]
+    >>> pdf = Linear(nfit.Space("x", 0, 2), slope=0.5)
+    >>> round(float(pdf.integrate((0, 1))[0]), 12)  # (1 + 0.25) / (2 + 1)
+    0.416666666667
     """
 
-    def __init__(self, obs, params: dict, name=None, extended=None, label=None, norm=None):
+    _analytic_integrals: list = []  # (priority, function, limits), see register_analytic_integral
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._analytic_integrals = list(cls._analytic_integrals)  # a subclass's registrations stay its own
+
+    def __init__(self, obs, params: dict | None = None, name=None, extended=None, label=None, norm=None, *,
+                 dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected argument(s) {sorted(kwargs)}")
+        if dtype is not None and np.dtype(dtype) != np.float64:
+            raise TypeError(f"{type(self).__name__}: nfit computes in float64, got dtype={dtype!r}")
+        if isinstance(obs, (str, list, tuple)):
+            obs = as_space(obs)
         if not isinstance(obs, Space):
             raise TypeError(f"{type(self).__name__}: obs must be a Space, got {obs!r}")
+        params = {} if params is None else params
         self.space = obs
         self.name = name or type(self).__name__
         self._norm = None if norm is None or norm is False else self._as_norm(norm)
@@ -34,6 +71,31 @@ class BasePDF:
         self._uid = next(_ids)
         if extended is not None and extended is not False:
             self._set_yield(extended)
+
+    # ``self.params`` is what user methods read: the Parameters, or (while one is traced or evaluated
+    # eagerly) symbols or numbers. Those are set for the calling thread only, so that two threads
+    # evaluating one shape never see each other's values.
+    @property
+    def params(self):
+        override = getattr(_overrides, "by_shape", {}).get(id(self))
+        return self.__dict__["_params"] if override is None else override
+
+    @params.setter
+    def params(self, value):
+        self.__dict__["_params"] = value
+
+    @contextlib.contextmanager
+    def _params_as(self, values):
+        by_shape = _overrides.__dict__.setdefault("by_shape", {})
+        saved = by_shape.get(id(self))
+        by_shape[id(self)] = values
+        try:
+            yield
+        finally:
+            if saved is None:
+                del by_shape[id(self)]
+            else:
+                by_shape[id(self)] = saved
 
     # ------------------------------------------------------------------ description
     @property
@@ -93,6 +155,7 @@ class BasePDF:
         new._uid = next(_ids)
         new.__dict__.pop("_pdf_kernels", None)
         new.__dict__.pop("_quad_cache", None)
+        new.__dict__.pop("_custom_shape", None)
         new._set_yield(yield_)
         if name is not None:
             new.name = name
@@ -148,7 +211,49 @@ class BasePDF:
         from ..evaluate import evaluate_pdf
 
         norm_space = self._norm_space(norm)
+        if isinstance(x, custom.Columns):  # called inside a custom shape's method
+            inner = custom.nested(self, x, norm_space)
+            if inner is not None:
+                return inner
+            x = x.value()
         return evaluate_pdf(self, x, norm_space, mode=mode)
+
+    def log_pdf(self, x, norm=None, *, mode=None):
+        """The logarithm of :meth:`pdf`.
+
+        Example
+        -------
+        >>> import nfit, numpy as np
+        >>> g = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=nfit.Space("x", -5, 5))
+        >>> round(float(g.log_pdf(np.array([0.0]))[0]), 4)
+        -0.9189
+        """
+        if isinstance(x, custom.Columns):
+            inner = custom.nested(self, x, self._norm_space(norm), kind="log")
+            if inner is not None:
+                return inner
+            x = x.value()
+        with np.errstate(divide="ignore"):
+            return np.log(self.pdf(x, norm=norm, mode=mode))
+
+    def unnormalized_pdf(self, x, *, mode=None):
+        """zfit's (deprecated there) unnormalised density: ``pdf(x, norm=False)``."""
+        return self.pdf(x, norm=False, mode=mode)
+
+    def __mul__(self, other):
+        """``pdf1 * pdf2``: their :class:`~nfit.pdf.ProductPDF`; ``pdf * yield``: an extended copy."""
+        from .product import ProductPDF
+
+        if isinstance(other, BasePDF):
+            return ProductPDF([self, other])
+        if isinstance(other, (int, float, np.floating, np.integer)) or hasattr(other, "value"):
+            return self.create_extended(other)
+        return NotImplemented
+
+    def __rmul__(self, other):
+        if isinstance(other, BasePDF):
+            return NotImplemented
+        return self.__mul__(other)
 
     def ext_pdf(self, x, norm=None, *, mode=None):
         """The density times the yield (extended pdfs only)."""
@@ -209,10 +314,95 @@ class BasePDF:
         space = self.space if limits is None else (limits if isinstance(limits, Space) else Space(self.obs, limits))
         return Sampler(self, n, space, fixed_params=fixed_params, rng=rng)
 
+    # ------------------------------------------------------------------ zfit's custom-shape interface
+    @classmethod
+    def register_analytic_integral(cls, func, limits=None, priority=50, *, supports_norm=None,
+                                   supports_norm_range=None, supports_multiple_limits=None):
+        """Give the class an integral: ``func(x, limits, norm, params, model)`` (or any subset of those
+        names) returns the integral of the unnormalised density over ``limits``, a Space whose
+        ``limits.v1.limits`` or ``limit1d`` give the range. ``limits`` (a Space, axes-only as in zfit)
+        says where ``func`` is valid; ``Space.ANY_LOWER``/``ANY_UPPER`` for anywhere. The function is
+        traced like the density, so the fit gets its exact derivatives.
+
+        Example
+        -------
+        >>> import nfit
+        >>> class Line(nfit.pdf.BasePDF):
+        ...     def __init__(self, obs, slope):
+        ...         super().__init__(obs, params={"slope": slope})
+        ...     @nfit.supports()
+        ...     def _unnormalized_pdf(self, x, params):
+        ...         return 1 + params["slope"] * x[0]
+        >>> def line_integral(limits, params, model):
+        ...     lower, upper = limits.limit1d
+        ...     return (upper - lower) + params["slope"] * (upper ** 2 - lower ** 2) / 2
+        >>> Line.register_analytic_integral(line_integral, nfit.Space(axes=0, lower=nfit.Space.ANY_LOWER,
+        ...                                                           upper=nfit.Space.ANY_UPPER))
+        >>> round(float(Line(nfit.Space("x", 0, 2), slope=0.5).integrate((0, 1))[0]), 12)
+        0.416666666667
+        """
+        if supports_norm_range is not None:
+            raise TypeError("register_analytic_integral: use supports_norm instead of supports_norm_range")
+        if supports_norm:
+            raise NotImplementedError("register_analytic_integral(supports_norm=True): nfit normalises a "
+                                      "registered integral itself; register the unnormalised integral")
+        if not callable(func):
+            raise TypeError(f"register_analytic_integral: func must be callable, got {func!r}")
+        if limits is not None and not isinstance(limits, Space):
+            raise TypeError(f"register_analytic_integral: limits must be a Space (axes and limits), got {limits!r}")
+        cls._analytic_integrals.append((float(priority), func, limits))
+        cls._analytic_integrals.sort(key=lambda entry: -entry[0])
+
+    def _registered_integral(self, box: Space):
+        """The highest-priority registered integral valid over every observable of ``box``, or None."""
+        for _, func, limits in self._analytic_integrals:
+            if limits is None:
+                return func
+            axes = limits.axes if limits.axes is not None else tuple(self.obs.index(o) for o in limits.obs
+                                                                     if o in self.obs)
+            if sorted(axes) != list(range(self.n_obs)):
+                continue  # a partial integral: not a normalisation
+            order = [axes.index(i) for i in range(self.n_obs)]
+            lower, upper = box.boxes[0]
+            if any(all(lo[order[i]] <= lower[i] and upper[i] <= hi[order[i]] for i in range(self.n_obs))
+                   for lo, hi in limits.boxes):
+                return func
+        return None
+
+    def _custom(self) -> custom.CustomShape:
+        shape = self.__dict__.get("_custom_shape")
+        if shape is None:
+            shape = self.__dict__["_custom_shape"] = custom.CustomShape(self)
+        return shape
+
+    def _is_custom(self) -> bool:
+        return custom.density_method(type(self)) is not None
+
     # ------------------------------------------------------------------ node interface
     def _normalised_integral(self, values, limits: Space, norm) -> float:
         """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised)."""
-        raise NotImplementedError
+        if not self._is_custom():
+            raise NotImplementedError
+        from ..eager import EagerContext
+        from ..layout import ParamLayout
+
+        layout = ParamLayout(model_params(self))
+        ctx = EagerContext(layout, layout.vector())
+        shape = self._custom()
+        limits = limits.with_obs(self.obs)
+        with np.errstate(all="ignore"):
+            if shape.normalises_itself(norm):
+                return float(sum(shape.quadrature(ctx, lo, hi, norm).v for lo, hi in limits.boxes))
+            value = float(shape.integral(ctx, limits).v)
+            return value if norm is None else value / float(shape.integral(ctx, norm).v)
+
+    def _integral_dual(self, ctx, lower, upper):
+        """The integral of the unnormalised density over ``[lower, upper]`` (numbers, or tuples
+        with one entry per observable), as a Dual in ``ctx``."""
+        if not self._is_custom():
+            raise NotImplementedError
+        lower, upper = tuple(np.atleast_1d(lower).tolist()), tuple(np.atleast_1d(upper).tolist())
+        return self._custom().box_integral(ctx, lower, upper)
 
     def _build_extended(self, ctx, x, norm):
         """The yield times the density (extended pdfs): what an extended likelihood takes the log of."""
@@ -236,23 +426,35 @@ class BasePDF:
 
     def _derivative_order(self) -> int:
         """Highest order of exact parameter derivatives this node (with its children) provides."""
-        return 0
+        return self._custom().derivative_order() if self._is_custom() else 0
 
     def _build(self, ctx, x, norm, scale=None):
         """``scale`` times the density at the events ``x`` ({observable: backend number}),
         normalised over ``norm`` (None: unnormalised), as a :class:`nfit.ad.Dual` built in the
         context ``ctx`` (eager NumPy, or generated source)."""
-        raise NotImplementedError
+        if not self._is_custom():
+            raise NotImplementedError(
+                f"{type(self).__name__} defines no density: write _unnormalized_pdf(self, x, params) "
+                "(or _pdf(self, x, norm, params) with @nfit.supports())")
+        if norm is not None:
+            _check_within(self, norm)
+        return self._custom().build(ctx, x, norm, scale)
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_pdf_kernels", None)  # compiled kernels stay in their process
         state.pop("_quad_cache", None)
+        state.pop("_custom_shape", None)  # traces are made again where they are needed
         return state
 
     def __repr__(self):
         ext = " extended" if self.is_extended else ""
         return f"<{type(self).__name__} {self.name!r} obs={self.obs}{ext}>"
+
+
+def _check_within(model, norm):
+    if not norm.has_limits:
+        raise ValueError(f"pdf {model.name!r}: cannot normalise over {norm}, it has no finite limits")
 
 
 def _check_box_norm(model, norm):

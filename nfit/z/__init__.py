@@ -153,6 +153,9 @@ class Expr:
         if op == "call":
             fname, *rest = args
             return ops.call(fname, *(x.apply(values, ops) for x in rest))
+        if op == "node":  # another model evaluated inside a traced shape (see nfit.pdf.custom)
+            payload, *rest = args
+            return ops.node(payload, *(x.apply(values, ops) for x in rest))
         raise ValueError(f"unknown expression node {op!r}")
 
     def __repr__(self):
@@ -175,9 +178,11 @@ def as_expr(value) -> Expr:
     if hasattr(value, "_as_symbol"):
         return value._as_symbol()
     if isinstance(value, (bool, int, float, np.floating, np.integer)) or (
-        isinstance(value, np.ndarray) and value.ndim == 0
-    ):
-        return Expr("const", float(value))
+        isinstance(value, np.ndarray) and value.size == 1 and value.dtype != object
+    ):  # a one-element array: zfit's integrals read limits as arrays of shape (1,)
+        return Expr("const", float(np.asarray(value).reshape(())))
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return as_expr(value.reshape(())[()])
     raise TypeError(f"cannot use {type(value).__name__} inside a traced nfit expression")
 
 
