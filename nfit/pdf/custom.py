@@ -250,8 +250,11 @@ class CustomShape:
         method, pdf = self.method, self.pdf
         log = method == "_log_pdf"
 
+        if norm is None:  # unnormalised: a method that normalises itself gets the pdf's own range
+            norm = pdf.norm if self.norm_support else False
+
         def call(x, params):
-            value = call_density(pdf, method, x, params, norm if norm is not None else False)
+            value = call_density(pdf, method, x, params, norm)
             return z.exp(value) if log else value
 
         return call
