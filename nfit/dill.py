@@ -23,9 +23,8 @@ def _pickler():
 
 
 def dumps(obj, **kwargs) -> bytes:
-    """``obj`` as bytes (a fit result is frozen first, as zfit does)."""
-    if hasattr(obj, "freeze") and hasattr(obj, "fmin"):
-        obj = obj.freeze()
+    """``obj`` as bytes. A fit result keeps its loss (and so its model and data), as in zfit; call
+    ``result.freeze()`` first for a small pickle with the numbers only."""
     return _pickler().dumps(obj, **kwargs)
 
 

@@ -14,7 +14,9 @@ log-likelihood).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import warnings
 
 import numpy as np
@@ -342,7 +344,7 @@ class BaseLoss:
     def _warn_numerical(self, order):
         if order in self._warned:
             return
-        if order == 2 and min(m._derivative_order() for m in self.model) == 2:
+        if order == 2 and self.model and min(m._derivative_order() for m in self.model) == 2:
             self._warned.add(order)  # every part has a Hessian; too many parameters to fuse it
             return
         self._warned.add(order)
@@ -495,17 +497,27 @@ class SimpleLoss(BaseLoss):
     """
 
     _func = None
+    _gradient_func = None
+    _hessian_func = None
 
-    def __init__(self, func, params=None, errordef=None):
+    def __init__(self, func, params=None, errordef=None, gradient=None, hessian=None):
         if not callable(func):
             raise TypeError(f"SimpleLoss: func must be callable, got {func!r}")
         if params is None:
             raise ValueError("SimpleLoss: give params=, the parameters func depends on")
+        for what, f in (("gradient", gradient), ("hessian", hessian)):
+            if f is not None and not callable(f):
+                raise TypeError(f"SimpleLoss: {what} must be callable (of the params, as func), got {f!r}")
         params = list(params) if isinstance(params, (list, tuple)) else [params]
+        params = [p if isinstance(p, (Parameter, ComposedParameter)) else _auto_parameter(p) for p in params]
         errordef = getattr(func, "errordef", None) if errordef is None else errordef
         if errordef is None:
             raise ValueError("SimpleLoss: give errordef= (0.5 for a negative log-likelihood, 1 for a chi2)")
         self._func = func
+        self._gradient_func = gradient
+        self._hessian_func = hessian
+        # a plain function's derivatives are numerical, as nothing else is expected: no warning then
+        self._warned = {1, 2} if gradient is None else {1}
         self.errordef = float(errordef)
         self._params = params
         self.model, self.data, self.constraints = [], [], []
@@ -514,28 +526,52 @@ class SimpleLoss(BaseLoss):
         self._layout = ParamLayout(independent_params(params))
         self._n_events = 0
         self._compiled_kernels = {}
-        self._warned = {1, 2}  # the derivatives of a function are numerical, and nothing else is expected
         self._fitted = False
 
     def _evaluate(self, p) -> float:
         if self._func is None:
             return super()._evaluate(p)
+        with self._values_at(p):
+            return float(self._func(self._params))
+
+    @contextlib.contextmanager
+    def _values_at(self, p):
+        """The parameters set to the point ``p`` while the user's functions run."""
         values = self._layout.values(p)
         saved = [q._value for q in self._layout.independent]
         for q in self._layout.independent:
             q._value = float(values[q])
         try:
-            return float(self._func(self._params))
+            yield
         finally:
             for q, v in zip(self._layout.independent, saved):
                 q._value = v
 
+    def _derivatives(self, p, order):
+        if self._func is None or order > self.derivative_order:
+            return super()._derivatives(p, order)
+        floating = self._layout.floating
+        index = [self._params.index(q) for q in floating]
+        with self._values_at(p):
+            value = float(self._func(self._params))
+            grad = np.asarray(self._gradient_func(self._params), dtype=float).reshape(-1)[index] if order else None
+            hess = None
+            if order == 2:
+                hess = np.asarray(self._hessian_func(self._params), dtype=float)[np.ix_(index, index)]
+        return value, grad, hess
+
     @property
     def derivative_order(self) -> int:
-        return 0 if self._func is not None else super().derivative_order
+        if self._func is not None:
+            given = 0 if self._gradient_func is None else (2 if self._hessian_func is not None else 1)
+            if given and any(q not in self._params for q in self._layout.floating):
+                return 0  # derivatives by parameters the user's gradient does not list
+            return given
+        return super().derivative_order
 
     def _gradient_from_hessian_kernel(self) -> bool:
         return False if self._func is not None else super()._gradient_from_hessian_kernel()
+
 
     @property
     def is_weighted(self) -> bool:
@@ -556,6 +592,18 @@ class SimpleLoss(BaseLoss):
             name = getattr(self._func, "__name__", self._func)
             return f"<SimpleLoss func={name!r} params={[p.name for p in self._params]}>"
         return super().__repr__()
+
+
+_auto_counter = itertools.count()
+
+
+def _auto_parameter(value):
+    """zfit's ``minimize(func, params=[2.0, ...])``: a number becomes a free ``autoparam_i``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"SimpleLoss: params must be Parameters or numbers, got {value!r}") from None
+    return Parameter(f"autoparam_{next(_auto_counter)}", number)
 
 
 def _normalisation_range(kind, model, data):

@@ -19,15 +19,20 @@ __all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "FitResult", "DefaultStr
 
 
 def _as_loss(loss, params):
-    """A loss as given, or zfit's shorthand: a callable ``func(params)`` with ``params=`` (and an
-    ``errordef`` attribute, else 0.5) becomes a :class:`~nfit.loss.SimpleLoss`."""
+    """A loss as given, or zfit's shorthand: a callable ``func(params)`` with ``params=`` (parameters,
+    or numbers that become free ``autoparam_i`` parameters) and an ``errordef`` attribute becomes a
+    :class:`~nfit.loss.SimpleLoss`."""
     from .loss import BaseLoss, SimpleLoss
 
     if isinstance(loss, BaseLoss) or not callable(loss):
         return loss
     if params is None:
         raise ValueError("minimize: a callable loss needs params=, the parameters it depends on")
-    return SimpleLoss(loss, params=params, errordef=getattr(loss, "errordef", 0.5))
+    errordef = getattr(loss, "errordef", None)
+    if errordef is None:
+        raise ValueError(f"minimize: cannot minimise {getattr(loss, '__name__', loss)!r}: set its errordef "
+                         "attribute first (1 for a chi2, 0.5 for a negative log-likelihood), as zfit asks")
+    return SimpleLoss(loss, params=params, errordef=errordef)
 
 
 def _free_params(loss, params):
@@ -451,6 +456,7 @@ class _Scipy:
                        options=options, callback=callback)
         elapsed = time.perf_counter() - start
         res.x = x0 + res.x * scale
+        res.approx_gradient, res.approx_inv_hessian = _scipy_approximations(res, scale)
         _set_values(params, res.x)
         result = FitResult.from_scipy(loss, self, params, res, elapsed)
         _keep_or_restore(params, x0)
@@ -460,6 +466,29 @@ class _Scipy:
 
     def __repr__(self):
         return f"<{self.name} tol={self.tol}>"
+
+
+def _scipy_approximations(res, scale):
+    """SciPy's gradient and inverse Hessian at its minimum (where its method has them), back in the
+    parameters' own units from the step-size units the minimisation ran in."""
+    gradient = getattr(res, "grad", None)
+    if gradient is None:
+        gradient = getattr(res, "jac", None)
+    try:
+        gradient = np.asarray(gradient, dtype=float).reshape(-1) / scale if gradient is not None else None
+        if gradient is not None and gradient.shape != scale.shape:
+            gradient = None
+    except (TypeError, ValueError):
+        gradient = None
+    inverse = getattr(res, "hess_inv", None)
+    try:
+        inverse = inverse.todense() if hasattr(inverse, "todense") else inverse
+        inverse = np.asarray(inverse, dtype=float) * np.outer(scale, scale) if inverse is not None else None
+        if inverse is not None and inverse.shape != (len(scale), len(scale)):
+            inverse = None
+    except (TypeError, ValueError):
+        inverse = None
+    return gradient, inverse
 
 
 class ScipyLBFGSB(_Scipy):

@@ -67,8 +67,42 @@ class FitResult:
     True
     """
 
-    def __init__(self, loss, minimizer, params, values, fmin, edm, valid, converged, status, message,
-                 info, minuit=None):
+    def __init__(self, loss, params, minimizer, valid, edm=None, fminopt=None, criterion=None, status=None,
+                 converged=None, message=None, info=None, approx=None, niter=None, evaluator=None):
+        """zfit's constructor, for minimisers written by users (see :class:`nfit.minimize.BaseMinimizer`):
+        ``params`` maps each parameter to its value at the minimum; ``fminopt`` is the loss there
+        (None: evaluated); ``approx`` a dict of ``gradient``, ``hessian``, ``inv_hessian`` there."""
+        params = dict(params)
+        param_list = list(params)
+        if fminopt is None and loss is not None:
+            with _values_set(param_list, list(params.values())):
+                fminopt = loss.value()
+        valid = bool(valid)
+        converged = valid if converged is None else bool(converged)
+        status = (0 if valid else 5) if status is None else int(status)
+        info = dict(info or {})
+        if niter is not None:
+            info.setdefault("n_eval", int(niter))
+        if evaluator is not None:
+            info.setdefault("n_eval", getattr(evaluator, "nfunc_eval", 0))
+        info.setdefault("n_eval", 0)
+        self._setup(loss, minimizer, param_list, list(params.values()), fminopt, np.nan if edm is None else edm,
+                    valid, converged, status, message if message is not None else ("" if valid else STATUS[status]),
+                    info)
+        self.criterion = criterion
+        self.approx = approx if isinstance(approx, Approximations) else Approximations(param_list, **(approx or {}))
+
+    @classmethod
+    def _create(cls, loss, minimizer, params, values, fmin, edm, valid, converged, status, message, info,
+                minuit=None, approx=None):
+        result = cls.__new__(cls)
+        result._setup(loss, minimizer, params, values, fmin, edm, valid, converged, status, message, info, minuit)
+        result.criterion = None
+        result.approx = approx if approx is not None else Approximations(list(params))
+        return result
+
+    def _setup(self, loss, minimizer, params, values, fmin, edm, valid, converged, status, message, info,
+               minuit=None):
         self.loss = loss
         self.minimizer = minimizer
         self._param_list = list(params)
@@ -107,8 +141,10 @@ class FitResult:
         at_limit = [p.name for p in params if p.at_limit]
         info = {"n_eval": fm.nfcn, "minuit": m, "original": fm, "gradient": minimizer.gradient,
                 "time": elapsed, "params_at_limit": at_limit}
-        return cls(loss, minimizer, params, list(m.values), fm.fval, fm.edm, valid, converged, status,
-                   message, info, minuit=m)
+        # MIGRAD's running estimate of the inverse Hessian (zfit's ``result.approx``), as it ended
+        inverse = None if m.covariance is None else np.array(m.covariance) / (2.0 * loss.errordef)
+        return cls._create(loss, minimizer, params, list(m.values), fm.fval, fm.edm, valid, converged, status,
+                           message, info, minuit=m, approx=Approximations(list(params), inv_hessian=inverse))
 
     @classmethod
     def from_scipy(cls, loss, minimizer, params, res, elapsed):
@@ -117,8 +153,10 @@ class FitResult:
         message = "" if status == 0 else f"{STATUS[status]}: {res.message}"
         info = {"n_eval": int(getattr(res, "nfev", 0)), "original": res, "gradient": minimizer.gradient,
                 "time": elapsed, "params_at_limit": [p.name for p in params if p.at_limit]}
-        return cls(loss, minimizer, params, res.x, res.fun, np.nan, status == 0, status == 0, status,
-                   message, info)
+        approx = Approximations(list(params), gradient=getattr(res, "approx_gradient", None),
+                                inv_hessian=getattr(res, "approx_inv_hessian", None))
+        return cls._create(loss, minimizer, params, res.x, res.fun, np.nan, status == 0, status == 0, status,
+                           message, info, approx=approx)
 
     # ------------------------------------------------------------------ state
     @property
@@ -203,15 +241,20 @@ class FitResult:
     def _hesse_covariance(self, method=None) -> np.ndarray:
         """``2 errordef H⁻¹`` at the minimum by ``method`` (see :meth:`hesse`), uncorrected for weights."""
         method = {None: "auto", "minuit_hesse": "minuit", "hesse_np": "numdifftools"}.get(method, method)
-        if method not in ("auto", "minuit", "numdifftools"):
-            raise ValueError(f"hesse: unknown method {method!r}; use 'auto', 'minuit_hesse' or 'hesse_np'")
+        if method not in ("auto", "minuit", "numdifftools", "approx"):
+            raise ValueError(f"hesse: unknown method {method!r}; use 'auto', 'minuit_hesse', 'hesse_np' or 'approx'")
         cov, used = None, method
+        if method == "approx":
+            inverse = self.approx.inv_hessian(invert=True)
+            if inverse is None:
+                raise ValueError("hesse(method='approx'): the minimiser left no approximate Hessian for this result")
+            cov = 2.0 * self.loss.errordef * inverse
         if method == "auto" and self.loss.derivative_order >= 1:
             from .minimize import Objective, _hessian_kind
 
             objective = self._objective or Objective(self.loss, self._param_list)
             hess = objective.hessian(np.array([self.params[p]["value"] for p in self._param_list]))
-            cov = _inverse_if_positive(hess, self.loss.errordef)
+            cov = self._inverse_without_flat(hess)
             used = _hessian_kind(self.loss) if cov is not None else "minuit"
             if cov is None:
                 self.info["hesse_warning"] = "the loss's Hessian is not positive definite; used MINUIT's HESSE"
@@ -225,20 +268,45 @@ class FitResult:
                 m = make_minuit(_loss_function(self.loss, self._param_list), self._param_list,
                                 self.loss.errordef, values)
             m.hesse()
-            cov = np.array(m.covariance)
             used = "minuit"
-            if not m.accurate:
-                self.info["hesse_warning"] = "covariance from HESSE is not accurate"
+            if m.covariance is None:  # HESSE failed: a flat direction, or a loss that is not finite here
+                cov = np.full((len(self._param_list),) * 2, np.nan)
+                self.info["hesse_warning"] = "MINUIT's HESSE failed (the Hessian is singular): errors are NaN"
+                warnings.warn(f"hesse: {self.info['hesse_warning']}", stacklevel=3)
+            else:
+                cov = np.array(m.covariance)
+                if not m.accurate:
+                    self.info["hesse_warning"] = "covariance from HESSE is not accurate"
         elif used == "numdifftools":
             from .minimize import _loss_function
             from .numdiff import hessian
 
             function = _loss_function(self.loss, self._param_list)
             x0 = np.array([self.params[p]["value"] for p in self._param_list])
-            cov = 2.0 * self.loss.errordef * np.linalg.inv(hessian(function, x0, self._error_scale()))
+            hess = hessian(function, x0, self._error_scale())
+            cov = self._inverse_without_flat(hess)
+            if cov is None:  # not positive definite: its inverse all the same, as numdifftools gives it
+                cov = 2.0 * self.loss.errordef * np.linalg.inv(hess)
         self._covariance = cov
         self.info["hesse_method"] = used
         self.update_params()
+        return cov
+
+    def _inverse_without_flat(self, hess):
+        """``2 errordef H⁻¹``, where parameters the loss does not depend on (a zero row of ``H``, like the
+        yield of an extended pdf in a non-extended fit) get NaN errors instead of a singular matrix."""
+        flat = [i for i in range(len(hess)) if not np.any(hess[i])]
+        if not flat:
+            return _inverse_if_positive(hess, self.loss.errordef)
+        keep = [i for i in range(len(hess)) if i not in flat]
+        sub = _inverse_if_positive(hess[np.ix_(keep, keep)], self.loss.errordef) if keep else np.zeros((0, 0))
+        if sub is None:
+            return None
+        cov = np.full(hess.shape, np.nan)
+        cov[np.ix_(keep, keep)] = sub
+        names = [getattr(self._param_list[i], "name", self._param_list[i]) for i in flat]
+        self.info["hesse_warning"] = f"the loss does not depend on {names}: their errors are NaN"
+        warnings.warn(f"hesse: {self.info['hesse_warning']}", stacklevel=4)
         return cov
 
     def _corrected(self, cov, weightcorr) -> np.ndarray:
@@ -253,14 +321,20 @@ class FitResult:
         floating = self.loss.get_params()
         index = [floating.index(p) for p in self._param_list]
         outer = self.loss._score_outer(self.loss._layout.vector(order=1))[np.ix_(index, index)]
-        return hess_inverse @ outer @ hess_inverse
+        keep = np.flatnonzero(np.isfinite(np.diag(hess_inverse)))  # parameters the loss depends on
+        corrected = np.full(hess_inverse.shape, np.nan)
+        block = np.ix_(keep, keep)
+        corrected[block] = hess_inverse[block] @ outer[block] @ hess_inverse[block]
+        return corrected
 
     def errors(self, params=None, name="errors", method=None, cl=None, sigma=1):
         """Asymmetric errors by MINOS. Returns ``(errors, new_result)`` like zfit: ``errors[p]`` has
         ``"lower"`` (negative) and ``"upper"``; ``new_result`` is None unless MINOS found a new minimum."""
         self._not_frozen()
-        if method not in (None, "minuit_minos", "minos"):
-            raise ValueError(f"errors: unknown method {method!r}; use 'minuit_minos'")
+        # zfit's "zfit_errors" finds the same interval (where the profiled loss rises by errordef times
+        # the cl's quantile) by its own root finding; nfit finds it with MINOS for both names
+        if method not in (None, "minuit_minos", "minos", "zfit_errors"):
+            raise ValueError(f"errors: unknown method {method!r}; use 'minuit_minos' or 'zfit_errors'")
         if cl is not None:
             sigma = _sigma_of(cl)
         selected = self._select(params)
@@ -317,6 +391,13 @@ class FitResult:
             return {(a, b): corr[i, j] for i, a in enumerate(selected) for j, b in enumerate(selected)}
         return corr
 
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_minuit"] = state["_objective"] = None  # MINUIT's and the kernels' state stay in this process
+        state["info"] = {k: v for k, v in self.info.items() if k not in ("minuit", "original")}
+        return state
+
     # ------------------------------------------------------------------ freezing
     def _not_frozen(self):
         if self._frozen:
@@ -347,6 +428,7 @@ class FitResult:
         self.params = _FrozenParams((p.name, d) for p, d in self.params.items())
         self._param_list = [p.name for p in self._param_list]
         self.loss = self.minimizer = self._minuit = self._objective = None
+        self.approx.freeze()
         for key in ("minuit", "original"):
             self.info.pop(key, None)
         self._frozen = True
@@ -383,6 +465,61 @@ class FitResult:
     def __repr__(self):
         n_eval = self.info.get("n_eval")
         return f"<FitResult valid={self.valid} fmin={self.fmin:.6g} edm={self.edm:.2g} n_eval={n_eval}>"
+
+
+class Approximations:
+    """zfit's ``result.approx``: the gradient, Hessian and inverse Hessian a minimiser estimated on its
+    way (MIGRAD's running inverse Hessian; SciPy's ``jac`` and ``hess_inv``), each None where unknown.
+
+    >>> a = Approximations(["a", "b"], inv_hessian=np.diag([4.0, 1.0]))
+    >>> a.hessian(invert=False) is None, a.hessian(invert=True).tolist()
+    (True, [[0.25, 0.0], [0.0, 1.0]])
+    """
+
+    def __init__(self, params, gradient=None, hessian=None, inv_hessian=None):
+        self.params = list(params)
+        self._gradient = None if gradient is None else np.asarray(gradient, dtype=float).reshape(-1)
+        self._hessian = None if hessian is None else np.asarray(hessian, dtype=float)
+        self._inv_hessian = None if inv_hessian is None else np.asarray(inv_hessian, dtype=float)
+
+    def gradient(self, params=None):
+        return self._part(self._gradient, params)
+
+    def hessian(self, invert=True):
+        if self._hessian is None and invert and self._inv_hessian is not None:
+            return np.linalg.inv(self._inv_hessian)
+        return self._hessian
+
+    def inv_hessian(self, invert=True):
+        if self._inv_hessian is None and invert and self._hessian is not None:
+            return np.linalg.inv(self._hessian)
+        return self._inv_hessian
+
+    def _part(self, vector, params):
+        if vector is None or params is None:
+            return vector
+        params = params if isinstance(params, (list, tuple)) else [params]
+        return vector[[self.params.index(p) for p in params]]
+
+    def freeze(self):
+        self.params = [getattr(p, "name", p) for p in self.params]
+        return self
+
+
+class _values_set:
+    """Parameters set to values inside a ``with`` block, restored after."""
+
+    def __init__(self, params, values):
+        self.params, self.values = params, values
+
+    def __enter__(self):
+        self.saved = [p.value() for p in self.params]
+        for p, v in zip(self.params, self.values):
+            p._value = float(v)
+
+    def __exit__(self, *exc):
+        for p, v in zip(self.params, self.saved):
+            p._value = v
 
 
 def _inverse_if_positive(hess, errordef):

@@ -237,8 +237,10 @@ def test_simple_loss_and_minimize_a_callable(mode):
     assert errors[a]["error"] == pytest.approx(1.0, rel=1e-3) and errors[b]["error"] == pytest.approx(2.0, rel=1e-3)
     with pytest.raises(ValueError, match="errordef"):
         nfit.loss.SimpleLoss(lambda params: 0.0, params=[a])
-    # zfit's shorthand: a callable with params= (errordef from the function, else 0.5)
+    # zfit's shorthand: a callable with params= and an errordef attribute (none: an error, as in zfit)
     a.set_value(0.0)
+    with pytest.raises(ValueError, match="errordef"):
+        nfit.minimize.Minuit().minimize(chi2, params=[a, b])
     chi2.errordef = 1.0
     assert nfit.minimize.Minuit().minimize(chi2, params=[a, b]).valid
     assert a.value() == pytest.approx(3, abs=1e-4)

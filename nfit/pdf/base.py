@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from ..param import ComposedParameter, convert_to_parameter, independent_params
-from ..space import Space, as_space
+from ..space import Space
 from . import custom
 
 _ids = itertools.count()
@@ -57,8 +57,6 @@ class BasePDF:
             raise TypeError(f"{type(self).__name__}: unexpected argument(s) {sorted(kwargs)}")
         if dtype is not None and np.dtype(dtype) != np.float64:
             raise TypeError(f"{type(self).__name__}: nfit computes in float64, got dtype={dtype!r}")
-        if isinstance(obs, (str, list, tuple)):
-            obs = as_space(obs)
         if not isinstance(obs, Space):
             raise TypeError(f"{type(self).__name__}: obs must be a Space, got {obs!r}")
         params = {} if params is None else params
