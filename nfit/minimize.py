@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
+from .minimizers.interface import ZfitMinimizer
+from .result import STATUS as STATUS_TEXT
 from .result import FitResult
 
-__all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "FitResult", "DefaultStrategy", "DefaultToyStrategy",
-           "FailMinimizeNaN"]
+__all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "ScipyBFGS", "ScipyNewtonCG", "ScipyTrustNCG",
+           "ScipyTrustKrylov", "ScipyDogleg", "ScipyTruncNC", "ScipySLSQP", "ScipyPowell", "ScipyNelderMead",
+           "ScipyCOBYLA", "FitResult", "DefaultStrategy", "DefaultToyStrategy", "FailMinimizeNaN", "BaseMinimizer",
+           "minimize_supports", "EDM", "ZfitMinimizer"]
 
 
 def _as_loss(loss, params):
@@ -25,14 +30,14 @@ def _as_loss(loss, params):
     from .loss import BaseLoss, SimpleLoss
 
     if isinstance(loss, BaseLoss) or not callable(loss):
-        return loss
+        return loss, params
     if params is None:
         raise ValueError("minimize: a callable loss needs params=, the parameters it depends on")
     errordef = getattr(loss, "errordef", None)
     if errordef is None:
         raise ValueError(f"minimize: cannot minimise {getattr(loss, '__name__', loss)!r}: set its errordef "
                          "attribute first (1 for a chi2, 0.5 for a negative log-likelihood), as zfit asks")
-    return SimpleLoss(loss, params=params, errordef=errordef)
+    return SimpleLoss(loss, params=params, errordef=errordef), None
 
 
 def _free_params(loss, params):
@@ -249,7 +254,7 @@ class DefaultStrategy(ZfitStrategy):
         return "<DefaultStrategy>"
 
 
-class Minuit:
+class Minuit(ZfitMinimizer):
     """MINUIT's MIGRAD through iminuit.
 
     Parameters
@@ -280,6 +285,10 @@ class Minuit:
     criterion : optional
         The convergence criterion: MINUIT's EDM, the only one supported (None, ``"edm"`` or zfit's
         ``EDM`` class); anything else is an error rather than ignored.
+    use_minuit_grad : bool, optional
+        zfit's older switch: True is ``gradient="minuit"``, False ``gradient="exact"``.
+
+    After a fit, ``_minuit_minimizer`` is the ``iminuit.Minuit`` object that ran it (as in zfit).
 
     Example
     -------
@@ -295,7 +304,12 @@ class Minuit:
     """
 
     def __init__(self, tol=None, mode=None, gradient=None, verbosity=0, options=None, maxiter=None,
-                 criterion=None, strategy=None, name="Minuit"):
+                 criterion=None, strategy=None, name="Minuit", use_minuit_grad=None):
+        if use_minuit_grad is not None:
+            if gradient is not None:
+                raise ValueError("Minuit: give gradient= or use_minuit_grad=, not both")
+            gradient = "minuit" if use_minuit_grad else "exact"
+        self._minuit_minimizer = None
         self.nan_strategy = DefaultToyStrategy()
         if isinstance(strategy, ZfitStrategy) or (isinstance(strategy, type) and issubclass(strategy, ZfitStrategy)):
             self.nan_strategy = strategy() if isinstance(strategy, type) else strategy
@@ -331,7 +345,7 @@ class Minuit:
         left at the minimum. A fit that fails comes back with ``valid=False`` and a message."""
         if init is not None:
             init.update_params()
-        loss = _as_loss(loss, params)
+        loss, params = _as_loss(loss, params)
         params = _free_params(loss, params)
         if not params:
             raise ValueError("minimize: the loss has no free parameters")
@@ -354,6 +368,7 @@ class Minuit:
         before = [p.value() for p in params]
         m.migrad(ncall=self.maxiter)
         elapsed = time.perf_counter() - start
+        self._minuit_minimizer = m
         _set_values(params, m.values)
         loss._fitted = True
         result = FitResult.from_minuit(loss, self, params, m, elapsed)
@@ -399,70 +414,200 @@ def _minuit_print_level(verbosity) -> int:
 
 _SCIPY_GRADIENTS = {None: "loss", False: "loss", "zfit": "loss", "exact": "loss", True: "2-point",
                     "2-point": "2-point", "3-point": "3-point"}
+_SCIPY_HESSIANS = {None: "loss", False: "loss", "zfit": "loss", "exact": "loss", True: "2-point",
+                   "2-point": "2-point", "3-point": "3-point"}
+# zfit's argument names for SciPy's method options
+_SCIPY_OPTION_NAMES = {"init_trust_radius": "initial_trust_radius", "max_trust_radius": "max_trust_radius"}
 
 
-class _Scipy:
+class _Scipy(ZfitMinimizer):
+    """A minimiser from scipy.optimize (see :class:`ScipyLBFGSB` and the others).
+
+    ``tol`` is zfit's: the estimated distance to the minimum (EDM, as MINUIT's) a valid result must
+    reach (default 1e-3, as in zfit). SciPy runs with tight tolerances of its own and, where the EDM
+    is still above ``tol``, again from where it stopped (up to 5 times).
+    ``gradient``: None or ``"zfit"`` (the loss's, exact where the model has one), ``"2-point"`` /
+    ``"3-point"`` (SciPy's finite differences). ``hessian`` (methods that use one): the same choices,
+    or a ``scipy.optimize.HessianUpdateStrategy`` (``BFGS``, ``SR1``) class or instance.
+    Other keyword arguments are SciPy's options of the method (zfit's ``init_trust_radius`` included);
+    one SciPy does not know is an error.
+    """
+
     _method = None
+    _uses_gradient = True
+    _uses_hessian = None  # None: no Hessian; "optional"; "required"
+    _bounds = True
+    _tight = 1e-10  # SciPy's own tolerance on the first run
 
-    def __init__(self, tol=None, gradient=None, verbosity=0, maxiter=None, name=None, options=None):
-        self.tol = 1e-10 if tol is None else tol
+    def __init__(self, tol=None, gradient=None, hessian=None, verbosity=0, maxiter=None, name=None, options=None,
+                 minimizer_options=None, strategy=None, criterion=None, **method_options):
+        self.tol = 1e-3 if tol is None else float(tol)
+        if not self.tol > 0:
+            raise ValueError(f"{type(self).__name__}: tol must be positive, got {tol}")
         self.maxiter = maxiter
         self.verbosity = 0 if verbosity is None else int(verbosity)
         self.name = name or type(self).__name__
-        self.options = dict(options or {})
+        self.options = dict(options or {}, **dict(minimizer_options or {}))
+        for key, value in method_options.items():
+            if value is not None:
+                self.options[_SCIPY_OPTION_NAMES.get(key, key)] = value
+        self.criterion = _criterion(criterion)
+        self.nan_strategy = DefaultToyStrategy()
+        if strategy is not None:
+            self.nan_strategy = strategy() if isinstance(strategy, type) else strategy
+            if not isinstance(self.nan_strategy, ZfitStrategy):
+                raise TypeError(f"{self.name}: strategy must be DefaultStrategy or DefaultToyStrategy, got {strategy!r}")
+        if gradient is not None and not self._uses_gradient:
+            raise ValueError(f"{self.name}: SciPy's {self._method} uses no gradient; do not give gradient=")
         try:
             self.gradient = _SCIPY_GRADIENTS[gradient]
         except (KeyError, TypeError):
             raise ValueError(f"{self.name}: gradient={gradient!r}; use None or 'zfit' (the loss's gradient), True or "
                              "'2-point' or '3-point' (SciPy's finite differences)") from None
+        self.hessian = self._hessian_choice(hessian)
+
+    def _hessian_choice(self, hessian):
+        from scipy.optimize import HessianUpdateStrategy
+
+        if self._uses_hessian is None:
+            if hessian is not None:
+                raise ValueError(f"{self.name}: SciPy's {self._method} uses no Hessian; do not give hessian=")
+            return None
+        if isinstance(hessian, HessianUpdateStrategy) or (isinstance(hessian, type)
+                                                           and issubclass(hessian, HessianUpdateStrategy)):
+            return hessian
+        try:
+            return _SCIPY_HESSIANS[hessian]
+        except (KeyError, TypeError):
+            raise ValueError(f"{self.name}: hessian={hessian!r}; use None or 'zfit' (the loss's), '2-point', "
+                             "'3-point', or a scipy.optimize.HessianUpdateStrategy such as BFGS") from None
 
     def minimize(self, loss, params=None, init=None) -> FitResult:
         """Minimise ``loss`` with scipy.optimize; see :class:`Minuit` for the meaning of arguments."""
-        from scipy.optimize import minimize
-
         if init is not None:
             init.update_params()
-        loss = _as_loss(loss, params)
+        loss, params = _as_loss(loss, params)
         params = _free_params(loss, params)
-        function = _loss_function(loss, params)
+        if not params:
+            raise ValueError("minimize: the loss has no free parameters")
         x0 = np.array([p.value() for p in params])
+        start = time.perf_counter()
+        res, objective, edm, calls = None, Objective(loss, params), np.inf, 0
+        tight = self._tight
+        for _ in range(5):
+            res = self._run(loss, params, objective, np.array([p.value() for p in params]), tight)
+            calls += int(getattr(res, "nfev", 0))
+            _set_values(params, res.x)
+            edm = self._edm(loss, objective, res.x)
+            if not (edm >= self.tol) or not np.isfinite(res.fun):  # below tol, or NaN: nothing to gain
+                break
+            tight *= 1e-2
+        elapsed = time.perf_counter() - start
+        res.nfev = calls
+        result = FitResult.from_scipy(loss, self, params, res, elapsed)
+        result.edm = float(edm)
+        result.info["scipy_message"] = str(getattr(res, "message", ""))
+        outside = [p.name for p, v in zip(params, res.x) if (p.lower is not None and v < p.lower)
+                   or (p.upper is not None and v > p.upper)]
+        # valid as in zfit: the EDM criterion decides where the loss has a gradient (SciPy's own stop
+        # reports precision loss at a minimum its tolerance cannot resolve), SciPy's success elsewhere
+        finite = bool(np.isfinite(res.fun) and np.all(np.isfinite(res.x)))
+        converged = (edm < self.tol) if loss.derivative_order >= 1 else bool(res.success)
+        status = 4 if not finite else 5 if outside else 0 if converged else 2
+        result.valid = result.converged = status == 0
+        result.status = status
+        result.message = {0: "", 4: STATUS_TEXT[4], 2: f"EDM {edm:.3g} above tol {self.tol:g}: "
+                          f"{result.info['scipy_message']}",
+                          5: f"ended outside the limits of {outside} ({self._method} has no bounds)"}[status]
+        result.info["message"] = result.message
+        _keep_or_restore(params, x0)
+        result.info["gradient"] = (None if not self._uses_gradient else
+                                   "2-point" if self.gradient == "loss" and loss.derivative_order < 1 else self.gradient)
+        result.info["n_nan"] = objective.n_nan
+        _summary(self, result, elapsed)
+        self.nan_strategy.check(result)
+        return result
+
+    def _jac(self, loss, objective, x0, scale):
+        """SciPy's ``jac``: the loss's gradient in step-size units, a finite-difference scheme, or None."""
+        if not self._uses_gradient:
+            return None
+        if self.gradient == "loss":
+            if loss.derivative_order < 1:
+                return "2-point"
+
+            def jac(u):
+                return objective.gradient(x0 + u * scale) * scale
+
+            return jac
+        return self.gradient
+
+    def _hess(self, loss, objective, x0, scale):
+        if self.hessian is None:
+            return None
+        if self.hessian == "loss":
+            def hess(u, *args):
+                return objective.hessian(x0 + u * scale) * np.outer(scale, scale)
+
+            return hess
+        return self.hessian() if isinstance(self.hessian, type) else self.hessian
+
+    def _run(self, loss, params, objective, x0, tol):
+        from scipy.optimize import OptimizeWarning, minimize
+
         # work in units of each parameter's step size, so that yields and widths look alike
         scale = np.array([p.step_size for p in params])
 
         def scaled(u):
-            return function(x0 + u * scale)
+            return objective.value(x0 + u * scale)
 
-        bounds = [(None if p.lower is None else (p.lower - x) / s, None if p.upper is None else (p.upper - x) / s)
-                  for p, x, s in zip(params, x0, scale)]
         options = dict(self.options)
         if self.maxiter is not None:
             options["maxiter"] = self.maxiter
-        jac = self.gradient
-        if jac == "loss":
-            if loss.derivative_order >= 1:
-                objective = Objective(loss, params)
-
-                def jac(u):
-                    return objective.gradient(x0 + u * scale) * scale
-            else:
-                jac = "2-point"
-        callback = None
+        kwargs = {"method": self._method, "tol": tol, "options": options}
+        jac = self._jac(loss, objective, x0, scale)
+        if jac is not None:
+            kwargs["jac"] = jac
+        hess = self._hess(loss, objective, x0, scale)
+        if hess is not None:
+            kwargs["hess"] = hess
+        if self._bounds:
+            kwargs["bounds"] = [(None if p.lower is None else (p.lower - x) / s,
+                                 None if p.upper is None else (p.upper - x) / s) for p, x, s in zip(params, x0, scale)]
         if self.verbosity > 6:
             def callback(*args):
                 u = args[0] if args and not hasattr(args[0], "x") else args[0].x
                 print(f"{self.name}: loss {scaled(np.asarray(u)):.12g}")
-        start = time.perf_counter()
-        res = minimize(scaled, np.zeros_like(x0), method=self._method, jac=jac, bounds=bounds, tol=self.tol,
-                       options=options, callback=callback)
-        elapsed = time.perf_counter() - start
+
+            kwargs["callback"] = callback
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Unknown solver options", category=OptimizeWarning)
+            try:
+                res = minimize(scaled, np.zeros_like(x0), **kwargs)
+            except OptimizeWarning as err:
+                raise ValueError(f"{self.name}: {err} (not an option of SciPy's {self._method})") from None
         res.x = x0 + res.x * scale
         res.approx_gradient, res.approx_inv_hessian = _scipy_approximations(res, scale)
-        _set_values(params, res.x)
-        result = FitResult.from_scipy(loss, self, params, res, elapsed)
-        _keep_or_restore(params, x0)
-        result.info["gradient"] = "loss" if callable(jac) else jac
-        _summary(self, result, elapsed)
-        return result
+        return res
+
+    def _edm(self, loss, objective, x) -> float:
+        """MINUIT's estimated distance to the minimum at ``x`` (``g·H⁻¹·g / 2``); 0 where the loss has no
+        gradient to estimate it with (the minimiser's own stop decides then)."""
+        if loss.derivative_order < 1 or not np.all(np.isfinite(x)):
+            return 0.0 if loss.derivative_order < 1 else np.inf
+        with np.errstate(all="ignore"):
+            gradient = objective.gradient(x)
+            hessian = objective.hessian(x)
+            # a parameter held at a limit by the gradient is not free to move: leave it out
+            free = [i for i, (lo, hi) in enumerate(zip(objective.lowers, objective.uppers))
+                    if not ((lo is not None and x[i] <= lo + 1e-9 * (abs(lo) + 1) and gradient[i] > 0)
+                            or (hi is not None and x[i] >= hi - 1e-9 * (abs(hi) + 1) and gradient[i] < 0))]
+            gradient, hessian = gradient[free], hessian[np.ix_(free, free)]
+            try:
+                edm = float(gradient @ np.linalg.solve(hessian, gradient)) / 2.0
+            except np.linalg.LinAlgError:
+                return np.inf
+        return edm if np.isfinite(edm) and edm >= 0 else np.inf
 
     def __repr__(self):
         return f"<{self.name} tol={self.tol}>"
@@ -492,7 +637,7 @@ def _scipy_approximations(res, scale):
 
 
 class ScipyLBFGSB(_Scipy):
-    """SciPy's L-BFGS-B (bounded quasi-Newton).
+    """SciPy's L-BFGS-B (bounded quasi-Newton); options such as ``maxcor``, ``maxls``.
 
     Example
     -------
@@ -504,7 +649,7 @@ class ScipyLBFGSB(_Scipy):
 
 
 class ScipyTrustConstr(_Scipy):
-    """SciPy's trust-constr (trust region with bounds).
+    """SciPy's trust-constr (trust region with bounds), with the loss's Hessian by default.
 
     Example
     -------
@@ -513,3 +658,140 @@ class ScipyTrustConstr(_Scipy):
     """
 
     _method = "trust-constr"
+    _uses_hessian = "optional"
+    _tight = 1e-12
+
+    def __init__(self, tol=None, init_trust_radius=None, gradient=None, hessian=None, **kwargs):
+        super().__init__(tol=tol, gradient=gradient, hessian=hessian, **kwargs)
+        if init_trust_radius is not None:
+            self.options["initial_tr_radius"] = init_trust_radius
+
+
+class ScipyBFGS(_Scipy):
+    """SciPy's BFGS (unbounded quasi-Newton: a result outside a parameter's limits is invalid).
+
+    >>> ScipyBFGS().name
+    'ScipyBFGS'
+    """
+
+    _method = "BFGS"
+    _bounds = False
+
+
+class ScipyNewtonCG(_Scipy):
+    """SciPy's Newton-CG with the loss's Hessian (unbounded).
+
+    >>> ScipyNewtonCG(tol=1e-5).tol
+    1e-05
+    """
+
+    _method = "Newton-CG"
+    _uses_hessian = "optional"
+    _bounds = False
+
+
+class ScipyTrustNCG(_Scipy):
+    """SciPy's trust-ncg: Newton conjugate-gradient trust region with the loss's Hessian (unbounded).
+
+    >>> ScipyTrustNCG().name
+    'ScipyTrustNCG'
+    """
+
+    _method = "trust-ncg"
+    _uses_hessian = "required"
+    _bounds = False
+
+
+class ScipyTrustKrylov(_Scipy):
+    """SciPy's trust-krylov with the loss's Hessian (unbounded).
+
+    >>> ScipyTrustKrylov().name
+    'ScipyTrustKrylov'
+    """
+
+    _method = "trust-krylov"
+    _uses_hessian = "required"
+    _bounds = False
+
+
+class ScipyDogleg(_Scipy):
+    """SciPy's dog-leg trust region with the loss's Hessian (positive definite; unbounded).
+
+    >>> ScipyDogleg().name
+    'ScipyDogleg'
+    """
+
+    _method = "dogleg"
+    _uses_hessian = "required"
+    _bounds = False
+
+
+class ScipyTruncNC(_Scipy):
+    """SciPy's TNC: truncated Newton with bounds.
+
+    >>> ScipyTruncNC().name
+    'ScipyTruncNC'
+    """
+
+    _method = "TNC"
+
+
+class ScipySLSQP(_Scipy):
+    """SciPy's SLSQP: sequential least squares programming with bounds.
+
+    >>> ScipySLSQP().name
+    'ScipySLSQP'
+    """
+
+    _method = "SLSQP"
+
+
+class ScipyPowell(_Scipy):
+    """SciPy's Powell: derivative-free, with bounds.
+
+    >>> ScipyPowell().name
+    'ScipyPowell'
+    """
+
+    _method = "Powell"
+    _uses_gradient = False
+
+
+class ScipyNelderMead(_Scipy):
+    """SciPy's Nelder-Mead simplex: derivative-free, with bounds.
+
+    >>> ScipyNelderMead().name
+    'ScipyNelderMead'
+    """
+
+    _method = "Nelder-Mead"
+    _uses_gradient = False
+
+
+class ScipyCOBYLA(_Scipy):
+    """SciPy's COBYLA: derivative-free, with bounds.
+
+    >>> ScipyCOBYLA().name
+    'ScipyCOBYLA'
+    """
+
+    _method = "COBYLA"
+    _uses_gradient = False
+
+
+# zfit's names for its SciPy minimisers (the ``V1`` spellings are the same classes there)
+ScipyLBFGSBV1 = ScipyLBFGSB
+ScipyTrustConstrV1 = ScipyTrustConstr
+ScipyBFGSV1 = ScipyBFGS
+ScipyNewtonCGV1 = ScipyNewtonCG
+ScipyTrustNCGV1 = ScipyTrustNCG
+ScipyTrustKrylovV1 = ScipyTrustKrylov
+ScipyDoglegV1 = ScipyDogleg
+ScipyTruncNCV1 = ScipyTruncNC
+ScipySLSQPV1 = ScipySLSQP
+ScipyPowellV1 = ScipyPowell
+ScipyNelderMeadV1 = ScipyNelderMead
+ScipyCOBYLAV1 = ScipyCOBYLA
+ScipyBaseMinimizer = ScipyBaseMinimizerV1 = _Scipy
+
+from .minimizers.base import EDM, BaseMinimizer, minimize_supports  # noqa: E402  (it builds on this module)

@@ -222,20 +222,17 @@ def clear_graph_cache() -> None:
     cache.clear(disk=False)
 
 
-@contextlib.contextmanager
-def experimental_disable_param_update(value=True):
-    """zfit's: inside the block, a minimiser leaves the parameters at their values from before the fit
-    (the result still has the fitted values).
+def experimental_disable_param_update(value=True) -> _Restore:
+    """zfit's: from now on (or, used as ``with``, inside the block) a minimiser leaves the parameters at
+    their values from before the fit; the result has the fitted values (``result.update_params()``).
 
     >>> with experimental_disable_param_update():
-    ...     pass
+    ...     params_update_enabled()
+    False
     """
     previous = _state["update_params"]
     _state["update_params"] = not value
-    try:
-        yield
-    finally:
-        _state["update_params"] = previous
+    return _Restore(lambda: _state.__setitem__("update_params", previous))
 
 
 def params_update_enabled() -> bool:

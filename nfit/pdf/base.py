@@ -192,7 +192,7 @@ class BasePDF:
         return self._shape_params() + ([self._yield] if self._yield is not None else [])
 
     # ------------------------------------------------------------------ evaluation (both paths)
-    def pdf(self, x, norm=None, *, mode=None):
+    def pdf(self, x, norm=None, *, mode=None, params=None):
         """The density at ``x`` (an array, or :class:`~nfit.Data`), normalised over ``norm``.
 
         ``norm=None`` normalises over the pdf's own space; ``norm=False`` gives the
@@ -208,6 +208,9 @@ class BasePDF:
         """
         from ..evaluate import evaluate_pdf
 
+        if params:
+            with self._values_from(params):
+                return self.pdf(x, norm, mode=mode)
         norm_space = self._norm_space(norm)
         if isinstance(x, custom.Columns):  # called inside a custom shape's method
             inner = custom.nested(self, x, norm_space)
@@ -216,7 +219,7 @@ class BasePDF:
             x = x.value()
         return evaluate_pdf(self, x, norm_space, mode=mode)
 
-    def log_pdf(self, x, norm=None, *, mode=None):
+    def log_pdf(self, x, norm=None, *, mode=None, params=None):
         """The logarithm of :meth:`pdf`.
 
         Example
@@ -226,6 +229,9 @@ class BasePDF:
         >>> round(float(g.log_pdf(np.array([0.0]))[0]), 4)
         -0.9189
         """
+        if params:
+            with self._values_from(params):
+                return self.log_pdf(x, norm, mode=mode)
         if isinstance(x, custom.Columns):
             inner = custom.nested(self, x, self._norm_space(norm), kind="log")
             if inner is not None:
@@ -253,11 +259,12 @@ class BasePDF:
             return NotImplemented
         return self.__mul__(other)
 
-    def ext_pdf(self, x, norm=None, *, mode=None):
+    def ext_pdf(self, x, norm=None, *, mode=None, params=None):
         """The density times the yield (extended pdfs only)."""
         if not self.is_extended:
             raise ValueError(f"pdf {self.name!r} is not extended")
-        return self.pdf(x, norm=norm, mode=mode) * self._yield.value()
+        with self._values_from(params):
+            return self.pdf(x, norm=norm, mode=mode) * self._yield.value()
 
     def _norm_space(self, norm):
         if norm is False:
@@ -266,7 +273,7 @@ class BasePDF:
         _check_box_norm(self, norm)
         return norm
 
-    def integrate(self, limits, norm=None, *, mode=None):
+    def integrate(self, limits, norm=None, *, mode=None, params=None):
         """Integral of the normalised density over ``limits`` (a Space or ``(lower, upper)``).
 
         Returns an array of shape ``(1,)``, as zfit does.
@@ -281,15 +288,17 @@ class BasePDF:
         """
         if not isinstance(limits, Space):
             limits = Space(self.obs, limits=limits)
-        values = _current_values(self)
-        return np.array([self._normalised_integral(values, limits, self._norm_space(norm))])
+        with self._values_from(params):
+            values = _current_values(self)
+            return np.array([self._normalised_integral(values, limits, self._norm_space(norm))])
 
-    def ext_integrate(self, limits, norm=None):
+    def ext_integrate(self, limits, norm=None, *, params=None):
         if not self.is_extended:
             raise ValueError(f"pdf {self.name!r} is not extended")
-        return self.integrate(limits, norm) * self._yield.value()
+        with self._values_from(params):
+            return self.integrate(limits, norm) * self._yield.value()
 
-    def sample(self, n=None, limits=None, *, rng=None):
+    def sample(self, n=None, limits=None, *, rng=None, params=None):
         """Draw ``n`` events (``None``: the yield of an extended pdf; ``"extended"``: a Poisson
         number around it) inside ``limits`` (default: the pdf's space), as :class:`~nfit.Data`.
 
@@ -303,7 +312,29 @@ class BasePDF:
         """
         from ..sampling import sample
 
-        return sample(self, n, limits, rng)
+        with self._values_from(params):
+            return sample(self, n, limits, rng)
+
+    @contextlib.contextmanager
+    def _values_from(self, params):
+        """zfit's ``params=`` of pdf, integrate and sample: {parameter or name: value}, set for the call only."""
+        if not params:
+            yield
+            return
+        from ..result import _values_set
+
+        every = model_params(self)
+        chosen = {}
+        for key, value in dict(params).items():
+            match = [p for p in every if p is key or p.name == getattr(key, "name", key)]
+            if not match:
+                raise ValueError(f"pdf {self.name!r}: no parameter {getattr(key, 'name', key)!r}; "
+                                 f"it has {[p.name for p in every]}")
+            if isinstance(match[0], ComposedParameter):
+                raise ValueError(f"pdf {self.name!r}: {match[0].name!r} is composed; give values of its parameters")
+            chosen[match[0]] = float(value)
+        with _values_set(list(chosen), list(chosen.values())):
+            yield
 
     def create_sampler(self, n=None, limits=None, fixed_params=True, *, rng=None):
         """A :class:`~nfit.sampling.Sampler`: Data that ``.resample()`` refills, for toys."""
