@@ -456,7 +456,8 @@ class _Scipy(ZfitMinimizer):
         if strategy is not None:
             self.nan_strategy = strategy() if isinstance(strategy, type) else strategy
             if not isinstance(self.nan_strategy, ZfitStrategy):
-                raise TypeError(f"{self.name}: strategy must be DefaultStrategy or DefaultToyStrategy, got {strategy!r}")
+                raise TypeError(f"{self.name}: strategy must be DefaultStrategy or DefaultToyStrategy, "
+                                f"got {strategy!r}")
         if gradient is not None and not self._uses_gradient:
             raise ValueError(f"{self.name}: SciPy's {self._method} uses no gradient; do not give gradient=")
         try:
@@ -521,8 +522,8 @@ class _Scipy(ZfitMinimizer):
                           5: f"ended outside the limits of {outside} ({self._method} has no bounds)"}[status]
         result.info["message"] = result.message
         _keep_or_restore(params, x0)
-        result.info["gradient"] = (None if not self._uses_gradient else
-                                   "2-point" if self.gradient == "loss" and loss.derivative_order < 1 else self.gradient)
+        numerical = self.gradient == "loss" and loss.derivative_order < 1
+        result.info["gradient"] = None if not self._uses_gradient else "2-point" if numerical else self.gradient
         result.info["n_nan"] = objective.n_nan
         _summary(self, result, elapsed)
         self.nan_strategy.check(result)
