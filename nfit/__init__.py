@@ -41,6 +41,7 @@ from . import (  # noqa: E402
     gpu,
     loss,
     minimize,
+    minimizers,
     param,
     pdf,
     run,
@@ -53,11 +54,12 @@ from ._version import __version__  # noqa: E402
 from .data import Data  # noqa: E402
 from .param import ComposedParameter, ConstantParameter, Parameter  # noqa: E402
 from .pdf.custom import supports  # noqa: E402
+from .settings import ztypes  # noqa: E402
 from .space import Space  # noqa: E402
 from .userkernel import kernel  # noqa: E402
 
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
-    "dill", "supports",
+    "dill", "supports", "ztypes", "minimizers",
 ]

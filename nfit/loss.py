@@ -26,7 +26,7 @@ from .concurrency import call_parallel, parallel_allowed
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term, nll
-from .param import ComposedParameter, Parameter, independent_params
+from .param import ComposedParameter, Parameter, ParamSet, independent_params
 from .pdf.base import BasePDF, model_params
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss"]
@@ -146,7 +146,7 @@ class BaseLoss:
     def get_params(self, floating=True, is_yield=None, extract_independent=True) -> list:
         """The loss's parameters: by default the free ones, in the order ``__call__`` takes them."""
         if floating is True and is_yield is None:
-            return self._layout.floating
+            return ParamSet(self._layout.floating)
         yields = set()
         for m in self.model:
             for p in m.get_params(floating=None, is_yield=True):
@@ -158,7 +158,7 @@ class BaseLoss:
             if is_yield is not None and (p in yields) != is_yield:
                 continue
             out.append(p)
-        return out
+        return ParamSet(out)
 
     # ------------------------------------------------------------------ values
     def value(self, params=None) -> float:

@@ -425,6 +425,51 @@ def convert_to_parameter(value, name=None) -> Parameter | ComposedParameter:
     return ConstantParameter(name or f"const_{_constant_counter[0]}", number)
 
 
+class ParamSet(list):
+    """What ``get_params()`` returns: a list of parameters in a fixed order (the order a loss takes
+    them), with set operations as zfit's ordered set has them (``-``, ``|``, ``&`` keep this order).
+
+    >>> a, b = Parameter("a_set", 1.0), Parameter("b_set", 2.0)
+    >>> [p.name for p in ParamSet([a, b]) - {a}]
+    ['b_set']
+    """
+
+    def __sub__(self, other):
+        other = list(other)
+        return ParamSet(p for p in self if p not in other)
+
+    def __or__(self, other):
+        return ParamSet(list(self) + [p for p in other if p not in self])
+
+    def __and__(self, other):
+        other = list(other)
+        return ParamSet(p for p in self if p in other)
+
+    __ror__ = __or__
+    __rand__ = __and__
+
+    def __rsub__(self, other):
+        return ParamSet(p for p in other if p not in self)
+
+    def union(self, *others):
+        out = ParamSet(self)
+        for other in others:
+            out = out | other
+        return out
+
+    def difference(self, *others):
+        out = ParamSet(self)
+        for other in others:
+            out = out - other
+        return out
+
+    def intersection(self, *others):
+        out = ParamSet(self)
+        for other in others:
+            out = out & other
+        return out
+
+
 def independent_params(params) -> list:
     """The independent parameters (floating or fixed) behind ``params``, in first-seen order."""
     found = []

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 
-from ..param import ComposedParameter, convert_to_parameter, independent_params
+from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params
 from ..space import Space
 from . import custom
 
@@ -181,7 +181,7 @@ class BasePDF:
                 if floating is not None and (isinstance(q, ComposedParameter) or q.floating != floating):
                     continue
                 found.append(q)
-        return found
+        return ParamSet(found)
 
     def _shape_params(self) -> list:
         """Every parameter the normalised shape depends on (children's included)."""
