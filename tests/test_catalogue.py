@@ -245,8 +245,11 @@ def test_kde_against_scipy(mode, bandwidth):
     x = np.linspace(-3, 3, 21)
     sample = np.random.default_rng(1).normal(size=400)
     kde = nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth=bandwidth)
-    method = bandwidth if isinstance(bandwidth, str) else bandwidth / np.std(sample, ddof=1)
-    reference = stats.gaussian_kde(sample, bw_method=method)
+    if isinstance(bandwidth, str):  # zfit's rules: factor * min(std, IQR) * n**(-1/5)
+        factor = {"scott": 1.059, "silverman": 0.9}[bandwidth]
+        iqr = np.percentile(sample, 75, method="nearest") - np.percentile(sample, 25, method="nearest")
+        bandwidth = factor * min(np.std(sample), iqr) * len(sample) ** -0.2
+    reference = stats.gaussian_kde(sample, bw_method=bandwidth / np.std(sample, ddof=1))
     expected = reference(x) / reference.integrate_box_1d(-3, 3)
     np.testing.assert_allclose(kde.pdf(x, mode=mode), expected, rtol=1e-12)
     assert kde.integrate((-1, 1))[0] == pytest.approx(reference.integrate_box_1d(-1, 1) /
@@ -258,7 +261,11 @@ def test_kde_weighted_and_adaptive(mode):
     sample = np.random.default_rng(2).normal(size=300)
     weights = np.random.default_rng(3).uniform(0.5, 2, 300)
     kde = nfit.pdf.KDE1DimExact(nfit.Data.from_numpy(obs, sample, weights=weights), bandwidth="scott")
-    reference = stats.gaussian_kde(sample, weights=weights)
+    mean = np.average(sample, weights=weights)
+    spread = np.sqrt(np.average((sample - mean) ** 2, weights=weights))  # below the IQR for a normal sample
+    np.testing.assert_allclose(kde.bandwidth, 1.059 * spread * len(sample) ** -0.2, rtol=1e-12)
+    reference = stats.gaussian_kde(sample, weights=weights, bw_method=1.0)
+    reference.set_bandwidth(kde.bandwidth[0] / np.sqrt(reference.covariance[0, 0]))
     x = np.linspace(-2.5, 2.5, 11)
     np.testing.assert_allclose(kde.pdf(x, mode=mode), reference(x) / reference.integrate_box_1d(-3, 3), rtol=1e-12)
     adaptive = nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth="adaptive")
@@ -321,7 +328,7 @@ def test_histogram_template_fit(mode):
 def test_kde_grid_approximates_the_exact_kde(mode):
     obs = nfit.Space("x", limits=(-3, 3))
     sample = np.random.default_rng(2).normal(size=100_000)
-    grid = nfit.pdf.KDE1DimGrid(sample, obs=obs)
+    grid = nfit.pdf.KDE1DimGrid(sample, obs=obs, bandwidth="scott")
     exact = nfit.pdf.KDE1DimExact(sample[:20_000], obs=obs, bandwidth=grid.bandwidth)
     x = np.linspace(-2.9, 2.9, 13)
     reference = nfit.pdf.KDE1DimExact(sample, obs=obs, bandwidth=grid.bandwidth).pdf(x, mode="eager")

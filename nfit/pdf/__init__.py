@@ -8,11 +8,11 @@
 ('m',)
 """
 from .base import BasePDF
-from .binned import HistogramPDF, KDE1DimGrid
+from .binned import KDE1DimFFT, KDE1DimISJ, HistogramPDF, KDE1DimGrid
 from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
 from .custom import supports
 from .functor import BaseFunctor
-from .kde import KDE1DimExact
+from .kde import GaussianKDE1DimV1, KDE1DimExact
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
@@ -22,4 +22,4 @@ from .zpdf import ZPDF
 __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF",
            "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
            "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt", "KDE1DimGrid",
-           "HistogramPDF", "BaseFunctor", "supports"]
+           "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1"]
