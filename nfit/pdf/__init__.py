@@ -8,7 +8,7 @@
 ('m',)
 """
 from .base import BasePDF
-from .binned import KDE1DimFFT, KDE1DimISJ, HistogramPDF, KDE1DimGrid
+from .binned import HistogramPDF, KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
 from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
 from .custom import supports
 from .functor import BaseFunctor
