@@ -40,10 +40,12 @@ from . import (  # noqa: E402
     dill,
     gpu,
     loss,
+    mcmc,
     minimize,
     minimizers,
     param,
     pdf,
+    prior,
     run,
     sampling,
     settings,
@@ -61,5 +63,5 @@ from .userkernel import kernel  # noqa: E402
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
-    "dill", "supports", "ztypes", "minimizers",
+    "dill", "supports", "ztypes", "minimizers", "prior", "mcmc",
 ]

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import copy
 import math
 import pickle
 from collections.abc import Mapping
@@ -80,7 +81,7 @@ class Parameter(_Arithmetic):
     """
 
     def __init__(self, name, value, lower=None, upper=None, step_size=None, floating=True,
-                 label=None):
+                 label=None, prior=None):
         if not isinstance(name, str) or not name:
             raise ValueError(f"Parameter name must be a non-empty string, got {name!r}")
         self.name = name
@@ -94,6 +95,22 @@ class Parameter(_Arithmetic):
         if self._step_size is not None and not self._step_size > 0:
             raise ValueError(f"Parameter {name!r}: step_size must be positive, got {step_size}")
         self.floating = bool(floating)
+        self.prior = None
+        self.set_prior(prior)
+
+    def set_prior(self, prior):
+        """Give the parameter a prior (:mod:`nfit.prior`; None removes it), restricted to its limits.
+
+        >>> import nfit
+        >>> p = Parameter("p_prior", 1.0, 0.0, 2.0)
+        >>> p.set_prior(nfit.prior.Uniform()); p.prior.bounds
+        (0.0, 2.0)
+        """
+        if prior is not None:
+            if not hasattr(prior, "_register_default_param"):
+                raise TypeError(f"Parameter {self.name!r}: prior must be an nfit.prior distribution, got {prior!r}")
+            prior = copy.copy(prior)._register_default_param(self)
+        self.prior = prior
 
     def _checked(self, value) -> float:
         try:
