@@ -72,7 +72,8 @@ class EmceeSampler:
         n_dims = len(params)
         nwalkers = self.nwalkers or max(2 * n_dims, 5)
         if nwalkers < 2 * n_dims:
-            raise ValueError(f"{self.name}: emcee needs at least 2 walkers per parameter ({2 * n_dims}), got {nwalkers}")
+            raise ValueError(f"{self.name}: emcee needs at least 2 walkers per parameter ({2 * n_dims}), "
+                             f"got {nwalkers}")
         generator = np.random.default_rng(rng)
         index = [free.index(p) for p in params]
         base = np.array([q.value() for q in free])

@@ -139,8 +139,8 @@ class Uniform(BasePrior):
 class HalfNormal(BasePrior):
     """A normal prior folded at ``mu`` (values above ``mu`` only).
 
-    >>> round(float(HalfNormal(sigma=1.0).pdf(0.5)), 6)
-    0.704130
+    >>> round(float(HalfNormal(sigma=1.0).pdf(0.5)), 5)
+    0.70413
     """
 
     def __init__(self, *, sigma, mu=0.0, name=None):
