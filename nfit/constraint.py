@@ -24,9 +24,9 @@ class GaussianConstraint:
     observation : list of float
         The measured values.
     uncertainty : list of float, optional
-        Standard deviations (uncorrelated). Give this or ``cov``.
-    cov : 2-D array, optional
-        Full covariance matrix.
+        Standard deviations (uncorrelated). Give this (or its alias ``sigma``, zfit's) or ``cov``.
+    cov : array, optional
+        Full covariance matrix, or (1-D) its diagonal, the variances.
 
     Example
     -------
@@ -37,7 +37,11 @@ class GaussianConstraint:
     0.125
     """
 
-    def __init__(self, params, observation, uncertainty=None, cov=None, name="GaussianConstraint"):
+    def __init__(self, params, observation, uncertainty=None, cov=None, name="GaussianConstraint", *, sigma=None):
+        if sigma is not None:  # zfit's alias
+            if uncertainty is not None:
+                raise ValueError(f"{name}: give uncertainty= or its alias sigma=, not both")
+            uncertainty = sigma
         params = list(params) if isinstance(params, (list, tuple)) else [params]
         self.params = [convert_to_parameter(p) for p in params]
         self.name = name
@@ -55,7 +59,10 @@ class GaussianConstraint:
                 bad = [self.params[i].name for i in np.flatnonzero(~(sigma > 0))]
                 raise ValueError(f"{name}: uncertainty of {bad} must be positive, got {sigma.tolist()}")
             cov = np.diag(sigma**2)
-        cov = np.atleast_2d(np.asarray(cov, dtype=float))
+        cov = np.asarray(cov, dtype=float)
+        if cov.ndim == 1 and cov.size == n and n > 1:  # zfit: a 1-D cov is the diagonal (the variances)
+            cov = np.diag(cov)
+        cov = np.atleast_2d(cov)
         if cov.shape != (n, n):
             raise ValueError(f"{name}: covariance must be {n}x{n}, got {cov.shape}")
         if not np.allclose(cov, cov.T) or np.any(np.linalg.eigvalsh(cov) <= 0):

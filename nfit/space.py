@@ -163,6 +163,15 @@ class Space:
         return _V1(self)
 
     @property
+    def v0(self):
+        """zfit's older ``space.v0``: ``limits``, ``lower``, ``upper`` as arrays of shape ``(1, n_obs)``.
+
+        >>> Space("x", 0, 2).v0.limits
+        (array([[0.]]), array([[2.]]))
+        """
+        return _V0(self)
+
+    @property
     def has_axes_only(self) -> bool:
         """True for zfit's axes-only spaces (``Space(axes=0, ...)``), which name no observables."""
         return all(o.startswith("<axis ") for o in self.obs)
@@ -333,6 +342,21 @@ class _V1:
 
     @property
     def volume(self):
+        return self._space.area()
+
+
+class _V0(_V1):
+    """zfit's ``Space.v0`` view: limits with a leading axis of length one."""
+
+    @property
+    def lower(self):
+        return super().lower[None, :]
+
+    @property
+    def upper(self):
+        return super().upper[None, :]
+
+    def area(self):
         return self._space.area()
 
 

@@ -17,6 +17,8 @@ normalised over the space) and give each kernel its own width:
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 RULE_FACTORS = {"scott": 1.059, "silverman": 0.9}
@@ -160,14 +162,14 @@ def isj(x, weights=None, num_grid_points=1024, binning_method="linear"):
             return _fixed_point(t, n, squared, coefficients)
 
     right = 1e-11 + 0.01 * (min(max(n, 50.0), 1050.0) - 50) / 1000
-    for _ in range(60):
-        value = equation(right)
-        if np.isfinite(value) and value > 0:
-            break
+    while right < 1.0 and not equation(right) > 0:
         right *= 2.0
-    else:
-        raise ValueError("KDE: the improved Sheather-Jones equation has no root; give a bandwidth")
-    t_star = brentq(equation, 0.0, right, xtol=2e-12)
+    if equation(right) > 0:
+        t_star = brentq(equation, 0.0, right, xtol=2e-12)
+    else:  # too few points for the fixed point: Botev et al.'s own fallback
+        warnings.warn(f"KDE: the improved Sheather-Jones equation has no root for {int(n)} distinct points; "
+                      "using Botev et al.'s fallback t = 0.28 n^(-2/5)", stacklevel=3)
+        t_star = 0.28 * n ** (-0.4)
     smoothed = transformed * np.exp(-np.arange(len(grid), dtype=float) ** 2 * np.pi ** 2 * t_star / 2)
     density = idct(smoothed, type=2) / (grid[-1] - grid[0])
     density = np.where(density > 0, density, 0.0)
