@@ -38,6 +38,7 @@ from . import (  # noqa: E402
     constraint,
     data,
     dill,
+    func,
     gpu,
     loss,
     mcmc,
@@ -63,5 +64,5 @@ from .userkernel import kernel  # noqa: E402
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
-    "dill", "supports", "ztypes", "minimizers", "prior", "mcmc",
+    "dill", "supports", "ztypes", "minimizers", "prior", "mcmc", "func",
 ]

@@ -237,3 +237,28 @@ def test_a_class_without_a_density_says_what_to_write(obs):
 
     with pytest.raises(NotImplementedError, match="_unnormalized_pdf"):
         Empty(obs).pdf([0.0])
+
+
+class Bump(nfit.func.ZFuncV1):
+    _PARAMS = ["mu"]
+
+    def _func(self, x):
+        return znp.exp(-0.5 * (x[0] - self.params["mu"]) ** 2)
+
+
+def test_zfit_functions_evaluate_integrate_and_fit_as_pdfs(obs, mode):
+    mu = nfit.Parameter("bump_mu", 0.2, -1, 1)
+    bump = Bump(obs=obs, mu=mu)
+    x = np.linspace(-1.9, 2.9, 5)
+    np.testing.assert_allclose(bump.func(x), np.exp(-0.5 * (x - 0.2) ** 2), rtol=1e-14)
+    np.testing.assert_allclose(bump.func(x, params={"bump_mu": 0.0}), np.exp(-0.5 * x ** 2), rtol=1e-14)
+    closed = np.sqrt(2 * np.pi) * (stats.norm.cdf(3, 0.2) - stats.norm.cdf(-2, 0.2))
+    assert float(bump.integrate(obs)[0]) == pytest.approx(closed, rel=1e-12)
+    both = bump + nfit.func.SimpleFuncV1(obs=obs, func=lambda x: 0.5 + 0.0 * x[0])
+    np.testing.assert_allclose(both.func(x), np.exp(-0.5 * (x - 0.2) ** 2) + 0.5, rtol=1e-14)
+    pdf = bump.as_pdf()
+    np.testing.assert_allclose(pdf.pdf(x, mode=mode), truncnorm(x, 0.2, 1.0), rtol=1e-10)
+    assert pdf._derivative_order() == 2 and list(pdf.get_params()) == [mu]
+    data = nfit.Data.from_numpy(obs, stats.truncnorm.rvs(-2.5, 2.5, 0.5, 1, size=3000, random_state=1))
+    result = nfit.minimize.Minuit().minimize(nfit.loss.UnbinnedNLL(model=pdf, data=data, mode=mode))
+    assert result.valid and result.info["gradient"] == "exact" and abs(mu.value() - 0.5) < 0.1
