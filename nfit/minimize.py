@@ -494,13 +494,15 @@ class _Scipy(ZfitMinimizer):
         x0 = np.array([p.value() for p in params])
         start = time.perf_counter()
         res, objective, edm, calls = None, Objective(loss, params), np.inf, 0
-        tight = self._tight
+        tight, goal = self._tight, self.tol
         for _ in range(5):
             res = self._run(loss, params, objective, np.array([p.value() for p in params]), tight)
             calls += int(getattr(res, "nfev", 0))
             _set_values(params, res.x)
             edm = self._edm(loss, objective, res.x)
-            if not (edm >= self.tol) or not np.isfinite(res.fun):  # below tol, or NaN: nothing to gain
+            # an EDM below the loss's own rounding cannot be improved on: that is converged too
+            goal = max(self.tol, 10 * np.finfo(float).eps * max(1.0, abs(float(res.fun))))
+            if not (edm >= goal) or not np.isfinite(res.fun):  # below tol, or NaN: nothing to gain
                 break
             tight *= 1e-2
         elapsed = time.perf_counter() - start
@@ -513,7 +515,7 @@ class _Scipy(ZfitMinimizer):
         # valid as in zfit: the EDM criterion decides where the loss has a gradient (SciPy's own stop
         # reports precision loss at a minimum its tolerance cannot resolve), SciPy's success elsewhere
         finite = bool(np.isfinite(res.fun) and np.all(np.isfinite(res.x)))
-        converged = (edm < self.tol) if loss.derivative_order >= 1 else bool(res.success)
+        converged = (edm < goal) if loss.derivative_order >= 1 else bool(res.success)
         status = 4 if not finite else 5 if outside else 0 if converged else 2
         result.valid = result.converged = status == 0
         result.status = status

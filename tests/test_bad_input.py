@@ -140,7 +140,7 @@ def test_scipy_gradient_and_verbosity(minimizer, capsys, mode):
     fmins = {}
     for gradient in (None, "zfit", True, "3-point"):
         mu.set_value(0.1), sg.set_value(1.1)
-        result = minimizer(gradient=gradient, tol=1e-12).minimize(nll)
+        result = minimizer(gradient=gradient, tol=1e-6).minimize(nll)
         assert result.valid
         fmins[gradient] = result.fmin
         assert result.info["gradient"] == ("loss" if gradient in (None, "zfit") else

@@ -159,7 +159,10 @@ class Expr:
         raise ValueError(f"unknown expression node {op!r}")
 
     def __repr__(self):
-        return f"Expr({self.to_code(_ReprNames())})"
+        try:
+            return f"Expr({self.to_code(_ReprNames())})"
+        except ValueError:  # a nested pdf's node has no code of its own
+            return f"Expr({self.op})"
 
 
 class _ReprNames(dict):
