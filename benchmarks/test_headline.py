@@ -1,11 +1,10 @@
 """The headline fit, warm MIGRAD + HESSE from the start values: eager, compiled, hand-fused."""
-import handfused
 import iminuit
 import numpy as np
 import pytest
 
 import nfit
-from nfit import headline
+from nfit import handfused, headline
 
 
 @pytest.mark.parametrize("gradient", ["exact", "minuit"])

@@ -1,11 +1,10 @@
 """One NLL evaluation of the channel-A model at 1e4 ... 1e7 events: eager, compiled, hand-fused (C library exp/log, and
 nfit's vectorising ones)."""
-import handfused
 import numpy as np
 import pytest
 from conftest import SIZES
 
-from nfit import headline
+from nfit import handfused, headline
 from nfit.bench import channel_a_loss
 
 

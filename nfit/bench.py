@@ -1,5 +1,5 @@
 """``nfit bench``: one NLL evaluation of the headline channel-A model, eager vs compiled (and the
-hand-fused reference kernel of ``benchmarks/handfused.py`` when run from a source checkout),
+hand-fused reference kernel of :mod:`nfit.handfused`),
 reported as events per second and ratios.
 
 >>> report = run_bench(sizes=[2000], repeats=2, quiet=True)
@@ -8,29 +8,11 @@ reported as events per second and ratios.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from . import headline
-
-
-def _handfused():
-    for root in (Path.cwd(), Path(__file__).resolve().parents[1]):
-        path = root / "benchmarks" / "handfused.py"
-        if path.is_file():
-            if "handfused" in sys.modules:
-                return sys.modules["handfused"]
-            spec = importlib.util.spec_from_file_location("handfused", path)
-            module = importlib.util.module_from_spec(spec)
-            # registered under its own name, so that Numba can reload its disk cache
-            sys.modules["handfused"] = module
-            spec.loader.exec_module(module)
-            return module
-    return None
+from . import handfused, headline
 
 
 def _best_time(function, repeats):
@@ -59,7 +41,7 @@ def channel_a_loss(x, mode, backend=None):
 
 
 def run_bench(sizes=(10_000, 100_000, 1_000_000), repeats=5, quiet=False) -> dict:
-    hand = _handfused()
+    hand = handfused
     rows = []
     rng = np.random.default_rng(1)
     for n in sizes:

@@ -18,7 +18,12 @@ class MissingDerivative(LookupError):
 
 
 class BuildContext:
-    """Base of the eager and the code-writing contexts; ``be`` is the numeric backend."""
+    """Base of the eager and the code-writing contexts; ``be`` is the numeric backend.
+
+    ``writes_code`` says which: False for NumPy numbers (the eager path), True where numbers are
+    names in generated source (and constants travel in the kernel's constants array)."""
+
+    writes_code = False
 
     def __init__(self, be, layout):
         self.be = be

@@ -6,6 +6,7 @@ import numpy as np
 from . import run
 from .data import Data
 from .layout import ParamLayout
+from .param import model_params
 
 
 def columns_of(x, obs) -> dict:
@@ -22,8 +23,6 @@ def columns_of(x, obs) -> dict:
 
 def evaluate_pdf(model, x, norm, mode=None):
     """The density of ``model`` at ``x``, normalised over ``norm`` (None: unnormalised)."""
-    from .pdf.base import model_params
-
     columns = columns_of(x, model.obs)
     mode = run.check_mode(mode or run.get_mode())
     if mode == "eager":
@@ -51,8 +50,6 @@ def evaluate_pdf(model, x, norm, mode=None):
 def _pdf_kernel(model, norm):
     from . import cache
     from .compile.lower import lower_pdf
-    from .pdf.base import model_params
-
     store = model.__dict__.setdefault("_pdf_kernels", {})
     key = norm
     if key not in store:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .param import ComposedParameter
+from .param import ComposedParameter, model_params
 
 
 class ParamLayout:
@@ -134,3 +134,9 @@ def _check_unique_names(params):
             raise ValueError(
                 f"two different parameters are both named {p.name!r}: give each parameter a unique name"
             )
+
+
+def current_values(model) -> dict:
+    """{parameter: current float value} for every parameter (independent and composed) of a model."""
+    layout = ParamLayout(model_params(model))
+    return layout.values(layout.vector())

@@ -26,7 +26,7 @@ from .concurrency import call_parallel, parallel_allowed
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term, nll
-from .param import ComposedParameter, Parameter, ParamSet, independent_params
+from .param import ComposedParameter, Parameter, ParamSet, independent_params, select
 from .pdf.base import BasePDF, model_params
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss"]
@@ -172,6 +172,24 @@ class BaseLoss:
     def __call__(self, x) -> float:
         """The loss at free-parameter values ``x`` (``get_params()`` order); never raises on NaN."""
         return self._evaluate(self._layout.vector(np.asarray(x, dtype=float)))
+
+    # ------------------------------------------------------------------ the minimiser's contract
+    def point(self, free_values=None, order=0) -> np.ndarray:
+        """The loss's full parameter vector with the free parameters (``get_params()`` order) at
+        ``free_values`` (default: their current values), room for derivatives of ``order``."""
+        values = None if free_values is None else np.asarray(free_values, dtype=float)
+        return self._layout.vector(values, order=order)
+
+    def evaluate(self, point) -> float:
+        """The loss at a parameter vector from :meth:`point` (NaN or inf where the model is; no raise)."""
+        return self._evaluate(point)
+
+    def derivatives(self, point, order=2):
+        """``(value, gradient, Hessian)`` at a vector from :meth:`point`, by the free parameters: exact
+        where the model has them (the Hessian is None for ``order`` 1, both None for 0)."""
+        if order == 0:
+            return self._evaluate(point), None, None
+        return self._derivatives(point, order)
 
     def _point(self, params=None, order=0):
         p = self._layout.vector(order=order)
@@ -370,14 +388,7 @@ class BaseLoss:
         floating = self._layout.floating
         if params is None:
             return list(range(len(floating)))
-        params = params if isinstance(params, (list, tuple)) else [params]
-        index = []
-        for key in params:
-            match = [j for j, q in enumerate(floating) if q is key or q.name == key]
-            if not match:
-                raise ValueError(f"{type(self).__name__}: {getattr(key, 'name', key)!r} is not a free parameter")
-            index.append(match[0])
-        return index
+        return [floating.index(p) for p in select(floating, params, type(self).__name__)]
 
     def gradient(self, params=None) -> np.ndarray:
         """Gradient by the free parameters (or ``params``), at their current values."""

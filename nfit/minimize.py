@@ -13,75 +13,26 @@ import warnings
 
 import numpy as np
 
+from . import run
+from .minimizers.base import EDM, BaseMinimizer, minimize_supports
 from .minimizers.interface import ZfitMinimizer
+from .minimizers.strategy import DefaultStrategy, DefaultToyStrategy, FailMinimizeNaN, ZfitStrategy
+from .objective import (
+    Objective,
+    as_loss,
+    free_params,
+    hessian_kind,
+    keep_or_restore,
+    make_minuit,
+    set_values,
+)
 from .result import STATUS as STATUS_TEXT
 from .result import FitResult
 
 __all__ = ["Minuit", "ScipyLBFGSB", "ScipyTrustConstr", "ScipyBFGS", "ScipyNewtonCG", "ScipyTrustNCG",
            "ScipyTrustKrylov", "ScipyDogleg", "ScipyTruncNC", "ScipySLSQP", "ScipyPowell", "ScipyNelderMead",
            "ScipyCOBYLA", "FitResult", "DefaultStrategy", "DefaultToyStrategy", "FailMinimizeNaN", "BaseMinimizer",
-           "minimize_supports", "EDM", "ZfitMinimizer"]
-
-
-def _as_loss(loss, params):
-    """A loss as given, or zfit's shorthand: a callable ``func(params)`` with ``params=`` (parameters,
-    or numbers that become free ``autoparam_i`` parameters) and an ``errordef`` attribute becomes a
-    :class:`~nfit.loss.SimpleLoss`."""
-    from .loss import BaseLoss, SimpleLoss
-
-    if isinstance(loss, BaseLoss) or not callable(loss):
-        return loss, params
-    if params is None:
-        raise ValueError("minimize: a callable loss needs params=, the parameters it depends on")
-    errordef = getattr(loss, "errordef", None)
-    if errordef is None:
-        raise ValueError(f"minimize: cannot minimise {getattr(loss, '__name__', loss)!r}: set its errordef "
-                         "attribute first (1 for a chi2, 0.5 for a negative log-likelihood), as zfit asks")
-    return SimpleLoss(loss, params=params, errordef=errordef), None
-
-
-def _free_params(loss, params):
-    floating = loss.get_params()
-    if params is None:
-        return floating
-    chosen = []
-    for p in params if isinstance(params, (list, tuple)) else [params]:
-        match = [q for q in floating if q is p or q.name == p]
-        if not match:
-            name = getattr(p, "name", p)
-            raise ValueError(f"minimize: {name!r} is not a free parameter of the loss "
-                             f"(free: {[q.name for q in floating]})")
-        chosen.append(match[0])
-    return chosen
-
-
-def _loss_function(loss, params):
-    """f(x) for the chosen free parameters; the other free ones stay at their current values."""
-    floating = loss.get_params()
-    if len(params) == len(floating) and all(a is b for a, b in zip(params, floating)):
-        return loss.__call__
-    index = np.array([floating.index(p) for p in params], dtype=np.intp)
-    base = np.array([q.value() for q in floating])
-
-    def function(x):
-        full = base.copy()
-        full[index] = x
-        return loss(full)
-
-    return function
-
-
-def make_minuit(function, params, errordef, values=None, grad=None, hessian=None):
-    """An ``iminuit.Minuit`` for ``function`` of ``params``: names, limits and step sizes set."""
-    import iminuit
-
-    values = [p.value() for p in params] if values is None else values
-    m = iminuit.Minuit(function, np.array(values, dtype=float), name=[p.name for p in params], grad=grad,
-                       hessian=hessian)
-    m.errordef = errordef
-    m.limits = [(-np.inf if p.lower is None else p.lower, np.inf if p.upper is None else p.upper) for p in params]
-    m.errors = [p.step_size for p in params]
-    return m
+           "minimize_supports", "EDM", "ZfitMinimizer", "ZfitStrategy", "Objective", "make_minuit"]
 
 
 _GRADIENTS = {None: "auto", True: "auto", "auto": "auto", "zfit": "exact", "exact": "exact", False: "minuit",
@@ -95,163 +46,12 @@ def _gradient_choice(gradient):
         raise ValueError(f"Minuit: gradient={gradient!r}; choose 'auto', 'exact', 'minuit' or 'numdifftools'") from None
 
 
-def _hessian_kind(loss):
-    order = min(loss.derivative_order, 2)
-    return "exact" if order >= 2 else ("exact gradient, differentiated numerically" if order == 1 else "numerical")
-
-
-class Objective:
-    """The loss as MINUIT sees it: a function of the chosen free parameters, with its gradient
-    and Hessian. The value and the gradient come from one pass over the data, and the last few
-    passes are remembered, so MINUIT's separate calls at one point cost one pass.
-
-    Example
-    -------
-    >>> import numpy as np, nfit
-    >>> obs = nfit.Space("x", limits=(-3, 3))
-    >>> mu = nfit.Parameter("mu_obj", 0.1)
-    >>> data = nfit.Data.from_numpy(obs, np.array([-0.5, 0.2, 0.4]))
-    >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data=data)
-    >>> f = Objective(nll, [mu])
-    >>> value = f.value_remembering_gradient(np.array([0.0]))
-    >>> f.gradient(np.array([0.0])).shape
-    (1,)
-    """
-
-    def __init__(self, loss, params, gradient_order=1):
-        self.loss = loss
-        self.gradient_order = gradient_order  # 2: gradients come from the Hessian kernel
-        floating = loss.get_params()
-        self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
-        self.base = np.array([q.value() for q in floating])
-        self.lowers = [p.lower for p in params]
-        self.uppers = [p.upper for p in params]
-        self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
-        self.n_nan = 0
-
-    def _point(self, x, order):
-        full = self.base.copy()
-        full[self.index] = x
-        return self.loss._layout.vector(full, order=order)
-
-    def _pass(self, x, order):
-        """Value, gradient (order >= 1) and Hessian (order 2) of the full loss at ``x``. MINUIT comes
-        back to points it has seen (a line search ending where it started; HESSE at MIGRAD's last
-        point), so the last few passes are kept, keyed by every parameter's value."""
-        key = self._point(x, 0).tobytes()
-        seen = self._recent.get(key)
-        if seen is None or seen[0] < order:
-            seen = (order, self.loss._derivatives(self._point(x, order), order))
-            self._recent.pop(key, None)
-            self._recent[key] = seen
-            while len(self._recent) > _RECENT_PASSES:
-                self._recent.pop(next(iter(self._recent)))
-        return seen[1]
-
-    def value(self, x):
-        return self._counted(self.loss._evaluate(self._point(x, 0)))
-
-    def value_remembering_gradient(self, x):
-        return self._counted(self._pass(x, self.gradient_order)[0])
-
-    def _counted(self, value):
-        if not math.isfinite(value):
-            self.n_nan += 1  # what a zfit strategy decides on (DefaultStrategy raises)
-        return value
-
-    def gradient(self, x):
-        return self._pass(x, self.gradient_order)[1][self.index]
-
-    def numerical_gradient(self, x):
-        from .numdiff import gradient
-
-        scale = np.array([q.step_size for q in self.loss.get_params()])[self.index]
-        return gradient(self.value, np.asarray(x, dtype=float), scale)
-
-    def hessian(self, x):
-        return self._pass(x, 2)[2][np.ix_(self.index, self.index)]
-
-    def positive_hessian(self, x):
-        """The Hessian for MINUIT (see :mod:`nfit.bounds`): with the curvature of MINUIT's limit
-        transforms added where the installed iminuit drops it, and positive definite in MINUIT's
-        internal scale, so MIGRAD can start from it far from the minimum. At a minimum inside the
-        limits it passes unchanged."""
-        from .bounds import minuit_hessian, minuit_needs_curvature_term
-
-        _, grad, hess = self._pass(x, 2)
-        return minuit_hessian(hess[np.ix_(self.index, self.index)], grad[self.index], np.asarray(x, dtype=float),
-                              self.lowers, self.uppers, correct=minuit_needs_curvature_term())
-
-
-_RECENT_PASSES = 8
-
-
 def _summary(minimizer, result, elapsed) -> None:
     """The line a minimiser prints after a fit from verbosity 1 on."""
     if minimizer.verbosity > 0:
         edm = f"edm={result.edm:.3g}, " if math.isfinite(result.edm) else ""
         print(f"{minimizer.name}: {'valid' if result.valid else 'INVALID'} minimum, fmin={result.fmin:.10g}, "
               f"{edm}{result.info['n_eval']} calls, {elapsed:.3g} s")
-
-
-def _keep_or_restore(params, before):
-    """Inside ``nfit.run.experimental_disable_param_update()`` the parameters go back to their values
-    from before the fit (the result keeps the fitted ones)."""
-    from .run import params_update_enabled
-
-    if not params_update_enabled():
-        for p, v in zip(params, before):
-            p._value = float(v)
-
-
-def _set_values(params, values):
-    for p, v in zip(params, values):
-        if p.lower is not None:
-            v = max(v, p.lower)
-        if p.upper is not None:
-            v = min(v, p.upper)
-        p.set_value(v)
-
-
-class FailMinimizeNaN(RuntimeError):
-    """A minimisation ended on a loss that is NaN or infinite (raised under :class:`DefaultStrategy`)."""
-
-
-class ZfitStrategy:
-    """zfit's strategy objects: what a fit does when its loss ends NaN or infinite."""
-
-    def check(self, result) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-
-class DefaultToyStrategy(ZfitStrategy):
-    """A fit that fails where its loss was NaN comes back with ``valid=False`` and a message; nothing is
-    raised (nfit's default).
-
-    >>> DefaultToyStrategy().check(None)
-    """
-
-    def check(self, result) -> None:
-        return None
-
-
-class DefaultStrategy(ZfitStrategy):
-    """zfit's default: a fit that fails where its loss was NaN or infinite raises :class:`FailMinimizeNaN`.
-
-    >>> DefaultStrategy()
-    <DefaultStrategy>
-    """
-
-    def check(self, result) -> None:
-        if result is None or result.valid:
-            return
-        if result.status == 4 or result.info.get("n_nan", 0) > 0:
-            raise FailMinimizeNaN(f"the fit failed ({result.message}) where the loss was NaN or infinite "
-                                  f"({result.info.get('n_nan', 0)} evaluations); use "
-                                  "strategy=DefaultToyStrategy() to get an invalid result instead")
-
-    def __repr__(self):
-        return "<DefaultStrategy>"
 
 
 class Minuit(ZfitMinimizer):
@@ -345,15 +145,13 @@ class Minuit(ZfitMinimizer):
         left at the minimum. A fit that fails comes back with ``valid=False`` and a message."""
         if init is not None:
             init.update_params()
-        loss, params = _as_loss(loss, params)
-        params = _free_params(loss, params)
+        loss, params = as_loss(loss, params)
+        params = free_params(loss, params)
         if not params:
             raise ValueError("minimize: the loss has no free parameters")
         gradient = self.gradient
         if gradient == "auto":
-            from .run import get_autograd_mode
-
-            gradient = "exact" if loss.derivative_order >= 1 and get_autograd_mode() else "minuit"
+            gradient = "exact" if loss.derivative_order >= 1 and run.get_autograd_mode() else "minuit"
         # a loss's first fit compiles one kernel: the Hessian kernel serves the gradients too
         single = gradient == "exact" and loss._gradient_from_hessian_kernel()
         objective = Objective(loss, params, gradient_order=2 if single else 1)
@@ -369,14 +167,14 @@ class Minuit(ZfitMinimizer):
         m.migrad(ncall=self.maxiter)
         elapsed = time.perf_counter() - start
         self._minuit_minimizer = m
-        _set_values(params, m.values)
+        set_values(params, m.values)
         loss._fitted = True
         result = FitResult.from_minuit(loss, self, params, m, elapsed)
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
-        result.info.update(gradient=gradient, hessian=_hessian_kind(loss) if gradient == "exact" else "minuit",
+        result.info.update(gradient=gradient, hessian=hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian, n_nan=objective.n_nan)
         _summary(self, result, elapsed)
-        _keep_or_restore(params, before)
+        keep_or_restore(params, before)
         self.nan_strategy.check(result)
         return result
 
@@ -487,8 +285,8 @@ class _Scipy(ZfitMinimizer):
         """Minimise ``loss`` with scipy.optimize; see :class:`Minuit` for the meaning of arguments."""
         if init is not None:
             init.update_params()
-        loss, params = _as_loss(loss, params)
-        params = _free_params(loss, params)
+        loss, params = as_loss(loss, params)
+        params = free_params(loss, params)
         if not params:
             raise ValueError("minimize: the loss has no free parameters")
         x0 = np.array([p.value() for p in params])
@@ -498,7 +296,7 @@ class _Scipy(ZfitMinimizer):
         for _ in range(5):
             res = self._run(loss, params, objective, np.array([p.value() for p in params]), tight)
             calls += int(getattr(res, "nfev", 0))
-            _set_values(params, res.x)
+            set_values(params, res.x)
             edm = self._edm(loss, objective, res.x)
             # an EDM below the loss's own rounding cannot be improved on: that is converged too
             goal = max(self.tol, 10 * np.finfo(float).eps * max(1.0, abs(float(res.fun))))
@@ -523,7 +321,7 @@ class _Scipy(ZfitMinimizer):
                           f"{result.info['scipy_message']}",
                           5: f"ended outside the limits of {outside} ({self._method} has no bounds)"}[status]
         result.info["message"] = result.message
-        _keep_or_restore(params, x0)
+        keep_or_restore(params, x0)
         numerical = self.gradient == "loss" and loss.derivative_order < 1
         result.info["gradient"] = None if not self._uses_gradient else "2-point" if numerical else self.gradient
         result.info["n_nan"] = objective.n_nan
@@ -797,4 +595,3 @@ ScipyNelderMeadV1 = ScipyNelderMead
 ScipyCOBYLAV1 = ScipyCOBYLA
 ScipyBaseMinimizer = ScipyBaseMinimizerV1 = _Scipy
 
-from .minimizers.base import EDM, BaseMinimizer, minimize_supports  # noqa: E402  (it builds on this module)

@@ -495,3 +495,63 @@ def independent_params(params) -> list:
             if q not in found:
                 found.append(q)
     return found
+
+
+def select(available, keys, who, what="a free parameter"):
+    """The parameters among ``available`` named by ``keys`` (Parameters or names), in the order asked;
+    an unknown one is an error naming it, ``who`` asks and what it is not. The one parameter lookup of
+    the loss, the minimisers and the fit result.
+
+    >>> a, b = Parameter("a_sel", 1.0), Parameter("b_sel", 2.0)
+    >>> [p.name for p in select([a, b], ["b_sel", a], "example")]
+    ['b_sel', 'a_sel']
+    """
+    keys = keys if isinstance(keys, (list, tuple)) else [keys]
+    chosen = []
+    for key in keys:
+        name = getattr(key, "name", key)
+        match = [q for q in available if q is key or getattr(q, "name", q) == name]
+        if not match:
+            raise ValueError(f"{who}: {name!r} is not {what} ({[getattr(q, 'name', q) for q in available]})")
+        chosen.append(match[0])
+    return chosen
+
+
+def model_params(model) -> list:
+    """Every parameter object a model tree uses (``model._all_params()``, composed ones with their inputs),
+    in first-seen order."""
+    found = []
+
+    def visit(p):
+        if p in found:
+            return
+        if isinstance(p, ComposedParameter):
+            for q in p.params.values():
+                visit(q)
+        found.append(p)
+
+    for p in model._all_params():
+        visit(p)
+    return found
+
+
+class values_set:
+    """Parameters set to ``values`` inside a ``with`` block, restored after.
+
+    >>> a = Parameter("a_values_set", 1.0)
+    >>> with values_set([a], [2.0]):
+    ...     a.value()
+    2.0
+    """
+
+    def __init__(self, params, values):
+        self.params, self.values = params, values
+
+    def __enter__(self):
+        self.saved = [p.value() for p in self.params]
+        for p, v in zip(self.params, self.values):
+            p._value = float(v)
+
+    def __exit__(self, *exc):
+        for p, v in zip(self.params, self.saved):
+            p._value = v

@@ -10,6 +10,10 @@ import warnings
 
 import numpy as np
 
+from .numdiff import hessian
+from .objective import Objective, hessian_kind, loss_function, make_minuit, set_values
+from .param import select, values_set
+
 __all__ = ["FitResult"]
 
 STATUS = {0: "converged", 1: "call limit reached", 2: "EDM above maximum",
@@ -75,7 +79,7 @@ class FitResult:
         params = dict(params)
         param_list = list(params)
         if fminopt is None and loss is not None:
-            with _values_set(param_list, list(params.values())):
+            with values_set(param_list, list(params.values())):
                 fminopt = loss.value()
         valid = bool(valid)
         converged = valid if converged is None else bool(converged)
@@ -170,15 +174,13 @@ class FitResult:
     def update_params(self):
         """Set every parameter of the result to its fitted value."""
         self._not_frozen()
-        _set(self._param_list, [self.params[p]["value"] for p in self._param_list])
+        set_values(self._param_list, [self.params[p]["value"] for p in self._param_list])
         return self
 
     def _minuit_at_minimum(self):
         """A Minuit object positioned at this result's minimum (made if the minimiser was not MINUIT)."""
         if self._minuit is None:
-            from .minimize import _loss_function, make_minuit
-
-            function = _loss_function(self.loss, self._param_list)
+            function = loss_function(self.loss, self._param_list)
             values = [self.params[p]["value"] for p in self._param_list]
             self._minuit = make_minuit(function, self._param_list, self.loss.errordef, values)
         return self._minuit
@@ -194,14 +196,7 @@ class FitResult:
     def _select(self, params):
         if params is None:
             return list(self._param_list)
-        params = params if isinstance(params, (list, tuple)) else [params]
-        out = []
-        for p in params:  # a Parameter or a name; a frozen result lists names only
-            match = [q for q in self._param_list if q is p or getattr(q, "name", q) == getattr(p, "name", p)]
-            if not match:
-                raise ValueError(f"parameter {getattr(p, 'name', p)!r} is not part of this fit result")
-            out.append(match[0])
-        return out
+        return select(self._param_list, params, "fit result", "part of this fit result")
 
     # ------------------------------------------------------------------ uncertainties
     def hesse(self, params=None, method=None, cl=None, name=None, weightcorr=None) -> dict:
@@ -250,22 +245,18 @@ class FitResult:
                 raise ValueError("hesse(method='approx'): the minimiser left no approximate Hessian for this result")
             cov = 2.0 * self.loss.errordef * inverse
         if method == "auto" and self.loss.derivative_order >= 1:
-            from .minimize import Objective, _hessian_kind
-
             objective = self._objective or Objective(self.loss, self._param_list)
             hess = objective.hessian(np.array([self.params[p]["value"] for p in self._param_list]))
             cov = self._inverse_without_flat(hess)
-            used = _hessian_kind(self.loss) if cov is not None else "minuit"
+            used = hessian_kind(self.loss) if cov is not None else "minuit"
             if cov is None:
                 self.info["hesse_warning"] = "the loss's Hessian is not positive definite; used MINUIT's HESSE"
         if cov is None and used in ("auto", "minuit"):
-            from .minimize import _loss_function, make_minuit
-
             if self._minuit is not None and self.info.get("gradient") == "minuit":
                 m = self._minuit  # MINUIT's own state after MIGRAD: HESSE starts from its estimates
             else:
                 values = [self.params[p]["value"] for p in self._param_list]
-                m = make_minuit(_loss_function(self.loss, self._param_list), self._param_list,
+                m = make_minuit(loss_function(self.loss, self._param_list), self._param_list,
                                 self.loss.errordef, values)
             m.hesse()
             used = "minuit"
@@ -278,10 +269,7 @@ class FitResult:
                 if not m.accurate:
                     self.info["hesse_warning"] = "covariance from HESSE is not accurate"
         elif used == "numdifftools":
-            from .minimize import _loss_function
-            from .numdiff import hessian
-
-            function = _loss_function(self.loss, self._param_list)
+            function = loss_function(self.loss, self._param_list)
             x0 = np.array([self.params[p]["value"] for p in self._param_list])
             hess = hessian(function, x0, self._error_scale())
             cov = self._inverse_without_flat(hess)
@@ -352,7 +340,7 @@ class FitResult:
             out[p] = self.params[p][name]
         new_result = None
         if m.fmin is not None and m.fmin.fval < fmin_before - 1e-3 * self.loss.errordef:
-            _set(self._param_list, m.values)
+            set_values(self._param_list, m.values)
             new_result = FitResult.from_minuit(self.loss, self.minimizer, self._param_list, m, 0.0)
         self.update_params()
         return out, new_result
@@ -506,22 +494,6 @@ class Approximations:
         return self
 
 
-class _values_set:
-    """Parameters set to values inside a ``with`` block, restored after."""
-
-    def __init__(self, params, values):
-        self.params, self.values = params, values
-
-    def __enter__(self):
-        self.saved = [p.value() for p in self.params]
-        for p, v in zip(self.params, self.values):
-            p._value = float(v)
-
-    def __exit__(self, *exc):
-        for p, v in zip(self.params, self.saved):
-            p._value = v
-
-
 def _inverse_if_positive(hess, errordef):
     try:
         np.linalg.cholesky(hess)
@@ -564,12 +536,6 @@ def _sigma_of(cl) -> float:
     from scipy.stats import chi2
 
     return float(np.sqrt(chi2.ppf(cl, 1)))
-
-
-def _set(params, values):
-    from .minimize import _set_values
-
-    _set_values(params, values)
 
 
 def _table(rows) -> str:

@@ -14,6 +14,8 @@ import contextlib
 import sys
 import types
 
+from . import z
+
 __all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend",
            "set_parallel_threshold", "get_parallel_threshold", "use_parallel", "set_graph_mode", "get_graph_mode",
            "set_autograd_mode", "get_autograd_mode", "set_mode_default", "clear_graph_cache",
@@ -241,9 +243,7 @@ def params_update_enabled() -> bool:
 
 def executing_eagerly() -> bool:
     """zfit's: False while nfit traces a custom shape's method into an expression, else True."""
-    from .pdf.custom import tracing
-
-    return not tracing()
+    return not z.tracing()
 
 
 def assert_executing_eagerly() -> None:

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .data import Data
+from .layout import current_values
 from .param import ConstantParameter
 from .space import Space
 
@@ -97,9 +98,7 @@ def _exact(pdf, n, space, rng):
     if space.n_obs != 1 or not hasattr(pdf, "_inverse_cdf"):
         return None
     boxes = [(lo[0], hi[0]) for lo, hi in space.boxes]
-    from .pdf.base import _current_values
-
-    values = _current_values(pdf)
+    values = current_values(pdf)
     if not pdf._has_inverse_cdf():
         return None
     if len(boxes) > 1:  # a union of ranges: split the events by each range's probability

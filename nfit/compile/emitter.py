@@ -244,6 +244,8 @@ class ChunkLoop:
 class CodeContext(BuildContext):
     """The compiled path's build context: collects the body of one kernel function."""
 
+    writes_code = True
+
     def __init__(self, layout, order=0):
         super().__init__(CodeBackend(order), layout)
         self.args = ["p", "c"]

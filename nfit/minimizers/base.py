@@ -33,7 +33,11 @@ import math
 
 import numpy as np
 
+from ..objective import Objective, as_loss, free_params, keep_or_restore, set_values
+from ..param import values_set
+from ..result import FitResult
 from .interface import ZfitMinimizer
+from .strategy import DefaultStrategy, DefaultToyStrategy, FailMinimizeNaN, ZfitStrategy
 
 
 class MaximumIterationReached(RuntimeError):
@@ -102,13 +106,11 @@ class EDM(ConvergenceCriterion):
         super().__init__(tol, loss, params, name)
 
     def _calculate(self, result) -> float:
-        from ..result import _values_set
-
         params = list(result.params)
         values = [result.params[p]["value"] for p in params]
         gradient = result.approx.gradient()
         inverse = result.approx.inv_hessian(invert=True)
-        with _values_set(params, values):
+        with values_set(params, values):
             if gradient is None:
                 gradient = result.loss.gradient(params)
             hessian = result.loss.hessian(params) if inverse is None else None
@@ -136,8 +138,6 @@ class LossEval:
     """
 
     def __init__(self, loss, params, strategy=None, do_print=False, maxiter=None, numpy_converter=None):
-        from ..minimize import Objective
-
         self.loss = loss
         self.params = list(params)
         self.strategy = strategy
@@ -156,18 +156,14 @@ class LossEval:
         return self.maxiter is not None and self.niter > self.maxiter
 
     def _at(self, values) -> np.ndarray:
-        from ..minimize import _set_values
-
         x = np.array([float(v.value()) if hasattr(v, "value") else float(v) for v in np.ravel(values)])
-        _set_values(self.params, x)
+        set_values(self.params, x)
         return x
 
     def _check(self, value):
         if self.maxiter_reached:
             raise MaximumIterationReached(f"more than maxiter={self.maxiter} evaluations of the loss")
         if not math.isfinite(value):
-            from ..minimize import DefaultStrategy, FailMinimizeNaN
-
             if isinstance(self.strategy, DefaultStrategy) or self.strategy is DefaultStrategy:
                 raise FailMinimizeNaN(f"the loss is {value} at {[p.value() for p in self.params]}")
         if self.do_print:
@@ -215,8 +211,6 @@ class BaseMinimizer(ZfitMinimizer):
 
     def __init__(self, tol=None, verbosity=None, criterion=None, strategy=None, minimizer_options=None,
                  maxiter=None, name=None):
-        from ..minimize import DefaultToyStrategy, ZfitStrategy
-
         self.tol = 1e-3 if tol is None else float(tol)
         if not self.tol > 0:
             raise ValueError(f"{type(self).__name__}: tol must be positive, got {tol}")
@@ -240,11 +234,8 @@ class BaseMinimizer(ZfitMinimizer):
     # ------------------------------------------------------------------ the work
     def minimize(self, loss, params=None, init=None):
         """Minimise ``loss`` (or a callable with ``errordef``) over ``params``; see :class:`ZfitMinimizer`."""
-        from ..minimize import _as_loss, _free_params, _keep_or_restore
-        from ..result import FitResult
-
-        loss, params = _as_loss(loss, params)
-        params = _free_params(loss, params)
+        loss, params = as_loss(loss, params)
+        params = free_params(loss, params)
         if init is not None and not self._uses_init(init):
             init.update_params()
             init = None
@@ -263,10 +254,8 @@ class BaseMinimizer(ZfitMinimizer):
         evaluator = state.get("evaluator")
         if evaluator is not None:
             result.info["n_eval"] = max(result.info.get("n_eval", 0), evaluator.niter)
-        from ..minimize import _set_values
-
-        _set_values(result._param_list, [result.params[p]["value"] for p in result._param_list])
-        _keep_or_restore(params, before)
+        set_values(result._param_list, [result.params[p]["value"] for p in result._param_list])
+        keep_or_restore(params, before)
         self.strategy.check(result)
         return result
 

@@ -8,11 +8,13 @@ import threading
 
 import numpy as np
 
-from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params
+from ..layout import current_values
+from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params, model_params, values_set
 from ..space import Space
 from . import custom
 
 _ids = itertools.count()
+_PRODUCT = []  # nfit.pdf.product.ProductPDF, registered there (it builds on this module)
 _overrides = threading.local()
 
 
@@ -246,10 +248,8 @@ class BasePDF:
 
     def __mul__(self, other):
         """``pdf1 * pdf2``: their :class:`~nfit.pdf.ProductPDF`; ``pdf * yield``: an extended copy."""
-        from .product import ProductPDF
-
         if isinstance(other, BasePDF):
-            return ProductPDF([self, other])
+            return _PRODUCT[0]([self, other])
         if isinstance(other, (int, float, np.floating, np.integer)) or hasattr(other, "value"):
             return self.create_extended(other)
         return NotImplemented
@@ -289,7 +289,7 @@ class BasePDF:
         if not isinstance(limits, Space):
             limits = Space(self.obs, limits=limits)
         with self._values_from(params):
-            values = _current_values(self)
+            values = current_values(self)
             return np.array([self._normalised_integral(values, limits, self._norm_space(norm))])
 
     def ext_integrate(self, limits, norm=None, *, params=None):
@@ -321,8 +321,6 @@ class BasePDF:
         if not params:
             yield
             return
-        from ..result import _values_set
-
         every = model_params(self)
         chosen = {}
         for key, value in dict(params).items():
@@ -333,7 +331,7 @@ class BasePDF:
             if isinstance(match[0], ComposedParameter):
                 raise ValueError(f"pdf {self.name!r}: {match[0].name!r} is composed; give values of its parameters")
             chosen[match[0]] = float(value)
-        with _values_set(list(chosen), list(chosen.values())):
+        with values_set(list(chosen), list(chosen.values())):
             yield
 
     def create_sampler(self, n=None, limits=None, fixed_params=True, *, rng=None):
@@ -491,28 +489,3 @@ def _check_box_norm(model, norm):
         raise NotImplementedError(
             f"pdf {model.name!r}: normalising over a space with function limits is not supported yet; "
             "normalise over its bounding box or a union of boxes (sampling and data filtering do use them)")
-
-
-def _current_values(model) -> dict:
-    """{parameter: current float value} for every parameter (independent and composed) of a model."""
-    from ..layout import ParamLayout
-
-    layout = ParamLayout(model_params(model))
-    return layout.values(layout.vector())
-
-
-def model_params(model) -> list:
-    """Every parameter object a model tree uses, composed ones included, in first-seen order."""
-    found = []
-
-    def visit(p):
-        if p in found:
-            return
-        if isinstance(p, ComposedParameter):
-            for q in p.params.values():
-                visit(q)
-        found.append(p)
-
-    for p in model._all_params():
-        visit(p)
-    return found

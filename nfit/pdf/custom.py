@@ -38,7 +38,6 @@ from ..context import DualOps, MissingDerivative
 
 DENSITY_METHODS = ("_pdf", "_log_pdf", "_unnormalized_pdf")  # zfit's order of preference
 
-_state = threading.local()
 _trace_lock = threading.RLock()
 _warned: set = set()
 
@@ -67,11 +66,6 @@ def supports(*, norm=None, multiple_limits=None):
         return func
 
     return decorate
-
-
-def tracing() -> bool:
-    """Whether the calling thread is tracing a user's method right now."""
-    return getattr(_state, "depth", 0) > 0
 
 
 def density_method(cls):
@@ -209,7 +203,7 @@ class CustomShape:
             pdf = self.pdf
             symbols = {k: z.Symbol(p) for k, p in pdf.params.items()}
             x = Columns([z.Symbol(("x", i)) for i in range(pdf.n_obs)], pdf.obs)
-            _state.depth = getattr(_state, "depth", 0) + 1
+            z._trace_state.depth = getattr(z._trace_state, "depth", 0) + 1
             try:
                 with pdf._params_as(symbols), np.errstate(all="ignore"):
                     expr = z.as_expr(_as_value(call(x, symbols)))
@@ -218,7 +212,7 @@ class CustomShape:
                 self._failures[key] = err
                 _explain_once(pdf, key, err)
             finally:
-                _state.depth -= 1
+                z._trace_state.depth -= 1
             self._traces[key] = expr
             return expr
 
@@ -330,7 +324,7 @@ class CustomShape:
         if key_norm is None and norm.has_limits:
             from ..eager import EagerContext
             from ..layout import ParamLayout
-            from .base import model_params
+            from ..param import model_params
 
             layout = ParamLayout(model_params(pdf))
             try:  # traces the integrals (cached), at the current values

@@ -102,7 +102,7 @@ def eager_normalised_integral(pdf, limits, norm):
     pdf's ``_integral_dual(ctx, lower, upper)`` evaluated eagerly at the current parameter values."""
     from ..eager import EagerContext
     from ..layout import ParamLayout
-    from .base import model_params
+    from ..param import model_params
 
     layout = ParamLayout(model_params(pdf))
     ctx = EagerContext(layout, layout.vector())

@@ -1,7 +1,7 @@
 """Products of pdfs over different observables."""
 from __future__ import annotations
 
-from .base import BasePDF
+from .base import _PRODUCT, BasePDF
 
 
 class ProductPDF(BasePDF):
@@ -80,3 +80,6 @@ class ProductPDF(BasePDF):
                 value *= p._normalised_integral(values, box.with_obs(p.obs), self._factor_norm(norm, p))
             total += value
         return total
+
+
+_PRODUCT.append(ProductPDF)  # what ``pdf1 * pdf2`` makes

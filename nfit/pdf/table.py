@@ -36,7 +36,7 @@ class TablePDF(BasePDF):
 
     def _build(self, ctx, x, norm, scale=None):
         column = x[self.obs[0]]
-        if hasattr(ctx, "body"):  # writing a kernel: the table travels in the constants array
+        if ctx.writes_code:  # the table travels in the kernel's constants array
             be = ctx.be
             off = len(be.constants)
             be.constants.extend(self._table.tolist())

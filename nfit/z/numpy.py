@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from .. import z as _z
+from . import core as _z
 
 _TRACEABLE = {
     "exp": _z.exp, "log": _z.log, "sqrt": _z.sqrt, "sin": _z.sin, "cos": _z.cos, "tan": _z.tan,

@@ -10,7 +10,7 @@ import math
 
 import numba
 
-from nfit.compile import vecmath
+from .compile import vecmath
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
