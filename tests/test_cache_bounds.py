@@ -14,7 +14,7 @@ import pytest
 
 import nfit
 from nfit import cache
-from nfit.compile import native, service
+from nfit.compile import native, service, store
 
 
 def _gauss_loss(n_coeffs=0, seed=1):
@@ -291,7 +291,7 @@ def test_generated_module_path_is_inside_the_folder(fresh_cache):
 
 
 def test_a_folder_that_fails_while_writing_moves_to_a_private_one(fresh_cache, monkeypatch):
-    real = cache._atomic_write
+    real = store.atomic_write
     calls = []
 
     def failing(path, data):
@@ -300,7 +300,7 @@ def test_a_folder_that_fails_while_writing_moves_to_a_private_one(fresh_cache, m
             raise OSError(28, "No space left on device")
         return real(path, data)
 
-    monkeypatch.setattr(cache, "_atomic_write", failing)
+    monkeypatch.setattr(store, "atomic_write", failing)
     with pytest.warns(UserWarning, match="No space left"):
         assert _fit_works()
     assert calls and cache.folder() != fresh_cache

@@ -65,25 +65,9 @@ def _register_clone_cache():
     """
     if _registered:
         return
-    from numba.core import caching
+    from .numba_api import add_cache_locators
 
-    class CloneStamp:
-        def get_source_stamp(self):
-            stamps = [super().get_source_stamp()]
-            for path in COMPILER_SOURCES:
-                st = path.stat()
-                stamps.append(caching._hash_source_file(str(path), st.st_mtime, st.st_size))
-            return tuple(stamps)
-
-        @classmethod
-        def from_function(cls, py_func, py_file):
-            if not getattr(py_func, "_nfit_clone", False):
-                return None
-            return super().from_function(py_func, py_file)
-
-    caching.CacheImpl._locator_classes[:0] = [
-        type(f"KernelClone{base.__name__}", (CloneStamp, base), {})
-        for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)]
+    add_cache_locators(COMPILER_SOURCES, lambda py_func: getattr(py_func, "_nfit_clone", False))
     _registered.append(True)
 
 

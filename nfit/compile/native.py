@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import store
+
 __all__ = ["save", "load", "NativeFunction", "Damaged", "path", "machine", "undefined_symbols"]
 
 FORMAT = 3  # 2: description and code in one file; 3: bound to the checksum of its source
@@ -180,14 +182,12 @@ def save(source: Path, entry: str, dispatcher) -> bool:
             "return": ret,
             "machine": list(context.codegen().magic_tuple()),
             "sha256": hashlib.sha256(code).hexdigest(),
-            "source_sha256": _source_digest(source),  # made from this source only
+            "source_sha256": store.digest(source, default=""),  # made from this source only
         }
     except Exception:  # noqa: BLE001 - storing is an optimisation: any surprise means "not stored"
         return False
-    from ..cache import _atomic_write
-
     try:
-        _atomic_write(path(source, entry), _pack(description, bytes(code)))
+        store.atomic_write(path(source, entry), _pack(description, bytes(code)))
     except OSError:
         return False
     return True
@@ -238,7 +238,7 @@ def load(source: Path, entry: str, fallback):
         description, code = _unpack(data)
         if (description.get("format") != FORMAT
                 or description["kernel"] != source.stem or description["entry"] != entry  # another kernel's file
-                or description["source_sha256"] != _source_digest(source)
+                or description["source_sha256"] != store.digest(source, default="")
                 or not isinstance(description["name"], str) or source.stem not in description["name"]
                 or hashlib.sha256(code).hexdigest() != description["sha256"]
                 or description["return"] not in ("float64", "none")):
@@ -262,13 +262,6 @@ def load(source: Path, entry: str, fallback):
     function = NativeFunction(address, description, fallback, f"{source.stem}.{entry}")
     function._engine = engine  # the code lives as long as the function
     return function
-
-
-def _source_digest(source: Path) -> str:
-    try:
-        return hashlib.sha256(source.read_bytes()).hexdigest()
-    except OSError:
-        return ""
 
 
 def _machine_cached():
@@ -328,9 +321,7 @@ def _numba_helpers() -> dict:
             candidates = [p for p in glob.glob(pattern) if p.endswith((".so", ".pyd"))]
             if len(candidates) != 1:
                 raise RuntimeError(f"cannot find Numba's {dotted}")
-            from ..cache import _import_file
-
-            module = _import_file(dotted, candidates[0])
+            module = store.import_file(dotted, candidates[0])
         found[dotted.rsplit(".", 1)[1]] = module.c_helpers
     return found
 

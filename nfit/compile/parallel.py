@@ -25,8 +25,10 @@ import numba
 import numba.experimental.function_type  # noqa: F401 - teaches Numba the type of a WrapperAddressProtocol
 import numpy as np
 from numba import types
-from numba.core.types.function_type import CompileResultWAP, WrapperAddressProtocol
+from numba.core.types.function_type import WrapperAddressProtocol
 from numba.core.typing.typeof import typeof_impl
+
+from .numba_api import wrapper_address
 
 __all__ = ["ChunkFunction", "chunk_signature", "run_chunks", "threading_layer"]
 
@@ -53,7 +55,7 @@ class ChunkFunction(WrapperAddressProtocol):
         self._signature = chunk_signature(n_columns)
         self.numba_type = types.FunctionType(self._signature)
         dispatcher.compile(self._signature.args)
-        self._address = CompileResultWAP(dispatcher.overloads[self._signature.args]).__wrapper_address__()
+        self._address = wrapper_address(dispatcher, self._signature.args)
         # a kernel that calls run_chunks links its code but, loaded from Numba's cache, does not start
         # Numba's threads: calling the driver itself once (on no chunks) does
         empty = np.empty(0)

@@ -126,27 +126,23 @@ def _serve(stdin, stdout) -> None:
     """Answer compile requests, one JSON line each, until stdin closes."""
     import time
 
-    from numba.core.caching import NullCache
-
-    from .. import cache
-    from . import native
+    from . import native, store
+    from .numba_api import compile_uncached, is_typing_error
 
     for line in stdin:
         request = json.loads(line)
         start = time.perf_counter()
         try:
             path = Path(request["path"])
-            module = cache._import(path)
+            module = store.import_module(path)
             dispatcher = getattr(module, request["entry"])
-            # compiled anew, never read from Numba's cache, whose loader keeps no object code to store
-            dispatcher._cache = NullCache()
-            dispatcher.compile(tuple(native.numba_type(t) for t in request["args"]))
+            compile_uncached(dispatcher, tuple(native.numba_type(t) for t in request["args"]))
             stored = native.save(path, request["entry"], dispatcher)
-            cache._write_manifest(path)
+            store.write_manifest(path)
             answer = {"status": "stored" if stored else "not stored",
                       "message": "the compiled code could not be stored"}
         except Exception as exc:  # noqa: BLE001 - every failure is reported to the caller
-            kind = "typing" if cache._is_typing_error(exc) else "failed"
+            kind = "typing" if is_typing_error(exc) else "failed"
             answer = {"status": kind, "message": f"{type(exc).__name__}: {exc}"}
         answer["seconds"] = time.perf_counter() - start
         answer["rss_mb"] = _resident_mb()

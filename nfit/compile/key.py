@@ -1,0 +1,47 @@
+"""A kernel's signature: the SHA-256 of everything that decides its machine code.
+
+That is the generated source (which describes the structure only: node types, parameter slots,
+observables, variant), the source text of every kernel module it uses and of the modules it is
+compiled against, the backend, and the versions of nfit, Numba and Python. Parameter values and data
+sizes never enter it, so two losses of one structure share one kernel and a toy study compiles once;
+a changed kernel source or version is a new signature, never a stale kernel.
+
+>>> lowered = type("Lowered", (), {"source": "def f(): pass", "kernel_modules": []})()
+>>> len(signature(lowered))
+64
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from .._version import __version__
+from .jitmodule import COMPILER_SOURCES
+from .native import FORMAT
+
+
+def numba_version() -> str:
+    # read from the installed package's metadata where Numba is not imported yet: importing it
+    # costs more than a warm fit that loads stored machine code (see nfit.compile.native)
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return numba.__version__
+    from importlib.metadata import version
+
+    return version("numba")
+
+
+def signature(lowered, backend: str = "numba") -> str:
+    h = hashlib.sha256()
+    # FORMAT: entries made before serial kernels were stored as machine code are compiled anew, once
+    for part in (__version__, numba_version(), sys.version, backend, f"stored code {FORMAT}", lowered.source):
+        h.update(part.encode())
+        h.update(b"\0")
+    for path in COMPILER_SOURCES:  # what generated modules are compiled against: an edit makes new kernels
+        h.update(path.read_bytes())
+    for module in lowered.kernel_modules:
+        h.update(module.__name__.encode())
+        source = getattr(module, "source", None)  # a user kernel carries its own source
+        h.update(source.encode() if isinstance(source, str) else Path(module.__file__).read_bytes())
+    return h.hexdigest()

@@ -1,0 +1,59 @@
+"""Where nfit touches Numba beyond its documented API, gathered so that a Numba release that moves
+something breaks here, and is tested here (``tests/test_numba_api.py``), not all over.
+
+The supported range is pinned in ``setup.cfg`` (``numba>=0.59,<0.69``). The other place is
+:mod:`nfit.compile.native`, whose whole job is loading Numba's machine code without Numba.
+
+>>> is_typing_error(ValueError("not Numba's"))
+False
+"""
+from __future__ import annotations
+
+
+def is_typing_error(exc) -> bool:
+    """Whether ``exc`` is Numba rejecting the code (typing, lowering, unsupported), not a broken cache."""
+    from numba.core import errors
+
+    return isinstance(exc, (errors.TypingError, errors.LoweringError, errors.UnsupportedError,
+                            errors.NumbaError)) and not isinstance(exc, errors.NumbaWarning)
+
+
+def wrapper_address(dispatcher, arg_types) -> int:
+    """The C address of ``dispatcher``'s compiled overload for ``arg_types`` (for a first-class function)."""
+    from numba.core.types.function_type import CompileResultWAP
+
+    return CompileResultWAP(dispatcher.overloads[arg_types]).__wrapper_address__()
+
+
+def compile_uncached(dispatcher, arg_types) -> None:
+    """Compile ``dispatcher`` for ``arg_types`` anew, never from Numba's cache (whose loader keeps no
+    object code to store)."""
+    from numba.core.caching import NullCache
+
+    dispatcher._cache = NullCache()
+    dispatcher.compile(arg_types)
+
+
+def add_cache_locators(extra_sources, applies) -> None:
+    """Teach Numba's on-disk cache about functions for which ``applies(py_func)`` is true: their
+    cache files go where Numba would put them, stamped with their own source file and with the
+    files ``extra_sources`` (so that an edit of those makes the cached code stale)."""
+    from numba.core import caching
+
+    class Stamp:
+        def get_source_stamp(self):
+            stamps = [super().get_source_stamp()]
+            for path in extra_sources:
+                st = path.stat()
+                stamps.append(caching._hash_source_file(str(path), st.st_mtime, st.st_size))
+            return tuple(stamps)
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if not applies(py_func):
+                return None
+            return super().from_function(py_func, py_file)
+
+    caching.CacheImpl._locator_classes[:0] = [
+        type(f"KernelClone{base.__name__}", (Stamp, base), {})
+        for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)]
