@@ -95,16 +95,12 @@ def draw(pdf, n, space, rng) -> np.ndarray:
 
 def _exact(pdf, n, space, rng):
     """Exact samples by the inverse CDF, or None where the model has none (one observable only)."""
-    if space.n_obs != 1 or not hasattr(pdf, "_inverse_cdf"):
+    if space.n_obs != 1 or not pdf._has_inverse_cdf():
         return None
     boxes = [(lo[0], hi[0]) for lo, hi in space.boxes]
     values = current_values(pdf)
-    if not pdf._has_inverse_cdf():
-        return None
     if len(boxes) > 1:  # a union of ranges: split the events by each range's probability
-        from .space import Space as _Space
-
-        weights = np.array([pdf._normalised_integral(values, _Space(pdf.obs, limits=b), None) for b in boxes])
+        weights = np.array([pdf._normalised_integral(values, Space(pdf.obs, limits=b), None) for b in boxes])
         counts = rng.multinomial(n, weights / weights.sum())
         parts = [pdf._inverse_cdf(values, lo, hi, rng, k) for (lo, hi), k in zip(boxes, counts)]
         x = np.concatenate(parts)

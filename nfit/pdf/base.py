@@ -451,6 +451,15 @@ class BasePDF:
             store[key] = quadrature.adaptive_nodes(density, lower, upper, panels)
         return store[key]
 
+    def _has_inverse_cdf(self) -> bool:
+        """Whether :meth:`_inverse_cdf` can draw events exactly (at the current parameter values)."""
+        return False
+
+    def _inverse_cdf(self, values, lower, upper, rng, n):
+        """``n`` events in ``[lower, upper]`` by the inverse CDF at parameter ``values``
+        ({parameter: value}); only where :meth:`_has_inverse_cdf` says so."""
+        raise NotImplementedError(f"{type(self).__name__} has no inverse CDF")
+
     def _derivative_order(self) -> int:
         """Highest order of exact parameter derivatives this node (with its children) provides."""
         return self._custom().derivative_order() if self._is_custom() else 0

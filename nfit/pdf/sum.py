@@ -111,7 +111,7 @@ class SumPDF(BasePDF):
 
     # ------------------------------------------------------------------ exact sampling
     def _has_inverse_cdf(self):
-        return all(hasattr(p, "_inverse_cdf") and p._has_inverse_cdf() for p in self.pdfs)
+        return all(p._has_inverse_cdf() for p in self.pdfs)
 
     def _inverse_cdf(self, values, lo, hi, rng, n):
         """Each component in proportion to its probability inside [lo, hi], sampled exactly."""

@@ -1,0 +1,65 @@
+"""Architecture rules that a change must keep: no import cycles between nfit's modules (at module level
+or inside functions), and no module outside nfit.compile.numba_api and nfit.compile.native reaching
+into Numba's private API."""
+import collections
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1] / "nfit"
+
+
+def _module_name(path):
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph():
+    modules = {_module_name(f): f for f in ROOT.rglob("*.py")}
+    graph = collections.defaultdict(set)
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*from (\.+)([\w.]*) import (.+)", line)
+            if not match:
+                continue
+            dots, rest, names = match.groups()
+            base = package.split(".")[: len(package.split(".")) - (len(dots) - 1)]
+            target = ".".join(base + ([rest] if rest else []))
+            if rest and target in modules:
+                graph[name].add(target)
+            for imported in names.replace("(", "").split(","):
+                imported = imported.strip().split(" ")[0]
+                if f"{target}.{imported}" in modules:
+                    graph[name].add(f"{target}.{imported}")
+    return {m: graph[m] - {m} for m in modules}
+
+
+def test_no_import_cycles():
+    graph = _import_graph()
+    state, cycles = {}, []
+
+    def visit(node, path):
+        state[node] = "open"
+        for target in sorted(graph[node]):
+            if target == "nfit":  # the package itself re-exports everything
+                continue
+            if state.get(target) == "open":
+                cycles.append(path[path.index(target):] + [target])
+            elif target not in state:
+                visit(target, path + [target])
+        state[node] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_numbas_private_api_stays_in_its_module():
+    allowed = {"compile/numba_api.py", "compile/native.py", "compile/parallel.py", "compile/jitmodule.py"}
+    private = re.compile(r"\._locator_classes|_hash_source_file|CompileResultWAP|NullCache|\.overloads\[")
+    offenders = [str(f.relative_to(ROOT)) for f in ROOT.rglob("*.py")
+                 if str(f.relative_to(ROOT)) not in allowed and private.search(f.read_text())]
+    assert offenders == []
+    for name in ("compile/parallel.py", "compile/jitmodule.py"):  # these go through numba_api now
+        assert not private.search((ROOT / name).read_text()), name
