@@ -55,14 +55,16 @@ from . import (  # noqa: E402
 )
 from ._version import __version__  # noqa: E402
 from .data import Data  # noqa: E402
-from .param import ComposedParameter, ConstantParameter, Parameter  # noqa: E402
+from .param import ComposedParameter, ConstantParameter, Parameter, convert_to_parameter  # noqa: E402
 from .pdf.custom import supports  # noqa: E402
 from .settings import ztypes  # noqa: E402
-from .space import Space  # noqa: E402
+from .space import Space, as_space  # noqa: E402
+
+convert_to_space = as_space  # zfit's name
 from .userkernel import kernel  # noqa: E402
 
 __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
-    "dill", "supports", "ztypes", "minimizers", "prior", "mcmc", "func",
+    "dill", "supports", "ztypes", "minimizers", "prior", "mcmc", "func", "convert_to_parameter", "convert_to_space",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .space import Space
 
-__all__ = ["Data", "from_numpy", "from_pandas", "concat"]
+__all__ = ["Data", "from_numpy", "from_pandas", "concat", "convert_to_data"]
 
 
 class Data:
@@ -165,7 +165,43 @@ class Data:
     def nevents(self) -> int:
         return len(next(iter(self._columns.values())))
 
-    n_events = num_entries = nevents
+    n_events = num_entries = nentries = samplesize = nevents
+    dtype = np.float64
+
+    @property
+    def shape(self) -> tuple:
+        return (self.nevents, self.n_obs)
+
+    def numpy(self) -> np.ndarray:
+        """zfit's (TensorFlow's) name for :meth:`to_numpy`."""
+        return self.to_numpy()
+
+    def unstack_x(self, obs=None):
+        """The columns of ``obs`` (default: all): one array for one observable, else a list."""
+        chosen = self.obs if obs is None else ((obs,) if isinstance(obs, str) else tuple(obs))
+        columns = [self.column(o) for o in chosen]
+        return columns[0] if len(columns) == 1 else columns
+
+    def copy(self) -> Data:
+        return self._from_columns(self.space, {o: self._columns[o].copy() for o in self.obs},
+                                  None if self._weights is None else self._weights.copy(), self.name)
+
+    @classmethod
+    def from_mapping(cls, mapping, obs=None, weights=None, name=None) -> Data:
+        """zfit's: data from ``{observable: array}`` (``obs``: the Space, with their limits).
+
+        >>> import nfit
+        >>> d = Data.from_mapping({"x": [0.1, 0.2]}, obs=nfit.Space("x", 0, 1))
+        >>> d.nevents
+        2
+        """
+        if obs is None:
+            raise ValueError("Data.from_mapping: give obs=Space(...) with the observables' limits")
+        missing = [o for o in obs.obs if o not in mapping]
+        if missing:
+            raise ValueError(f"Data.from_mapping: no column for observable(s) {missing}")
+        array = np.column_stack([np.asarray(mapping[o], dtype=float).reshape(-1) for o in obs.obs])
+        return cls.from_numpy(obs, array, weights=weights, name=name)
 
     @property
     def weights(self):
@@ -225,6 +261,22 @@ def _checked_weights(weights, n) -> np.ndarray:
 def from_numpy(obs, array, weights=None, name=None, **kwargs) -> Data:
     """zfit's ``zfit.data.from_numpy``: :meth:`Data.from_numpy`."""
     return Data.from_numpy(obs, array, weights=weights, name=name, **kwargs)
+
+
+def convert_to_data(data, obs=None) -> Data:
+    """zfit's: Data as given, else an array (or a mapping) as Data over ``obs``.
+
+    >>> import nfit
+    >>> convert_to_data([0.5], obs=nfit.Space("x", 0, 1)).nevents
+    1
+    """
+    if isinstance(data, Data):
+        return data
+    if isinstance(data, dict):
+        return Data.from_mapping(data, obs=obs)
+    if obs is None:
+        raise ValueError("convert_to_data: give obs=Space(...) for an array")
+    return Data.from_numpy(obs, np.asarray(data, dtype=float))
 
 
 def from_pandas(df, obs=None, weights=None, name=None) -> Data:

@@ -47,11 +47,40 @@ class BaseLoss:
         if len(models) != len(datas):
             raise ValueError(f"{type(self).__name__}: {len(models)} model(s) but {len(datas)} data set(s)")
         self._setup(models, datas, [self._extended] * len(models), _as_list(constraints or []), mode, backend)
+        self._options = _loss_options(type(self).__name__, options)
+
+    def create_new(self, model=None, data=None, constraints=None, options=None):
+        """zfit's: a loss of the same kind with ``model``, ``data``, ``constraints`` or ``options``
+        replaced (the others as in this one), as hepstats builds its toys' losses.
+
+        Example
+        -------
+        >>> import numpy as np, nfit
+        >>> obs = nfit.Space("x", -3, 3)
+        >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs),
+        ...                             data=nfit.Data.from_numpy(obs, np.array([0.1])))
+        >>> nll.create_new(data=nfit.Data.from_numpy(obs, np.array([0.2, 0.3]))).data[0].nevents
+        2
+        """
+        return type(self)(model=self.model if model is None else model, data=self.data if data is None else data,
+                          constraints=self.constraints if constraints is None else constraints,
+                          options=self._options if options is None else options, mode=self._mode,
+                          backend=self._backend)
+
+    def add_constraints(self, constraints) -> None:
+        """Add constraints to this loss (zfit's ``add_constraints``)."""
+        new = self.create_new(constraints=list(self.constraints) + _as_list(constraints))
+        self.__dict__.update(new.__dict__)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
 
     @classmethod
     def _from_parts(cls, models, datas, extended, constraints, mode, backend=None):
         loss = cls.__new__(cls)
         loss._setup(models, datas, extended, constraints, mode, backend)
+        loss._options = {}
         return loss
 
     def _setup(self, models, datas, extended, constraints, mode, backend=None):
@@ -381,7 +410,12 @@ class BaseLoss:
         is the exact gradient differentiated once numerically instead."""
         order = min(m._derivative_order() for m in self.model)
         if order == 2 and len(self._layout.floating) > EXACT_HESSIAN_MAX_PARAMS:
-            return 1
+            order = 1
+        options = getattr(self, "_options", {})
+        if options.get("numgrad"):
+            return 0
+        if options.get("numhess"):
+            return min(order, 1)
         return order
 
     def _select(self, params):
@@ -399,6 +433,9 @@ class BaseLoss:
         index = self._select(params)
         value, grad, _ = self._derivatives(self._point(order=1), 1)
         return value, grad[index]
+
+    gradients = gradient  # zfit's older names
+    value_gradients = value_gradient
 
     def hessian(self, params=None) -> np.ndarray:
         """Hessian by the free parameters (or ``params``), at their current values."""
@@ -529,6 +566,7 @@ class SimpleLoss(BaseLoss):
         self._hessian_func = hessian
         # a plain function's derivatives are numerical, as nothing else is expected: no warning then
         self._warned = {1, 2} if gradient is None else {1}
+        self._options = {}
         self.errordef = float(errordef)
         self._params = params
         self.model, self.data, self.constraints = [], [], []
@@ -583,6 +621,16 @@ class SimpleLoss(BaseLoss):
     def _gradient_from_hessian_kernel(self) -> bool:
         return False if self._func is not None else super()._gradient_from_hessian_kernel()
 
+    def create_new(self, func=None, params=None, errordef=None, **kwargs):
+        """zfit's: a SimpleLoss with ``func``, ``params`` or ``errordef`` replaced."""
+        if self._func is None:
+            return super().create_new(**kwargs)
+        if kwargs:
+            raise TypeError(f"SimpleLoss.create_new: unexpected argument(s) {sorted(kwargs)}")
+        return SimpleLoss(self._func if func is None else func, self._params if params is None else params,
+                          self.errordef if errordef is None else errordef, gradient=self._gradient_func,
+                          hessian=self._hessian_func)
+
 
     @property
     def is_weighted(self) -> bool:
@@ -603,6 +651,21 @@ class SimpleLoss(BaseLoss):
             name = getattr(self._func, "__name__", self._func)
             return f"<SimpleLoss func={name!r} params={[p.name for p in self._params]}>"
         return super().__repr__()
+
+
+_OPTIONS = ("numgrad", "numhess", "subtr_const")
+
+
+def _loss_options(who, options) -> dict:
+    """zfit's loss ``options``: ``numgrad`` (True: numerical derivatives for the minimiser),
+    ``numhess`` (True: a numerical Hessian, the exact gradient differentiated; zfit's default, nfit's
+    is the exact Hessian) and ``subtr_const`` (zfit subtracts a constant for its float precision;
+    nfit's sums are compensated, so it changes nothing here). Anything else is an error."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise ValueError(f"{who}: options {unknown} are not supported; supported: {list(_OPTIONS)}")
+    return options
 
 
 _auto_counter = itertools.count()

@@ -178,6 +178,30 @@ class Minuit(ZfitMinimizer):
         self.nan_strategy.check(result)
         return result
 
+    @property
+    def minimizer_options(self) -> dict:
+        """The options as zfit reports them (MINUIT's strategy, the precision, the tolerance)."""
+        return {"strategy": self.strategy, "tol": self.tol, **self.options}
+
+    def copy(self):
+        import copy
+
+        return copy.copy(self)
+
+    def create_evaluator(self, loss, params=None, strategy=None):
+        """zfit's: the loss as a minimiser evaluates it (:class:`~nfit.minimizers.LossEval`)."""
+        from .minimizers.base import LossEval
+
+        params = free_params(loss, params)
+        return LossEval(loss, params, strategy=strategy or self.nan_strategy, maxiter=self.maxiter)
+
+    def create_criterion(self, loss, params=None):
+        """zfit's: MINUIT's EDM criterion with this minimiser's ``tol`` (zfit's default 1e-3 if None)."""
+        return EDM(tol=1e-3 if self.tol is None else self.tol, loss=loss, params=free_params(loss, params))
+
+    def get_maxiter(self, n=None):
+        return self.maxiter
+
     def __repr__(self):
         return f"<Minuit strategy={self.strategy} tol={self.tol}>"
 

@@ -170,6 +170,26 @@ class Parameter(_Arithmetic):
     def step_size(self, value):
         self._step_size = None if value is None else float(value)
 
+    stepsize = step_size  # zfit's other spelling
+
+    @property
+    def has_step_size(self) -> bool:
+        """Whether a step size was given (else :attr:`step_size` is derived from the value and limits)."""
+        return self._step_size is not None
+
+    has_stepsize = has_step_size
+    dtype = np.float64
+    shape = ()
+
+    def read_value(self) -> float:
+        """zfit's (TensorFlow's) name for :meth:`value`."""
+        return self.value()
+
+    @property
+    def params(self) -> dict:
+        """A free parameter depends on no other (zfit's ``params`` of a parameter)."""
+        return {}
+
     @property
     def independent(self) -> bool:
         return True
@@ -209,6 +229,17 @@ class _Restore:
 
     def __repr__(self):
         return f"<value of {self.param.name!r} set; the old one was {self.old:.6g}>"
+
+
+def convert_to_parameters(values, names=None) -> list:
+    """zfit's: each of ``values`` as a parameter (Parameters pass through; numbers become constants).
+
+    >>> [p.value() for p in convert_to_parameters([1.0, 2.0])]
+    [1.0, 2.0]
+    """
+    values = values if isinstance(values, (list, tuple)) else [values]
+    names = [None] * len(values) if names is None else list(names)
+    return [convert_to_parameter(v, name=n) for v, n in zip(values, names)]
 
 
 def set_values(params, values=None, allow_partial=None):
@@ -555,3 +586,6 @@ class values_set:
     def __exit__(self, *exc):
         for p, v in zip(self.params, self.saved):
             p._value = v
+
+
+assign_values = set_values  # zfit's other name

@@ -162,6 +162,34 @@ class FitResult:
         return cls._create(loss, minimizer, params, res.x, res.fun, np.nan, status == 0, status == 0, status,
                            message, info, approx=approx)
 
+    # ------------------------------------------------------------------ scipy's OptimizeResult names (zfit has them)
+    @property
+    def x(self) -> np.ndarray:
+        """The fitted values, in the order of the parameters."""
+        return np.array([self.params[p]["value"] for p in self._param_list])
+
+    @property
+    def fun(self) -> float:
+        return self.fmin
+
+    fminopt = fminfull = fun
+
+    @property
+    def success(self) -> bool:
+        return self.valid
+
+    @property
+    def nfev(self) -> int:
+        return int(self.info.get("n_eval", 0))
+
+    @property
+    def jac(self):
+        return self.approx.gradient()
+
+    @property
+    def hess_inv(self):
+        return self.approx.inv_hessian(invert=False)
+
     # ------------------------------------------------------------------ state
     @property
     def params_at_limit(self) -> bool:

@@ -172,6 +172,55 @@ class Space:
         return _V0(self)
 
     @property
+    def labels(self) -> tuple:
+        """The observables' labels (zfit's; the names where no label was given)."""
+        return tuple(self.label if self.n_obs == 1 else o for o in self.obs)
+
+    @property
+    def n_limits(self) -> int:
+        """How many boxes make the space (1 for a plain range)."""
+        return len(self._boxes)
+
+    @property
+    def limits_are_set(self) -> bool:
+        return self.has_limits
+
+    @property
+    def has_rect_limits(self) -> bool:
+        """Whether the space is its boxes alone (no ``inside=`` function cuts them)."""
+        return self._predicate is None
+
+    @property
+    def rect_lower(self) -> np.ndarray:
+        """The bounding box's lower corner, shape ``(1, n_obs)`` as in zfit."""
+        return np.asarray(self._bounding()[0], dtype=float)[None, :]
+
+    @property
+    def rect_upper(self) -> np.ndarray:
+        return np.asarray(self._bounding()[1], dtype=float)[None, :]
+
+    def rect_area(self) -> np.ndarray:
+        """The volume of the boxes, as an array of shape (1,)."""
+        return np.array([float(sum(np.prod(np.subtract(hi, lo)) for lo, hi in self._boxes))])
+
+    def copy(self, **overrides) -> Space:
+        """A copy, with ``limits=``, ``name=``, ``label=`` (or other constructor arguments) replaced.
+
+        >>> Space("x", 0, 1).copy(limits=(0, 2)).limits
+        (0.0, 2.0)
+        """
+        if overrides.keys() - {"limits", "name", "label", "lower", "upper"}:
+            raise TypeError(f"Space.copy: cannot replace {sorted(overrides.keys() - {'limits', 'name', 'label'})}")
+        if {"limits", "lower", "upper"} & overrides.keys():
+            limits = overrides.get("limits") or (overrides.get("lower", self.lower), overrides.get("upper", self.upper))
+            return Space(self.obs, limits=limits, name=overrides.get("name", self.name),
+                         label=overrides.get("label", self.label))
+        new = Space._from_boxes(self.obs, self._boxes, name=overrides.get("name", self.name))
+        new.label = overrides.get("label", self.label)
+        new._predicate = self._predicate
+        return new
+
+    @property
     def has_axes_only(self) -> bool:
         """True for zfit's axes-only spaces (``Space(axes=0, ...)``), which name no observables."""
         return all(o.startswith("<axis ") for o in self.obs)

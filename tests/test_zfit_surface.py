@@ -306,3 +306,47 @@ def test_dill(tmp_path):
     path = tmp_path / "model.pkl"
     nfit.dill.dump(model, path)
     assert nfit.dill.load(path).space.limits == (-3.0, 3.0)
+
+
+def test_zfit_everyday_aliases():
+    obs = nfit.Space("x", -3, 3)
+    p = nfit.Parameter("alias_p", 1.0, 0, 2, step_size=0.05)
+    assert p.stepsize == 0.05 and p.has_stepsize and p.read_value() == 1.0 and p.params == {}
+    assert not nfit.Parameter("alias_q", 1.0).has_step_size
+    gauss = nfit.pdf.Gauss(mu=0.0, sigma=p, obs=obs, extended=100.0)
+    assert gauss.extended.value() == 100.0 and gauss.norm_range == obs
+    assert gauss.normalization() == pytest.approx(np.sqrt(2 * np.pi) * (2 * stats.norm.cdf(3) - 1), rel=1e-10)
+    assert gauss.log_normalization() == pytest.approx(np.log(gauss.normalization()))
+    np.testing.assert_allclose(gauss.ext_log_pdf([0.5]), np.log(100.0 * gauss.pdf([0.5])), rtol=1e-12)
+    data = nfit.Data.from_mapping({"x": [0.1, 0.2, 0.3]}, obs=obs)
+    assert data.samplesize == data.nentries == 3 and data.shape == (3, 1)
+    np.testing.assert_array_equal(data.unstack_x(), [0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(data.numpy(), data.copy().to_numpy())
+    assert nfit.data.convert_to_data([0.5], obs=obs).nevents == 1
+    space = nfit.Space("x", 0, 2) * nfit.Space("y", 1, 3)
+    np.testing.assert_array_equal(space.rect_lower, [[0.0, 1.0]])
+    assert space.n_limits == 1 and space.labels == ("x", "y") and space.rect_area()[0] == 4.0
+    assert nfit.convert_to_space(space) is space and nfit.convert_to_parameter(2.0).value() == 2.0
+    assert [q.value() for q in nfit.param.convert_to_parameters([1.0, 2.0])] == [1.0, 2.0]
+
+
+def test_losses_as_hepstats_and_zfit_use_them():
+    obs = nfit.Space("x", -3, 3)
+    mu = nfit.Parameter("mu_new", 0.1, -1, 1)
+    x = np.random.default_rng(2).normal(size=500).clip(-2.9, 2.9)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data=nfit.Data.from_numpy(obs, x))
+    other = nll.create_new(data=nfit.Data.from_numpy(obs, x[:100]))
+    assert type(other) is nfit.loss.UnbinnedNLL and other.data[0].nevents == 100 and other.model == nll.model
+    assert nll.value_gradients()[1] == pytest.approx(nll.value_gradient()[1])
+    constraint = nfit.constraint.GaussianConstraint(mu, observation=0.0, sigma=0.1)
+    before = nll.value()
+    nll.add_constraints(constraint)
+    assert nll.value() == pytest.approx(before + 0.5 * (0.1 / 0.1) ** 2)
+    with pytest.raises(ValueError, match="options"):
+        nfit.loss.UnbinnedNLL(model=nll.model, data=nll.data, options={"speed": "max"})
+    numerical = nll.create_new(options={"numgrad": True})
+    assert numerical.derivative_order == 0 and nll.create_new(options={"numhess": True}).derivative_order == 1
+    result = nfit.minimize.Minuit().minimize(nll)
+    assert result.success == result.valid and result.fun == result.fmin and result.x[0] == result.params[mu]["value"]
+    evaluator = nfit.minimize.Minuit().create_evaluator(nll)
+    assert evaluator.value([0.0]) == pytest.approx(nll.value(params={mu: 0.0}))

@@ -242,6 +242,45 @@ class BasePDF:
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x, norm=norm, mode=mode))
 
+    def ext_log_pdf(self, x, norm=None, *, mode=None, params=None):
+        """The logarithm of :meth:`ext_pdf` (extended pdfs only)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.ext_pdf(x, norm=norm, mode=mode, params=params))
+
+    def normalization(self, norm=None, *, params=None) -> float:
+        """zfit's: the integral of the unnormalised density over ``norm`` (default: the pdf's own range).
+
+        Example
+        -------
+        >>> import nfit
+        >>> u = nfit.pdf.Uniform(low=0.0, high=1.0, obs=nfit.Space("x", 0, 2))
+        >>> round(float(u.normalization()), 12) > 0
+        True
+        """
+        space = self.norm if norm is None else self._as_norm(norm)
+        with self._values_from(params):
+            return float(self._normalised_integral(current_values(self), space, None))
+
+    def log_normalization(self, norm=None, *, params=None) -> float:
+        return float(np.log(self.normalization(norm, params=params)))
+
+    def numeric_integrate(self, limits, norm=None, *, params=None):
+        """zfit's: the integral over ``limits``; nfit integrates each shape the best way it has (in
+        closed form where there is one, else by quadrature), so this is :meth:`integrate`."""
+        return self.integrate(limits, norm, params=params)
+
+    @property
+    def norm_range(self) -> Space:
+        """zfit's older name for :attr:`norm`."""
+        return self.norm
+
+    @property
+    def extended(self):
+        """The yield parameter, or None (zfit's ``pdf.extended``)."""
+        return self._yield
+
+    dtype = np.float64
+
     def unnormalized_pdf(self, x, *, mode=None):
         """zfit's (deprecated there) unnormalised density: ``pdf(x, norm=False)``."""
         return self.pdf(x, norm=False, mode=mode)
