@@ -8,11 +8,16 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from . import z
+from .context import DualOps
+from .kernels import poissonterm
 from .param import convert_to_parameter
 
-__all__ = ["GaussianConstraint"]
+__all__ = ["GaussianConstraint", "PoissonConstraint", "LogNormalConstraint", "SimpleConstraint"]
 
 
 class GaussianConstraint:
@@ -102,3 +107,147 @@ class GaussianConstraint:
 
     def __repr__(self):
         return f"<GaussianConstraint params={[p.name for p in self.params]}>"
+
+
+class _PerParameter:
+    """A constraint that is a sum of one penalty per parameter (each with its observation)."""
+
+    def __init__(self, params, observation, name):
+        params = list(params) if isinstance(params, (list, tuple)) else [params]
+        self.params = [convert_to_parameter(p) for p in params]
+        self.name = name
+        self.observation = np.atleast_1d(np.asarray(observation, dtype=float)).ravel()
+        if self.observation.size != len(self.params):
+            raise ValueError(f"{name}: {len(self.params)} params but {self.observation.size} observations")
+
+    def get_params(self, floating=True):
+        found = []
+        for p in self.params:
+            for q in p.get_params(floating=floating):
+                if q not in found:
+                    found.append(q)
+        return found
+
+    def value(self) -> float:
+        """The penalty at the parameters' current values."""
+        return self.nll([p.value() for p in self.params])
+
+    def __repr__(self):
+        return f"<{type(self).__name__} params={[p.name for p in self.params]}>"
+
+
+class PoissonConstraint(_PerParameter):
+    """``-log Poisson(p; rate=observation)`` for each parameter ``p``, a count (continuous in ``p``:
+    ``rate - p log(rate) + lgamma(p + 1)``), as zfit's. Exact derivatives on both paths.
+
+    Example
+    -------
+    >>> import nfit
+    >>> n = nfit.Parameter("n_pc", 2.0, 0, 20)
+    >>> round(PoissonConstraint(n, observation=3.0).value(), 6)  # 3 - 2 log 3 + log 2
+    1.495923
+    """
+
+    def __init__(self, params, observation, name="PoissonConstraint"):
+        super().__init__(params, observation, name)
+        if not np.all(self.observation > 0):
+            raise ValueError(f"{name}: the observed rates must be positive, got {self.observation.tolist()}")
+
+    def nll(self, values) -> float:
+        return float(sum(poissonterm.nll(rate, float(v)) for rate, v in zip(self.observation, values)))
+
+    def _build(self, ctx):
+        total = None
+        for p, rate in zip(self.params, self.observation):
+            term = ctx.call(poissonterm, "nll", [ctx.const(rate)], [ctx.param(p)])
+            total = term if total is None else total + term
+        return total
+
+
+class LogNormalConstraint(_PerParameter):
+    """``-log LogNormal(p; loc=observation, scale=uncertainty)`` for each parameter ``p``: ``log p`` is
+    normal with mean ``observation`` and width ``uncertainty`` (zfit's convention).
+
+    Example
+    -------
+    >>> import nfit, numpy as np
+    >>> s = nfit.Parameter("s_lnc", 1.0, 0.1, 10)
+    >>> round(LogNormalConstraint(s, observation=0.0, uncertainty=0.5).value(), 6)  # log(0.5 sqrt(2 pi))
+    0.225791
+    """
+
+    def __init__(self, params, observation, uncertainty, name="LogNormalConstraint"):
+        super().__init__(params, observation, name)
+        self.uncertainty = np.broadcast_to(np.asarray(uncertainty, dtype=float).ravel(), self.observation.shape).copy()
+        if not np.all(self.uncertainty > 0):
+            raise ValueError(f"{name}: uncertainties must be positive, got {self.uncertainty.tolist()}")
+
+    def nll(self, values) -> float:
+        total = 0.0
+        for v, mu, sd in zip(values, self.observation, self.uncertainty):
+            if not v > 0:
+                return math.inf
+            total += math.log(v) + math.log(sd * math.sqrt(2 * math.pi)) + (math.log(v) - mu) ** 2 / (2 * sd * sd)
+        return float(total)
+
+    def _build(self, ctx):
+        total = None
+        for p, mu, sd in zip(self.params, self.observation, self.uncertainty):
+            log_p = ctx.param(p).func("log")
+            r = log_p - ctx.const(mu)
+            term = log_p + r * r * ctx.const(0.5 / (sd * sd)) + ctx.const(math.log(sd * math.sqrt(2 * math.pi)))
+            total = term if total is None else total + term
+        return total
+
+
+class SimpleConstraint:
+    """A penalty from a function: ``func(params)`` returns the value added to the loss (the parameters
+    read as numbers, or ``params[i]``). Written with :mod:`nfit.z` math it is traced into the kernel
+    with exact derivatives; it must be traceable.
+
+    Example
+    -------
+    >>> import nfit
+    >>> a = nfit.Parameter("a_sc", 2.0)
+    >>> SimpleConstraint(lambda params: (params[0] - 1.0) ** 2, params=[a]).value()
+    1.0
+    """
+
+    def __init__(self, func, params, name="SimpleConstraint"):
+        if not callable(func):
+            raise TypeError(f"{name}: func must be callable, got {func!r}")
+        keys = list(params) if isinstance(params, dict) else None  # zfit also passes a dict through
+        params = list(params.values()) if keys is not None else (
+            list(params) if isinstance(params, (list, tuple)) else [params])
+        self.params = [convert_to_parameter(p) for p in params]
+        self.func = func
+        self.name = name
+        symbols = [z.Symbol(p) for p in self.params]
+        try:
+            self._expr = z.as_expr(func(dict(zip(keys, symbols)) if keys is not None else symbols))
+        except Exception as err:  # noqa: BLE001 - say what failed
+            raise TypeError(f"{name}: func cannot be traced with nfit.z math ({type(err).__name__}: {err}); "
+                            "write it with z.exp, z.where, ... so that the loss keeps exact derivatives") from None
+
+    def get_params(self, floating=True):
+        found = []
+        for p in self.params:
+            for q in p.get_params(floating=floating):
+                if q not in found:
+                    found.append(q)
+        return found
+
+    def nll(self, values) -> float:
+        return float(self._expr.evaluate(dict(zip(self.params, [float(v) for v in values]))))
+
+    def value(self) -> float:
+        return self.nll([p.value() for p in self.params])
+
+    def _build(self, ctx):
+        from .ad import as_dual
+
+        inputs = {p: ctx.param(p) for p in self.params}
+        return as_dual(ctx.be, self._expr.apply(inputs, DualOps(ctx.be)))
+
+    def __repr__(self):
+        return f"<SimpleConstraint params={[p.name for p in self.params]}>"
