@@ -50,9 +50,17 @@ def test_product_in_a_sum_of_two_dimensional_shapes(mode):
     np.testing.assert_allclose(model.pdf(pts, mode=mode), expected, rtol=1e-12)
 
 
-def test_product_rejects_shared_observables():
-    with pytest.raises(ValueError, match="more than one factor"):
-        nfit.pdf.ProductPDF([nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=X), nfit.pdf.Gauss(mu=1.0, sigma=1.0, obs=X)])
+def test_product_of_factors_on_one_observable():
+    # API.md: factors may share an observable; two Gaussians multiply to a Gaussian at the mean
+    # point with width 1/sqrt(2), normalised over the space
+    product = nfit.pdf.ProductPDF([nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=X), nfit.pdf.Gauss(mu=1.0, sigma=1.0, obs=X)])
+    from scipy import stats
+
+    lo, hi = X.lower, X.upper
+    width = 1 / np.sqrt(2)
+    x = np.linspace(lo + 0.1, hi - 0.1, 7)
+    expected = stats.truncnorm.pdf(x, (lo - 0.5) / width, (hi - 0.5) / width, 0.5, width)
+    np.testing.assert_allclose(product.pdf(x), expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("make", [

@@ -17,9 +17,10 @@ from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
 from .sum import SumPDF
+from .truncated import TruncatedPDF
 from .zpdf import ZPDF
 
 __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF",
            "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
            "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt", "KDE1DimGrid",
-           "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1"]
+           "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF"]

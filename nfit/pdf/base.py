@@ -15,6 +15,7 @@ from . import custom
 
 _ids = itertools.count()
 _PRODUCT = []  # nfit.pdf.product.ProductPDF, registered there (it builds on this module)
+_TRUNCATED = []  # nfit.pdf.truncated.TruncatedPDF, likewise
 _overrides = threading.local()
 
 
@@ -292,6 +293,12 @@ class BasePDF:
         if isinstance(other, (int, float, np.floating, np.integer)) or hasattr(other, "value"):
             return self.create_extended(other)
         return NotImplemented
+
+    def to_truncated(self, limits=None, *, obs=None, extended=None, norm=None, name=None):
+        """zfit's: this pdf cut to ``limits`` (default: its norm range) and renormalised there
+        (:class:`~nfit.pdf.TruncatedPDF`)."""
+        return _TRUNCATED[0](self, self.norm if limits is None else limits, obs=obs, extended=extended, norm=norm,
+                             name=name or f"{self.name}_truncated")
 
     def __rmul__(self, other):
         if isinstance(other, BasePDF):

@@ -1,14 +1,18 @@
-"""Products of pdfs over different observables."""
+"""Products of pdfs: over different observables (the normalisation factorises), or on the same
+observable (an efficiency times a shape: one density, normalised numerically)."""
 from __future__ import annotations
 
+import numpy as np
+
+from ..space import Space
 from .base import _PRODUCT, BasePDF
 
 
 class ProductPDF(BasePDF):
-    """The product of pdfs over disjoint sets of observables: ``f(x, y) = f1(x) f2(y)``.
-
-    The normalisation factorises over a rectangular range: each factor is normalised over its own
-    observables' part of it.
+    """The product of pdfs: ``f(x, y) = f1(x) f2(y)`` over different observables, where the
+    normalisation factorises over a rectangular range (each factor normalised over its part of it);
+    or factors sharing observables (an efficiency times a shape, ``eff(x) * g(x)``), whose product
+    is normalised numerically (adaptive quadrature in one observable, a product grid in more).
 
     Example
     -------
@@ -26,15 +30,14 @@ class ProductPDF(BasePDF):
         if len(pdfs) < 1 or not all(isinstance(p, BasePDF) for p in pdfs):
             raise TypeError(f"ProductPDF {name!r}: pdfs must be a list of nfit pdfs")
         seen = []
+        self._shared = False  # factors over the same observables: one joint density, normalised numerically
         for p in pdfs:
-            shared = [o for o in p.obs if o in seen]
-            if shared:
-                raise ValueError(f"ProductPDF {name!r}: observables {shared} appear in more than one factor; "
-                                 "only products over different observables are supported")
-            seen += list(p.obs)
-        space = pdfs[0].space
-        for p in pdfs[1:]:
-            space = space * p.space
+            self._shared |= any(o in seen for o in p.obs)
+            seen += [o for o in p.obs if o not in seen]
+        space = _joint_space(pdfs, name) if self._shared else pdfs[0].space
+        if not self._shared:
+            for p in pdfs[1:]:
+                space = space * p.space
         if obs is not None:
             if set(obs.obs) != set(space.obs):
                 raise ValueError(f"ProductPDF {name!r}: obs {obs.obs} do not match the factors' {space.obs}")
@@ -55,6 +58,8 @@ class ProductPDF(BasePDF):
         return min(p._derivative_order() for p in self.pdfs)
 
     def _factor_norm(self, norm, pdf):
+        if self._shared:
+            return None
         if norm is None:
             return None
         if len(norm.boxes) != 1:
@@ -63,13 +68,52 @@ class ProductPDF(BasePDF):
         return norm.with_obs(pdf.obs)
 
     def _build(self, ctx, x, norm, scale=None):
+        if self._shared:
+            value = self._joint(ctx, x)
+            if norm is not None:
+                integral = self._integral(ctx, norm)
+                scale = 1.0 / integral if scale is None else scale / integral
+            return value if scale is None else value * scale
         total = None
         for i, p in enumerate(self.pdfs):
             part = p._build(ctx, x, self._factor_norm(norm, p), scale if i == 0 else None)
             total = part if total is None else total * part
         return total
 
+    # ------------------------------------------------------------------ factors on shared observables
+    def _joint(self, ctx, x):
+        """The product of the factors' unnormalised densities (their constants cancel in the norm)."""
+        total = None
+        for p in self.pdfs:
+            part = p._build(ctx, {o: x[o] for o in p.obs}, None)
+            total = part if total is None else total * part
+        return total
+
+    def _integral(self, ctx, space):
+        """The integral of the unnormalised product over ``space``, by quadrature."""
+        from .custom import product_nodes
+
+        total = None
+        for lo, hi in space.with_obs(self.obs).boxes:
+            if self.n_obs == 1:
+                part = ctx.quad_sum(lambda node: self._joint(ctx, {self.obs[0]: node}), self._quad_nodes(lo[0], hi[0]))
+            else:
+                points, weights = product_nodes(lo, hi)
+                part = ctx.quad_sum(lambda nodes: self._joint(ctx, dict(zip(self.obs, nodes))), (points, weights))
+            total = part if total is None else total + part
+        return total
+
     def _normalised_integral(self, values, limits, norm):
+        if self._shared:
+            from ..eager import EagerContext
+            from ..layout import ParamLayout
+            from ..param import model_params
+
+            layout = ParamLayout(model_params(self))
+            ctx = EagerContext(layout, layout.vector())
+            with np.errstate(all="ignore"):
+                value = float(self._integral(ctx, limits).v)
+                return value if norm is None else value / float(self._integral(ctx, norm).v)
         total = 0.0
         for lo, hi in limits.boxes:
             from ..space import Space
@@ -80,6 +124,22 @@ class ProductPDF(BasePDF):
                 value *= p._normalised_integral(values, box.with_obs(p.obs), self._factor_norm(norm, p))
             total += value
         return total
+
+
+def _joint_space(pdfs, name):
+    """The space of factors that share observables: each observable with the range of the first
+    factor that has it (one box each)."""
+    obs, lower, upper = [], [], []
+    for p in pdfs:
+        if len(p.space.boxes) != 1:
+            raise NotImplementedError(f"ProductPDF {name!r}: factors on shared observables need plain ranges")
+        lo, hi = p.space.boxes[0]
+        for o, a, b in zip(p.obs, lo, hi):
+            if o not in obs:
+                obs.append(o)
+                lower.append(a)
+                upper.append(b)
+    return Space(tuple(obs), limits=(lower, upper))
 
 
 _PRODUCT.append(ProductPDF)  # what ``pdf1 * pdf2`` makes
