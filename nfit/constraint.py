@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from . import z
+from .ad import as_dual
 from .context import DualOps
 from .kernels import poissonterm
 from .param import convert_to_parameter
@@ -20,7 +21,28 @@ from .param import convert_to_parameter
 __all__ = ["GaussianConstraint", "PoissonConstraint", "LogNormalConstraint", "SimpleConstraint"]
 
 
-class GaussianConstraint:
+class _Constraint:
+    """What every constraint has: its parameters (``params``), the free ones among them, its value."""
+
+    params: list = []
+
+    def get_params(self, floating=True):
+        found = []
+        for p in self.params:
+            for q in p.get_params(floating=floating):
+                if q not in found:
+                    found.append(q)
+        return found
+
+    def value(self) -> float:
+        """The penalty at the parameters' current values."""
+        return self.nll([p.value() for p in self.params])
+
+    def __repr__(self):
+        return f"<{type(self).__name__} params={[p.name for p in self.params]}>"
+
+
+class GaussianConstraint(_Constraint):
     """A (multivariate) Gaussian penalty ``0.5 * r^T V^-1 r`` with ``r = params - observation``.
 
     Parameters
@@ -75,14 +97,6 @@ class GaussianConstraint:
         self.covariance = cov
         self._inverse = np.linalg.inv(cov)
 
-    def get_params(self, floating=True):
-        found = []
-        for p in self.params:
-            for q in p.get_params(floating=floating):
-                if q not in found:
-                    found.append(q)
-        return found
-
     def nll(self, values) -> float:
         """The penalty for parameter values ``values`` (in the order of ``params``)."""
         r = np.asarray(values, dtype=float) - self.observation
@@ -101,15 +115,9 @@ class GaussianConstraint:
                 total = term if total is None else total + term
         return total
 
-    def value(self) -> float:
-        """The penalty at the parameters' current values."""
-        return self.nll([p.value() for p in self.params])
-
-    def __repr__(self):
-        return f"<GaussianConstraint params={[p.name for p in self.params]}>"
 
 
-class _PerParameter:
+class _PerParameter(_Constraint):
     """A constraint that is a sum of one penalty per parameter (each with its observation)."""
 
     def __init__(self, params, observation, name):
@@ -120,20 +128,6 @@ class _PerParameter:
         if self.observation.size != len(self.params):
             raise ValueError(f"{name}: {len(self.params)} params but {self.observation.size} observations")
 
-    def get_params(self, floating=True):
-        found = []
-        for p in self.params:
-            for q in p.get_params(floating=floating):
-                if q not in found:
-                    found.append(q)
-        return found
-
-    def value(self) -> float:
-        """The penalty at the parameters' current values."""
-        return self.nll([p.value() for p in self.params])
-
-    def __repr__(self):
-        return f"<{type(self).__name__} params={[p.name for p in self.params]}>"
 
 
 class PoissonConstraint(_PerParameter):
@@ -200,7 +194,7 @@ class LogNormalConstraint(_PerParameter):
         return total
 
 
-class SimpleConstraint:
+class SimpleConstraint(_Constraint):
     """A penalty from a function: ``func(params)`` returns the value added to the loss (the parameters
     read as numbers, or ``params[i]``). Written with :mod:`nfit.z` math it is traced into the kernel
     with exact derivatives; it must be traceable.
@@ -229,25 +223,9 @@ class SimpleConstraint:
             raise TypeError(f"{name}: func cannot be traced with nfit.z math ({type(err).__name__}: {err}); "
                             "write it with z.exp, z.where, ... so that the loss keeps exact derivatives") from None
 
-    def get_params(self, floating=True):
-        found = []
-        for p in self.params:
-            for q in p.get_params(floating=floating):
-                if q not in found:
-                    found.append(q)
-        return found
-
     def nll(self, values) -> float:
         return float(self._expr.evaluate(dict(zip(self.params, [float(v) for v in values]))))
 
-    def value(self) -> float:
-        return self.nll([p.value() for p in self.params])
-
     def _build(self, ctx):
-        from .ad import as_dual
-
         inputs = {p: ctx.param(p) for p in self.params}
         return as_dual(ctx.be, self._expr.apply(inputs, DualOps(ctx.be)))
-
-    def __repr__(self):
-        return f"<SimpleConstraint params={[p.name for p in self.params]}>"
