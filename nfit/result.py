@@ -452,6 +452,37 @@ class FitResult:
         ax.legend()
         return ax
 
+    def contour(self, param1, param2, cl=None, size=50):
+        """The confidence contour of two parameters by MINOS (iminuit's ``mncontour``): ``size`` points
+        ``(value1, value2)`` and the first again, closing the curve, where the loss, minimised over the
+        other parameters, is ``errordef`` times
+        the two-parameter chi-square quantile of ``cl`` above the minimum (``cl`` a probability,
+        default 0.68; a number from 1 on counts standard deviations, as iminuit).
+
+        Example
+        -------
+        >>> import numpy as np, nfit
+        >>> obs = nfit.Space("x", -5, 5)
+        >>> mu, sg = nfit.Parameter("mu_ct", 0.1, -1, 1), nfit.Parameter("sg_ct", 1.1, 0.5, 2)
+        >>> x = np.random.default_rng(2).normal(size=500).clip(-4.9, 4.9)
+        >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sg, obs=obs),
+        ...                             data=nfit.Data.from_numpy(obs, x))
+        >>> nfit.minimize.Minuit().minimize(nll).contour(mu, sg, size=10).shape
+        (11, 2)
+        """
+        self._not_frozen()
+        first, second = self._select([param1, param2])
+        if first is second:
+            raise ValueError("contour: give two different parameters")
+        m = self._minuit_at_minimum()
+        if m.fmin is None:
+            m.migrad()
+        try:
+            points = np.asarray(m.mncontour(first.name, second.name, cl=cl, size=int(size)))
+        finally:
+            self.update_params()
+        return points
+
     def covariance(self, params=None, method=None, as_dict=False, weightcorr=None):
         """Covariance matrix of ``params`` (default: all) from the Hessian at the minimum (computed
         now if HESSE has not run, or by ``method``). For weighted data it is corrected by

@@ -45,3 +45,21 @@ def test_plot_profile_draws_the_curve():
     nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data=nfit.Data.from_numpy(obs, x))
     ax = nfit.minimize.Minuit().minimize(nll).plot_profile(mu, num=5)
     assert len(ax.lines) == 2 and len(ax.lines[0].get_xdata()) == 5
+
+
+def test_contour_points_lie_on_the_two_parameter_level():
+    from scipy import stats
+
+    obs = nfit.Space("x", -6, 6)
+    mu, sigma = nfit.Parameter("mu_s", 0.1, -1, 1), nfit.Parameter("sigma_s", 1.1, 0.5, 2)
+    x = np.random.default_rng(6).normal(size=1500).clip(-5.9, 5.9)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs), data=nfit.Data.from_numpy(obs, x))
+    result = nfit.minimize.Minuit().minimize(nll)
+    points = result.contour(mu, sigma, cl=0.68, size=12)
+    assert points.shape == (13, 2) and np.allclose(points[0], points[-1])  # closed
+    level = stats.chi2.ppf(0.68, 2) * nll.errordef  # both parameters on the contour: nothing left to refit
+    rises = [nll.value(params={mu: a, sigma: b}) - result.fmin for a, b in points]
+    np.testing.assert_allclose(rises, level, rtol=0.02)
+    assert mu.value() == result.params[mu]["value"]
+    with pytest.raises(ValueError, match="two different"):
+        result.contour(mu, mu)
