@@ -191,6 +191,7 @@ class CustomShape:
         self.norm_support = flags.get("norm", False) if self.method != "_unnormalized_pdf" else False
         self._traces = {}
         self._failures = {}
+        self._order = None  # derivative_order's answer: it depends on the traces only, which are kept
 
     # ------------------------------------------------------------------ tracing
     def _trace(self, key, call):
@@ -315,7 +316,14 @@ class CustomShape:
         return ctx.quad_sum(lambda nodes: self.density(ctx, list(nodes), norm), (points, weights))
 
     def derivative_order(self) -> int:
-        """2 where every part needed for a fit over the pdf's norm traces, else 0 (eager only)."""
+        """2 where every part needed for a fit over the pdf's norm traces, else 0 (eager only).
+
+        Found once: a loss asks on every pass, and finding it traces and integrates the shape."""
+        if self._order is None:
+            self._order = self._find_derivative_order()
+        return self._order
+
+    def _find_derivative_order(self) -> int:
         pdf = self.pdf
         norm = pdf.norm
         key_norm = norm if self.normalises_itself(norm) else None
