@@ -49,3 +49,19 @@ def nll_grad(rate, n):
 def nll_hess(rate, n):
     value, first = nll_grad(rate, n)
     return value, first, trigamma(n + 1.0)
+
+
+# log Gamma(x) and its derivatives, for the Barlow-Beeston-lite template cost ("asy") of a binned fit
+SCALAR_FUNCTIONS = ("lgamma", "lgamma_grad", "lgamma_hess")
+
+
+def lgamma(x):
+    return math.lgamma(x)
+
+
+def lgamma_grad(x):
+    return math.lgamma(x), digamma(x)
+
+
+def lgamma_hess(x):
+    return math.lgamma(x), digamma(x), trigamma(x)

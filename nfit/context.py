@@ -8,6 +8,8 @@ through kernel functions.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import ad
 from .ad import Dual
 from .param import ComposedParameter
@@ -38,6 +40,18 @@ class BuildContext:
     def const(self, value):
         """A fixed number (a range limit) as a backend number."""
         return self.be.lift(value)
+
+    def limit(self, value):
+        """An integration limit as a backend number: a fixed number goes through :meth:`const`; a
+        backend number (a bin edge of the bin loop) stays as it is."""
+        if isinstance(value, (str, np.ndarray)):
+            return value
+        return self.const(value)
+
+    def bin_quad(self, integrand, lower, upper, rule):
+        """The integral of ``integrand(x)`` (a Dual) from ``lower`` to ``upper``, backend numbers
+        that vary from bin to bin, by the quadrature ``rule`` = (nodes, weights) on [0, 1]."""
+        raise NotImplementedError  # pragma: no cover - each context has its own
 
     def param(self, p) -> Dual:
         """The Dual of parameter ``p``: free ones carry a unit derivative in their own slot."""

@@ -1,4 +1,5 @@
-"""Unbinned data: events on the observables of a space, with optional weights.
+"""Data: events on the observables of a space, with optional weights (:class:`Data`), and
+histograms on a binned space (:class:`BinnedData`).
 
 >>> import numpy as np, nfit
 >>> obs = nfit.Space("m", limits=(5.0, 5.6))
@@ -14,7 +15,10 @@ import numpy as np
 
 from .space import Space
 
-__all__ = ["Data", "from_numpy", "from_pandas", "concat", "convert_to_data"]
+from .binned import RegularBinning, VariableBinning  # noqa: F401 -- zfit's nfit.data.RegularBinning
+
+__all__ = ["Data", "BinnedData", "from_numpy", "from_pandas", "from_hist", "concat", "convert_to_data",
+           "RegularBinning", "VariableBinning"]
 
 
 class Data:
@@ -244,9 +248,154 @@ class Data:
     def __len__(self):
         return self.nevents
 
+    def to_binned(self, space, *, name=None) -> BinnedData:
+        """The histogram of these events on ``space`` (a binned Space, or a number of bins over
+        this data's space): sums of weights and of squared weights per bin.
+
+        >>> import numpy as np
+        >>> d = Data.from_numpy(Space("x", limits=(0, 2)), np.array([0.5, 1.5, 1.6]), weights=np.array([1, 2, 1]))
+        >>> b = d.to_binned(2)
+        >>> b.values().tolist(), b.variances().tolist()
+        [[1.0, 3.0], [1.0, 5.0]]
+        """
+        if not isinstance(space, Space):
+            if self.n_obs != 1:
+                raise ValueError(f"Data {self.name!r}.to_binned({space!r}): give a binned Space for several observables")
+            space = self.space.with_binning(space)
+        if not space.is_binned:
+            raise ValueError(f"Data {self.name!r}.to_binned: {space} has no binning")
+        (obs,) = space.obs
+        edges = space.binning[0].edges
+        x = self.column(obs)
+        w = self._weights if self._weights is not None else np.ones_like(x)
+        values = np.histogram(x, bins=edges, weights=w)[0]
+        variances = np.histogram(x, bins=edges, weights=w * w)[0]
+        return BinnedData(space, values, variances, name=name or self.name)
+
     def __repr__(self):
         w = " weighted" if self._weights is not None else ""
         return f"<Data obs={self.obs} nevents={self.nevents}{w}>"
+
+
+class BinnedData:
+    """A histogram on a binned :class:`~nfit.Space`: per bin the sum of weights (``values``) and,
+    optionally, the sum of squared weights (``variances``).
+
+    Build it from a ``hist.Hist`` (:meth:`from_hist`, named axes, flow bins dropped), from arrays
+    (:meth:`from_tensor`) or from events (:meth:`Data.to_binned`).
+
+    Example
+    -------
+    >>> import numpy as np, nfit
+    >>> bobs = nfit.Space("x", limits=(0, 3), binning=3)
+    >>> bd = BinnedData.from_tensor(space=bobs, values=np.array([1.0, 4.0, 2.0]))
+    >>> bd.samplesize, bd.variances() is None
+    (7.0, True)
+    """
+
+    def __init__(self, space, values, variances=None, *, name=None, label=None):
+        if not isinstance(space, Space) or not space.is_binned:
+            raise ValueError(f"BinnedData: space must be a binned Space, got {space!r}")
+        nbins = space.binning[0].size
+        values = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
+        if values.shape != (nbins,):
+            raise ValueError(f"BinnedData: {values.size} values for the {nbins} bins of {space}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"BinnedData on {space.obs}: values have NaN or infinite entries")
+        if variances is not None:
+            variances = np.ascontiguousarray(np.asarray(variances, dtype=np.float64).reshape(-1))
+            if variances.shape != (nbins,):
+                raise ValueError(f"BinnedData: {variances.size} variances for the {nbins} bins of {space}")
+            if not np.all(np.isfinite(variances)) or np.any(variances < 0):
+                raise ValueError(f"BinnedData on {space.obs}: variances must be finite and non-negative")
+        self.space = space
+        self.name = name or "BinnedData"
+        self.label = label or self.name
+        self._values = values
+        self._variances = variances
+
+    @classmethod
+    def from_tensor(cls, space, values, variances=None, name=None, label=None) -> BinnedData:
+        """zfit's: from per-bin ``values`` (and ``variances``; None stays None)."""
+        return cls(space, values, variances, name=name, label=label)
+
+    @classmethod
+    def from_hist(cls, h, name=None) -> BinnedData:
+        """From a ``hist.Hist`` whose axis is named after the observable (flow bins dropped; a
+        Weight storage gives the variances, a plain count storage variances equal to the counts)."""
+        axes = getattr(h, "axes", None)
+        if axes is None or not hasattr(h, "values"):
+            raise TypeError(f"BinnedData.from_hist: need a hist.Hist, got {type(h).__name__}")
+        if len(axes) != 1:
+            raise NotImplementedError(f"BinnedData.from_hist: {len(axes)}-dimensional histograms are not supported "
+                                      "yet (one axis)")
+        axis = axes[0]
+        if not getattr(axis, "name", ""):
+            raise ValueError("BinnedData.from_hist: the histogram's axis has no name; name it after the observable "
+                             "(hist.axis.Regular(..., name='x'))")
+        space = Space(axis.name, binning=axis)
+        values = np.asarray(h.values(flow=False), dtype=float)
+        variances = h.variances(flow=False)
+        return cls(space, values, None if variances is None else np.asarray(variances, dtype=float), name=name)
+
+    @property
+    def obs(self) -> tuple:
+        return self.space.obs
+
+    @property
+    def n_obs(self) -> int:
+        return self.space.n_obs
+
+    @property
+    def axes(self):
+        """The binnings (zfit's ``axes``)."""
+        return self.space.binning
+
+    binning = axes
+
+    def values(self) -> np.ndarray:
+        """Sums of weights per bin."""
+        return self._values
+
+    counts = values
+
+    def variances(self):
+        """Sums of squared weights per bin, or None."""
+        return self._variances
+
+    @property
+    def samplesize(self) -> float:
+        """The total sum of weights."""
+        return float(self._values.sum())
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether the variances differ from the counts (a weighted histogram)."""
+        return self._variances is not None and not np.allclose(self._variances, self._values, rtol=1e-12, atol=0)
+
+    def with_variances(self, variances) -> BinnedData:
+        """A copy with other variances."""
+        return BinnedData(self.space, self._values, variances, name=self.name, label=self.label)
+
+    def to_hist(self):
+        """A ``hist.Hist`` with Weight storage (variances: the counts where none are set)."""
+        import hist
+
+        h = hist.Hist(self.space.binning[0].to_hist_axis(), storage=hist.storage.Weight())
+        h.view()["value"] = self._values
+        h.view()["variance"] = self._values if self._variances is None else self._variances
+        return h
+
+    def to_unbinned(self) -> Data:
+        """Events at the bin centres, weighted by the counts."""
+        centers = self.space.binning[0].centers
+        return Data.from_numpy(self.space.with_binning(None), centers, weights=self._values, name=self.name)
+
+    def __getstate__(self):
+        return self.__dict__
+
+    def __repr__(self):
+        return f"<BinnedData obs={self.obs} nbins={self._values.size} samplesize={self.samplesize:g}>"
 
 
 def _checked_weights(weights, n) -> np.ndarray:
@@ -277,6 +426,11 @@ def convert_to_data(data, obs=None) -> Data:
     if obs is None:
         raise ValueError("convert_to_data: give obs=Space(...) for an array")
     return Data.from_numpy(obs, np.asarray(data, dtype=float))
+
+
+def from_hist(h, name=None) -> BinnedData:
+    """zfit's ``nfit.data.from_hist``: :meth:`BinnedData.from_hist`."""
+    return BinnedData.from_hist(h, name=name)
 
 
 def from_pandas(df, obs=None, weights=None, name=None) -> Data:

@@ -75,11 +75,26 @@ class NumpyBackend:
     def call(module, name, args):
         if hasattr(module, "array_call"):  # a user kernel, perhaps written for scalars only
             return module.array_call(name, args)
-        return getattr(module, name)(*args)
+        function = getattr(module, name)
+        scalar_only = name.startswith("integral") or name in getattr(module, "SCALAR_FUNCTIONS", ())
+        if scalar_only and any(np.ndim(a) > 0 for a in args):
+            # the closed-form integrals are scalar code (they branch on the tails); over the bins
+            # of a binned pdf they run once per bin
+            return _vectorised(function)(*args)
+        return function(*args)
 
     @staticmethod
     def item(out, i):
         return out[i]
+
+
+_VECTORISED = {}
+
+
+def _vectorised(function):
+    if function not in _VECTORISED:
+        _VECTORISED[function] = np.vectorize(function)
+    return _VECTORISED[function]
 
 
 class EagerContext(BuildContext):
@@ -101,6 +116,19 @@ class EagerContext(BuildContext):
         return Dual(self.be, np.dot(w, np.broadcast_to(d.v, w.shape)),
                     {j: np.dot(w, np.broadcast_to(v, w.shape)) for j, v in d.g.items()},
                     {jk: np.dot(w, np.broadcast_to(v, w.shape)) for jk, v in d.h.items()})
+
+    def bin_quad(self, integrand, lower, upper, rule):
+        t, w = rule
+        lower, upper = np.broadcast_arrays(np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        width = (upper - lower).reshape(-1, 1)
+        x = (lower.reshape(-1, 1) + width * t).reshape(-1)
+        d = integrand(x)
+
+        def total(v):
+            return (np.broadcast_to(v, x.shape).reshape(width.shape[0], t.size) @ w) * width[:, 0]
+
+        return Dual(self.be, total(d.v), {j: total(v) for j, v in d.g.items()},
+                    {jk: total(v) for jk, v in d.h.items()})
 
     def columns(self, t, obs, weighted):
         return {o: self.datas[t].column(o) for o in obs}

@@ -25,26 +25,44 @@ from .ad import Dual
 
 @dataclass
 class Term:
-    """One (model, data) pair of a loss, as the likelihood sees it."""
+    """One (model, data) pair of an unbinned loss, as the likelihood sees it.
+
+    A term names the data columns its kernel loop reads (``obs``, and the weights when
+    ``weighted``) and builds its part of the loss in a context (:meth:`build`); a binned term
+    (:class:`nfit.binnedterm.BinnedTerm`) does the same over bins."""
 
     model: object
     norm: object  # Space to normalise over
     obs: tuple
     weighted: bool
     extended: bool
+    binned = False
+
+    def arrays(self, data) -> list:
+        """The kernel's data arguments of this term, in order."""
+        return [data.column(o) for o in self.obs] + ([data.weights] if self.weighted else [])
+
+    def source(self, data):
+        """What the eager context reads the columns from."""
+        return data
+
+    def size(self, data) -> int:
+        return data.nevents
+
+    def build(self, ctx, t) -> Dual:
+        x = ctx.columns(t, self.obs, self.weighted)
+        if self.extended:
+            # nu - sum log(nu f): the yield folds into the per-call coefficients of the shapes
+            density = self.model._build_extended(ctx, x, self.norm)
+            return ctx.param(self.model.get_yield()) - ctx.event_sum(t, density.log(), self.weighted)
+        density = self.model._build(ctx, x, self.norm)
+        return -ctx.event_sum(t, density.log(), self.weighted)
 
 
 def nll(ctx, terms, constraints=()) -> Dual:
     total = Dual(ctx.be, ctx.be.lift(0.0))
     for t, term in enumerate(terms):
-        x = ctx.columns(t, term.obs, term.weighted)
-        if term.extended:
-            # nu - sum log(nu f): the yield folds into the per-call coefficients of the shapes
-            density = term.model._build_extended(ctx, x, term.norm)
-            total = total - ctx.event_sum(t, density.log(), term.weighted) + ctx.param(term.model.get_yield())
-        else:
-            density = term.model._build(ctx, x, term.norm)
-            total = total - ctx.event_sum(t, density.log(), term.weighted)
+        total = total + term.build(ctx, t)
     for constraint in constraints:
         total = total + constraint._build(ctx)
     return total
@@ -60,6 +78,8 @@ def score_outer(ctx, terms, constraints=()) -> Dual:
         outer[key] = be.add(outer[key], value) if key in outer else value
 
     for t, term in enumerate(terms):
+        if term.binned:  # binned losses are not corrected for weights (as in zfit)
+            continue
         x = ctx.columns(t, term.obs, term.weighted)
         build = term.model._build_extended if term.extended else term.model._build
         log_density = build(ctx, x, term.norm).log()

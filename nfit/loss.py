@@ -29,7 +29,17 @@ from .likelihood import Term, nll
 from .param import ComposedParameter, Parameter, ParamSet, independent_params, select
 from .pdf.base import BasePDF, model_params
 
-__all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss"]
+__all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss", "BinnedNLL", "ExtendedBinnedNLL",
+           "BinnedChi2", "ExtendedBinnedChi2", "TemplateNLL"]
+
+
+def __getattr__(name):
+    # the binned losses live in nfit.binnedloss (which builds on this module); zfit finds them here
+    if name in ("BinnedNLL", "ExtendedBinnedNLL", "BinnedChi2", "ExtendedBinnedChi2", "TemplateNLL"):
+        from . import binnedloss
+
+        return getattr(binnedloss, name)
+    raise AttributeError(f"module 'nfit.loss' has no attribute {name!r}")
 
 
 def _as_list(x):
@@ -76,20 +86,22 @@ class BaseLoss:
     def name(self) -> str:
         return type(self).__name__
 
-    @classmethod
-    def _from_parts(cls, models, datas, extended, constraints, mode, backend=None):
-        loss = cls.__new__(cls)
-        loss._setup(models, datas, extended, constraints, mode, backend)
-        loss._options = {}
-        return loss
-
     def _setup(self, models, datas, extended, constraints, mode, backend=None):
         for m in models:
             if not isinstance(m, BasePDF):
                 raise TypeError(f"{type(self).__name__}: model must be an nfit pdf, got {m!r}")
+        terms = self._make_terms(models, datas, extended)
+        self._setup_terms(terms, datas, constraints, mode, backend)
+
+    def _make_terms(self, models, datas, extended) -> list:
+        """The likelihood terms of (model, data) pairs: unbinned ones here; binned losses make
+        :class:`nfit.binnedterm.BinnedTerm` instead."""
+        from .pdf.base import _check_box_norm
+
         for d in datas:
             if not isinstance(d, Data):
-                raise TypeError(f"{type(self).__name__}: data must be nfit.Data, got {d!r}")
+                raise TypeError(f"{type(self).__name__}: data must be nfit.Data, got {d!r} (binned data: use "
+                                "BinnedNLL, ExtendedBinnedNLL, BinnedChi2 or ExtendedBinnedChi2)")
         for m, d, ext in zip(models, datas, extended):
             missing = [o for o in m.obs if o not in d.obs]
             if missing:
@@ -98,32 +110,30 @@ class BaseLoss:
             if ext and not m.is_extended:
                 raise ValueError(f"{type(self).__name__}: model {m.name!r} is not extended; give it a yield "
                                  "(extended=... or create_extended) or use UnbinnedNLL")
-        self.model, self.data, self.constraints = list(models), list(datas), list(constraints)
-        self._term_extended = list(extended)
+        norms = [_normalisation_range(type(self).__name__, m, d) for m, d in zip(models, datas)]
+        for m, norm in zip(models, norms):
+            _check_box_norm(m, norm)
+        return [Term(m, norm, m.obs, d.has_weights, ext) for m, d, ext, norm in zip(models, datas, extended, norms)]
+
+    def _setup_terms(self, terms, datas, constraints, mode, backend=None):
+        self.model, self.data, self.constraints = [t.model for t in terms], list(datas), list(constraints)
+        self._term_extended = [t.extended for t in terms]
         self._mode = None if mode is None else run.check_mode(mode)
         self._backend = None if backend is None else run.check_backend(backend)
         params = []
-        for m, ext in zip(models, extended):
-            roots = model_params(m)
-            if ext:
-                roots = roots + [m.get_yield()]
+        for term in terms:
+            roots = model_params(term.model)
+            if term.extended and not term.binned:
+                roots = roots + [term.model.get_yield()]
             for p in roots:
                 _add_topological(params, p)
         for c in constraints:
             for p in c.params:
                 _add_topological(params, p)
         self._layout = ParamLayout(params)
-        from .pdf.base import _check_box_norm
-
-        norms = [_normalisation_range(type(self).__name__, m, d) for m, d in zip(models, datas)]
-        for m, norm in zip(models, norms):
-            _check_box_norm(m, norm)
-        self._terms = [
-            Term(m, norm, m.obs, d.has_weights, ext)
-            for m, d, ext, norm in zip(models, datas, extended, norms)
-        ]
+        self._terms = list(terms)
         self._check_data()
-        self._n_events = sum(d.nevents for d in datas)
+        self._n_events = sum(term.size(d) for term, d in zip(self._terms, self.data))
         self._compiled_kernels = {}
         self._warned = set()
         self._fitted = False  # set by the first fit: see _gradient_from_hessian_kernel
@@ -133,6 +143,11 @@ class BaseLoss:
         whose weights sum to zero (its NLL would be 0 whatever the parameters)."""
         for term, d in zip(self._terms, self.data):
             if term.extended:
+                continue
+            if term.binned:
+                if not d.samplesize > 0:
+                    raise ValueError(f"{type(self).__name__}: binned data {d.name!r} sums to {d.samplesize}; a "
+                                     f"non-extended binned fit of {term.model.name!r} needs a positive total")
                 continue
             if d.nevents == 0:
                 why = f" (all {d.n_dropped} events were outside {d.space})" if d.n_dropped else ""
@@ -152,10 +167,13 @@ class BaseLoss:
         """The kernel's data arguments, read from the Data now (a sampler may have refilled them)."""
         arrays = []
         for term, d in zip(self._terms, self.data):
-            arrays += [d.column(o) for o in term.obs]
-            if term.weighted:
-                arrays.append(d.weights)
+            arrays += term.arrays(d)
         return arrays
+
+    @property
+    def _sources(self) -> list:
+        """What the eager context reads each term's columns from (the Data, or a binned term's bin table)."""
+        return [term.source(d) for term, d in zip(self._terms, self.data)]
 
     # ------------------------------------------------------------------ description
     @property
@@ -245,7 +263,7 @@ class BaseLoss:
     def _eager(self, p, order):
         from .eager import EagerContext
 
-        ctx = EagerContext(self._layout, p, order, self.data)
+        ctx = EagerContext(self._layout, p, order, self._sources)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return nll(ctx, self._terms, self.constraints)
 
@@ -325,7 +343,7 @@ class BaseLoss:
             from .eager import EagerContext
             from .likelihood import score_outer
 
-            ctx = EagerContext(self._layout, p, 1, self.data)
+            ctx = EagerContext(self._layout, p, 1, self._sources)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 d = score_outer(ctx, self._terms, self.constraints)
             return _symmetric(d.h, len(self._layout.floating))
@@ -336,6 +354,8 @@ class BaseLoss:
         of weight 1 (zfit's convention for the ``sumw2`` correction)."""
         sumw = sumw2 = float(len(self.constraints))
         for d in self.data:
+            if not isinstance(d, Data):
+                continue
             sumw += d.sum_weights
             sumw2 += float(np.sum(d.weights ** 2)) if d.has_weights else d.nevents
         return sumw, sumw2
@@ -471,12 +491,22 @@ class BaseLoss:
     def __add__(self, other):
         if not isinstance(other, BaseLoss):
             return NotImplemented
+        if getattr(other, "_func", None) is not None:
+            raise TypeError("a loss from a function (SimpleLoss(func, ...)) cannot be added to another loss; "
+                            "add the functions instead (zfit cannot add them either)")
+        if self.errordef != other.errordef:
+            raise ValueError(f"cannot add {type(self).__name__} (errordef {self.errordef}) and "
+                             f"{type(other).__name__} (errordef {other.errordef}): a chi2 and a likelihood differ "
+                             "by a factor 2; add losses of the same kind of statistic")
         cls = type(self) if type(self) is type(other) else SimpleLoss
         constraints = list(self.constraints) + [c for c in other.constraints if c not in self.constraints]
         mode = self._mode if self._mode == other._mode else None
         backend = self._backend if self._backend == other._backend else None
-        return cls._from_parts(self.model + other.model, self.data + other.data,
-                               self._term_extended + other._term_extended, constraints, mode, backend)
+        loss = cls.__new__(cls)
+        loss._setup_terms(self._terms + other._terms, self.data + other.data, constraints, mode, backend)
+        loss._options = dict(self._options) if cls is type(self) else {}
+        loss.errordef = self.errordef
+        return loss
 
     def __repr__(self):
         return (f"<{type(self).__name__} model={[m.name for m in self.model]} "

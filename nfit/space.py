@@ -49,6 +49,7 @@ class Space:
     """
 
     ANY_LOWER = -np.inf  # zfit's names for an open limit
+    _binning = None  # a Binnings (one binning per observable) for a binned space
     ANY_UPPER = np.inf
     ANY = None
 
@@ -68,8 +69,6 @@ class Space:
         if inside is not None and not callable(inside):
             raise TypeError(f"Space: inside= must be a function of an (n, n_obs) array, got {inside!r}")
         self._predicate = inside
-        if binning is not None:
-            raise NotImplementedError("binned spaces are not supported by nfit yet")
         self.obs = (obs,) if isinstance(obs, str) else tuple(obs)
         if not self.obs or not all(isinstance(o, str) and o for o in self.obs):
             raise ValueError(f"Space: observables must be non-empty strings, got {obs!r}")
@@ -83,6 +82,22 @@ class Space:
             self._boxes = [(tuple(-np.inf for _ in self.obs), tuple(np.inf for _ in self.obs))]
         else:
             self._boxes = [self._box_from_limits(limits)]
+        if binning is not None:
+            self._set_binning(binning, limits is None)
+
+    def _set_binning(self, binning, limits_from_binning):
+        from .binned import Binnings, as_binning
+
+        if self.n_obs != 1 or inside_given(self):
+            raise NotImplementedError(f"Space {self.name!r}: binned spaces have one observable and plain limits here "
+                                      "(n-dimensional binned spaces are not supported yet)")
+        if isinstance(binning, (list, tuple, Binnings)) and len(binning) == 1 and not _is_number(binning[0]):
+            binning = binning[0]
+        limits = None if limits_from_binning else (self._boxes[0][0][0], self._boxes[0][1][0])
+        b = as_binning(binning, self.obs[0], limits)
+        if limits_from_binning:
+            self._boxes = [((b.lower,), (b.upper,))]
+        self._binning = Binnings((b,))
 
     def _box_from_limits(self, limits):
         try:
@@ -330,11 +345,27 @@ class Space:
 
     @property
     def is_binned(self) -> bool:
-        return False
+        """Whether the space has a binning (``Space(..., binning=...)``, :meth:`with_binning`)."""
+        return self._binning is not None
 
     @property
     def binning(self):
-        return None
+        """The binnings (one per observable; ``binning[0].edges``), or None for an unbinned space."""
+        return self._binning
+
+    def with_binning(self, binning) -> Space:
+        """The same space binned with ``binning`` (a number of bins, a binning, a hist axis), or
+        unbinned again with ``None``.
+
+        >>> Space("x", limits=(0, 10)).with_binning(5).binning[0].edges.tolist()
+        [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+        """
+        new = Space._from_boxes(self.obs, self._boxes, name=self.name)
+        new.label = self.label
+        new._predicate = self._predicate
+        if binning is not None:
+            new._set_binning(binning, False)
+        return new
 
     def with_obs(self, obs) -> Space:
         """The sub-space of the observables ``obs`` (a product space projected onto them)."""
@@ -355,7 +386,7 @@ class Space:
 
     def __eq__(self, other):
         return (isinstance(other, Space) and self.obs == other.obs and self._boxes == other._boxes
-                and self._predicate is other._predicate)
+                and self._predicate is other._predicate and self._binning == other._binning)
 
     def __hash__(self):
         return hash((self.obs, tuple(self._boxes), id(self._predicate)))
@@ -366,7 +397,8 @@ class Space:
         if len(self._boxes) == 1:
             lo, hi = self._boxes[0]
             if self.n_obs == 1:
-                return f"<Space obs={self.obs[0]!r} limits=({lo[0]:g}, {hi[0]:g})>"
+                binned = f" binning={self._binning[0]!r}" if self._binning is not None else ""
+            return f"<Space obs={self.obs[0]!r} limits=({lo[0]:g}, {hi[0]:g}){binned}>"
             return f"<Space obs={self.obs} lower={lo} upper={hi}>"
         return f"<Space obs={self.obs} union of {len(self._boxes)} boxes>"
 
@@ -407,6 +439,10 @@ class _V0(_V1):
 
     def area(self):
         return self._space.area()
+
+
+def inside_given(space) -> bool:
+    return space._predicate is not None
 
 
 def _axis_name(axis) -> str:

@@ -348,6 +348,36 @@ class CodeContext(BuildContext):
         return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
                     {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})
 
+    def bin_quad(self, integrand, lower, upper, rule) -> Dual:
+        """The integral of ``integrand(x)`` over one bin, ``lower`` to ``upper`` (names in the bin
+        loop), by the reference rule (nodes and weights on [0, 1], in ``c``): a helper called once
+        per bin that loops over the nodes; derivatives come along."""
+        be = self.be
+        saved = be.loop_lines, be.loop_inputs
+        be.loop_lines, be.loop_inputs = [], {}
+        t, w = rule
+        offset = len(be.constants)
+        be.constants.extend(np.asarray(t, dtype=float).tolist())
+        be.constants.extend(np.asarray(w, dtype=float).tolist())
+        node = be.event(f"z{be._counter}")
+        be._counter += 1
+        dual = integrand(node)
+        components = [dual.v] + [v for _, v in sorted(dual.g.items())] + [v for _, v in sorted(dual.h.items())]
+        keys = ["v"] + sorted(dual.g) + sorted(dual.h)
+        inputs = list(be.loop_inputs)
+        body = [f"s{k} = 0.0" for k in range(len(components))] + ["width = hi - lo", "for i in range(n):"]
+        loop = [f"{node} = lo + width * c[off + i]", "wq = width * c[off + n + i]"] + be.loop_lines
+        loop += [f"s{k} += wq * {v}" for k, v in enumerate(components)]
+        body += ["    " + line for line in loop]
+        body.append("return (" + ", ".join(f"s{k}" for k in range(len(components))) + ",)")
+        helper = self._helper(["c", "off", "n", "lo", "hi"] + inputs, body, prefix="_bquad")
+        be.loop_lines, be.loop_inputs = saved
+        args = ["c", str(offset), str(len(w)), lower, upper] + inputs
+        result = be._emit(f"{helper}({', '.join(args)})", (lower, upper, *inputs), "k")
+        sums = [be.item(result, k) for k in range(len(components))]
+        return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
+                    {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})
+
     def _helper(self, args, body, prefix="_chunk", template=None) -> str:
         """Name of a jitted helper with this body, shared by every term whose body reads the same
         once local names are renamed in order of appearance."""

@@ -8,10 +8,12 @@
 ('m',)
 """
 from .base import BasePDF
-from .binned import HistogramPDF, KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
+from .binned import KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
+from .binnedpdf import BaseBinnedPDF, BinnedFromUnbinnedPDF, BinnedSumPDF, BinwiseScaleModifier
 from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
 from .custom import supports
 from .functor import BaseFunctor
+from .histogram import HistogramPDF
 from .kde import GaussianKDE1DimV1, KDE1DimExact
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
@@ -23,4 +25,5 @@ from .zpdf import ZPDF
 __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", "ProductPDF", "ZPDF",
            "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
            "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt", "KDE1DimGrid",
-           "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF"]
+           "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF",
+           "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier"]

@@ -1,5 +1,4 @@
-"""Tabulated shapes: a histogram as a piecewise-constant density, and a binned kernel density
-estimate (a Gaussian KDE of the binned data on a grid, interpolated linearly)."""
+"""Binned kernel density estimates: a Gaussian KDE of the binned data on a grid, interpolated linearly."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,51 +8,6 @@ from ..kernels import kde as kde_kernel
 from .bandwidth import ADAPTIVE, RULE_FACTORS, adaptive, bin_1d, grid_1d, isj, rule_of_thumb
 from .kde import _bandwidths, _check_kernel, _kernel_sum, _padded, _points_and_weights
 from .table import TablePDF
-
-
-def _histogram_input(data):
-    if hasattr(data, "values") and hasattr(data, "axes"):  # a hist.Hist or boost-histogram
-        return np.asarray(data.values(), dtype=float), np.asarray(data.axes[0].edges, dtype=float)
-    counts, edges = data
-    return np.asarray(counts, dtype=float), np.asarray(edges, dtype=float)
-
-
-class HistogramPDF(TablePDF):
-    """A histogram as a density: constant in each bin, proportional to ``count / width``.
-
-    ``data``: ``(counts, edges)`` (as ``numpy.histogram`` returns), or a ``hist.Hist``.
-
-    Example
-    -------
-    >>> import numpy as np, nfit
-    >>> obs = nfit.Space("x", limits=(0, 3))
-    >>> h = HistogramPDF((np.array([1.0, 2.0, 1.0]), np.array([0.0, 1.0, 2.0, 3.0])), obs=obs)
-    >>> float(h.pdf(np.array([1.5]))[0])
-    0.5
-    """
-
-    _kernel_module = binned
-    _kernel_function = "histogram"
-
-    def __init__(self, data, obs=None, *, extended=None, norm=None, name="HistogramPDF", label=None):
-        counts, edges = _histogram_input(data)
-        if edges.ndim != 1 or counts.shape != (len(edges) - 1,) or np.any(np.diff(edges) <= 0):
-            raise ValueError("HistogramPDF: need n counts and n + 1 increasing bin edges")
-        if np.any(counts < 0) or not np.all(np.isfinite(counts)) or not counts.sum() > 0:
-            raise ValueError("HistogramPDF: counts must be finite, non-negative and not all zero")
-        if obs is None:
-            raise ValueError("HistogramPDF: give obs=Space(...)")
-        self.edges, self.counts = edges, counts
-        self._densities = counts / np.diff(edges)
-        self._table = np.concatenate([edges, self._densities])
-        self._size = len(counts)
-        super().__init__(obs, {}, name=name, extended=extended, label=label, norm=norm)
-
-    def _values(self, x):
-        return binned.histogram_array(x, self.edges, self._densities)
-
-    def _window(self, a, b):
-        return binned.histogram_integral_array(a, b, self.edges, self._densities)
 
 
 class _GridKDE(TablePDF):

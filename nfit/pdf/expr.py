@@ -73,12 +73,20 @@ class ExprPDF(BasePDF):
 
     def _integral_dual(self, ctx, lo, hi):
         if self._has_integral:
-            inputs = self._inputs(ctx, {"lo": ctx.const(lo), "hi": ctx.const(hi)})
+            inputs = self._inputs(ctx, {"lo": ctx.limit(lo), "hi": ctx.limit(hi)})
             return self._trace("integral").apply(inputs, DualOps(ctx.be))
         return ctx.quad_sum(lambda node: self._density(ctx, node), self._quad_nodes(lo, hi))
 
     def _build(self, ctx, x, norm, scale=None):
         return normalised(self, ctx, self._density(ctx, x[self.obs[0]]), norm, scale)
+
+    def _bin_integral_exact(self):
+        return self._has_integral
+
+    def _build_bin_integral(self, ctx, lower, upper, norm, rule, scale=None):
+        if not self._has_integral:
+            return super()._build_bin_integral(ctx, lower, upper, norm, rule, scale)
+        return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
 
     def _normalised_integral(self, values, limits, norm):
         return eager_normalised_integral(self, limits, norm)

@@ -74,12 +74,20 @@ class KernelPDF(BasePDF):
     def _integral_dual(self, ctx, lower, upper):
         args = [ctx.param(p) for p in self._args()]
         if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
-            return ctx.call(self._kernel, "integral", [ctx.const(lower), ctx.const(upper)], args)
+            return ctx.call(self._kernel, "integral", [ctx.limit(lower), ctx.limit(upper)], args)
         return ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args), self._quad_nodes(lower, upper))
 
     def _build(self, ctx, x, norm, scale=None):
         args = [ctx.param(p) for p in self._args()]
         return normalised(self, ctx, ctx.call(self._kernel, "pdf", [x[self.obs[0]]], args), norm, scale)
+
+    def _bin_integral_exact(self):
+        return self._analytic_for(self._derivative_order())
+
+    def _build_bin_integral(self, ctx, lower, upper, norm, rule, scale=None):
+        if not self._analytic_for(ctx.be.order):
+            return super()._build_bin_integral(ctx, lower, upper, norm, rule, scale)
+        return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
 
 
 def _array_call(kernel, name, args):

@@ -145,6 +145,18 @@ class SumPDF(BasePDF):
     def _derivative_order(self):
         return min(p._derivative_order() for p in self.pdfs)
 
+    def _bin_integral_exact(self):
+        return all(p._bin_integral_exact() for p in self.pdfs)
+
+    def _build_bin_integral(self, ctx, lower, upper, norm, rule, scale=None):
+        # each component integrates its own bins (exactly where it can), weighted by its fraction
+        norm = self.space if norm is None else norm
+        total = None
+        for f, p in zip(self._fraction_duals(ctx), self.pdfs):
+            part = p._build_bin_integral(ctx, lower, upper, norm, rule, f if scale is None else scale * f)
+            total = part if total is None else total + part
+        return total
+
     def _build(self, ctx, x, norm, scale=None):
         norm = self.space if norm is None else norm
         fracs = self._fraction_duals(ctx)
