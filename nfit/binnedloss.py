@@ -72,7 +72,9 @@ class BaseBinnedLoss(BaseLoss):
             if ext and not m.is_extended:
                 raise NotExtendedPDFError(f"{who}: model {m.name!r} is not extended; give it a yield (extended=...) "
                                           f"or use the non-extended loss")
-            terms.append(self._term(m, ext))
+            term = self._term(m, ext)
+            term.columns(d)  # checks the data now (empty bins of a chi2), not at the first evaluation
+            terms.append(term)
         return terms
 
     def _term(self, model, extended):
