@@ -13,9 +13,8 @@ import warnings
 
 import numpy as np
 
-from .space import Space
-
 from .binned import RegularBinning, VariableBinning  # noqa: F401 -- zfit's nfit.data.RegularBinning
+from .space import Space
 
 __all__ = ["Data", "BinnedData", "from_numpy", "from_pandas", "from_hist", "concat", "convert_to_data",
            "RegularBinning", "VariableBinning"]
@@ -260,7 +259,7 @@ class Data:
         """
         if not isinstance(space, Space):
             if self.n_obs != 1:
-                raise ValueError(f"Data {self.name!r}.to_binned({space!r}): give a binned Space for several observables")
+                raise ValueError(f"Data {self.name!r}.to_binned: give a binned Space for several observables")
             space = self.space.with_binning(space)
         if not space.is_binned:
             raise ValueError(f"Data {self.name!r}.to_binned: {space} has no binning")

@@ -29,8 +29,8 @@ from .likelihood import Term, nll
 from .param import ComposedParameter, Parameter, ParamSet, independent_params, select
 from .pdf.base import BasePDF, model_params
 
-__all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss", "BinnedNLL", "ExtendedBinnedNLL",
-           "BinnedChi2", "ExtendedBinnedChi2", "TemplateNLL"]
+__all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss",  # noqa: F822 -- binned ones below
+           "BinnedNLL", "ExtendedBinnedNLL", "BinnedChi2", "ExtendedBinnedChi2", "TemplateNLL"]
 
 
 def __getattr__(name):

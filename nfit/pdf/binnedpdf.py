@@ -338,7 +338,8 @@ class BinnedFromUnbinnedPDF(BaseBinnedPDF):
         return rule
 
     def _build_rel(self, ctx, bins):
-        return self._unbinned._build_bin_integral(ctx, bins.lower, bins.upper, self._norm_limits(), self._quadrature_rule())
+        return self._unbinned._build_bin_integral(ctx, bins.lower, bins.upper, self._norm_limits(),
+                                                  self._quadrature_rule())
 
     def _build_counts(self, ctx, bins):
         self._require_extended("counts")
