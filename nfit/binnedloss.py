@@ -15,9 +15,9 @@ Losses of the same errordef add, binned and unbinned alike (``binned_nll + unbin
 """
 from __future__ import annotations
 
+from .baseloss import BaseLoss, _as_list, _loss_options
 from .binnedterm import BinnedTerm
 from .data import BinnedData
-from .loss import BaseLoss, _as_list, _loss_options
 from .pdf.binnedpdf import BaseBinnedPDF, NotExtendedPDFError
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL", "BinnedChi2", "ExtendedBinnedChi2", "TemplateNLL"]

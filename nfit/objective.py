@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from . import run
+from .baseloss import BaseLoss, SimpleLoss
 from .bounds import minuit_hessian, minuit_needs_curvature_term
-from .loss import BaseLoss, SimpleLoss
 from .numdiff import gradient as numerical_gradient
 from .param import select
 

@@ -16,6 +16,7 @@ from . import custom
 _ids = itertools.count()
 _PRODUCT = []  # nfit.pdf.product.ProductPDF, registered there (it builds on this module)
 _TRUNCATED = []  # nfit.pdf.truncated.TruncatedPDF, likewise
+_BINNED = []  # nfit.pdf.binnedpdf.BinnedFromUnbinnedPDF, likewise (what ``pdf.to_binned(space)`` makes)
 _overrides = threading.local()
 
 
@@ -302,9 +303,7 @@ class BasePDF:
         >>> u.to_binned(2).rel_counts().tolist()
         [0.5, 0.5]
         """
-        from .binnedpdf import BinnedFromUnbinnedPDF
-
-        return BinnedFromUnbinnedPDF(self, space, extended=extended, norm=norm, name=name)
+        return _BINNED[0](self, space, extended=extended, norm=norm, name=name)
 
     def to_truncated(self, limits=None, *, obs=None, extended=None, norm=None, name=None):
         """zfit's: this pdf cut to ``limits`` (default: its norm range) and renormalised there

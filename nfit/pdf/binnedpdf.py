@@ -20,10 +20,13 @@ import numpy as np
 from ..ad import Dual
 from ..param import convert_to_parameter, model_params
 from ..space import Space
-from .base import BasePDF
+from .base import _BINNED, BasePDF
 
 __all__ = ["BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "Bins",
            "NotExtendedPDFError"]
+
+
+_UNBINNED = []  # nfit.pdf.histogram.HistogramPDF, registered there (it builds on this module)
 
 
 class NotExtendedPDFError(ValueError):
@@ -222,9 +225,7 @@ class BaseBinnedPDF(BasePDF):
     def to_unbinned(self):
         """The unbinned piecewise-constant pdf of the current bin probabilities (a HistogramPDF on
         the unbinned space; extended with the current yield if this pdf is)."""
-        from .histogram import HistogramPDF
-
-        return HistogramPDF((self.rel_counts(), self._binning.edges), obs=self.space.with_binning(None),
+        return _UNBINNED[0]((self.rel_counts(), self._binning.edges), obs=self.space.with_binning(None),
                             extended=float(self.get_yield().value()) if self.is_extended else None,
                             name=f"{self.name}_unbinned")
 
@@ -358,6 +359,9 @@ class BinnedFromUnbinnedPDF(BaseBinnedPDF):
         state = super().__getstate__()
         state["_rule"] = None
         return state
+
+
+_BINNED.append(BinnedFromUnbinnedPDF)
 
 
 def _check_norm_arg(norm):

@@ -7,7 +7,7 @@ import numpy as np
 from ..kernels import binned
 from ..space import Space
 from .base import BasePDF
-from .binnedpdf import BaseBinnedPDF
+from .binnedpdf import _UNBINNED, BaseBinnedPDF
 from .table import TablePDF
 
 __all__ = ["HistogramPDF"]
@@ -112,3 +112,6 @@ class HistogramPDF(BaseBinnedPDF, TablePDF):
 
     def _norm_space(self, norm):
         return BasePDF._norm_space(self, norm).with_binning(None) if norm is not False else None
+
+
+_UNBINNED.append(HistogramPDF)  # what ``binned_pdf.to_unbinned()`` makes
