@@ -326,7 +326,7 @@ def test_histogram_pdf_as_an_unbinned_density(mode):
     assert nll.value() == pytest.approx(expected, rel=1e-12)
 
 
-def test_binwise_scale_modifier_is_staterror():
+def test_binwise_scale_modifier_is_staterror(mode):
     bobs = nfit.Space("x", limits=(0, 3), binning=3)
     h = nfit.pdf.HistogramPDF(nfit.data.BinnedData.from_tensor(bobs, [30.0, 20.0, 10.0]))
     mod = nfit.pdf.BinwiseScaleModifier(h, modifiers=True)
@@ -336,10 +336,69 @@ def test_binwise_scale_modifier_is_staterror():
     assert mod.get_yield().value() == pytest.approx(70.0)
     data = nfit.data.BinnedData.from_tensor(bobs, [33.0, 18.0, 12.0])
     constraint = nfit.constraint.GaussianConstraint(params=betas, observation=[1.0] * 3, uncertainty=[0.1] * 3)
-    nll = nfit.loss.ExtendedBinnedNLL(mod, data, constraints=constraint, mode="eager")
+    nll = nfit.loss.ExtendedBinnedNLL(mod, data, constraints=constraint, mode=mode)
     nfit.minimize.Minuit().minimize(nll)
     # per bin: minimise nu - n log nu + (beta - 1)^2 / (2 sigma^2) with nu = t beta
     for beta, t, n in zip(betas, [30.0, 20.0, 10.0], [33.0, 18.0, 12.0]):
         grid = np.linspace(0.5, 1.5, 200001)
         cost_ = t * grid - n * np.log(t * grid) + (grid - 1) ** 2 / (2 * 0.01)
         assert beta.value() == pytest.approx(grid[np.argmin(cost_)], abs=2e-5)
+
+
+# ---------------------------------------------------------------- property test: the two paths agree
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_paths_agree import DATA as TREE_DATA  # noqa: E402
+from test_paths_agree import OBS as TREE_OBS  # noqa: E402
+from test_paths_agree import Builder  # noqa: E402
+
+
+@st.composite
+def binned_loss_and_points(draw):
+    b = Builder(draw)
+    kind = draw(st.sampled_from(["nll", "ext_nll", "chi2_data", "chi2_expected", "jsc", "da", "asy"]))
+    extended = kind not in ("nll", "chi2_data", "chi2_expected") or draw(st.booleans())
+    nbins = draw(st.integers(3, 25))
+    inner = draw(st.lists(st.floats(0.02, 0.98), min_size=0, max_size=4, unique=True))
+    edges = np.concatenate([[0.0], np.sort(inner) * 3.0, [3.0]]) if draw(st.booleans()) else None
+    bobs = TREE_OBS.with_binning(nfit.binned.VariableBinning(edges, name="x") if edges is not None else nbins)
+    model = b.tree(depth=2)
+    if extended and not model.is_extended:
+        model = model.create_extended(b.param(100.0, 5000.0))
+    binned = model.to_binned(bobs)
+    data = nfit.Data.from_numpy(TREE_OBS, TREE_DATA[:1500]).to_binned(bobs)
+    if kind in ("jsc", "da", "asy"):
+        template = nfit.Data.from_numpy(TREE_OBS, TREE_DATA[1500:2500]).to_binned(bobs)
+        binned = nfit.pdf.BinnedSumPDF([binned, nfit.pdf.HistogramPDF(template, extended=b.param(10.0, 2000.0))])
+        make = lambda **kw: nfit.loss.TemplateNLL(binned, data, method=kind, **kw)  # noqa: E731
+    else:
+        cls = {"nll": nfit.loss.BinnedNLL, "ext_nll": nfit.loss.ExtendedBinnedNLL}.get(kind)
+        if cls is None:
+            cls = nfit.loss.ExtendedBinnedChi2 if extended else nfit.loss.BinnedChi2
+        options = {"errors": "expected"} if kind == "chi2_expected" else None
+        make = lambda **kw: cls(binned, data, options=options, **kw)  # noqa: E731
+    points = draw(st.lists(st.lists(st.floats(0, 1), min_size=len(b.params), max_size=len(b.params)),
+                           min_size=2, max_size=4))
+    return make, b.params, points
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=binned_loss_and_points())
+def test_generated_binned_trees_agree_on_both_paths(case):
+    make, params, points = case
+    eager, compiled = make(mode="eager"), make(mode="compiled")
+    order = [q for q in eager.get_params()]
+    assert order == list(compiled.get_params())
+    for point in points:
+        values = {p: low + u * (high - low) for (p, low, high), u in zip(params, point)}
+        x = np.array([values[q] for q in order])
+        e, c = eager(x), compiled(x)
+        if not np.isfinite(e):
+            assert not np.isfinite(c)
+            continue
+        assert abs(e - c) <= 1e-10 * max(1.0, abs(e)), (e, c)
+    for q in order:
+        q.set_value(values[q])
+    ge, gc = eager.gradient(), compiled.gradient()
+    if np.all(np.isfinite(ge)):
+        np.testing.assert_allclose(gc, ge, rtol=1e-9, atol=1e-10 * max(1.0, np.abs(ge).max()))

@@ -114,8 +114,29 @@ def case_product_2d():
     return nfit.loss.UnbinnedNLL, model, nfit.Data.from_numpy(obs=space, array=xy), None
 
 
+def case_binned_template():
+    # a loop over bins: exact bin integrals, a template leaf, Barlow-Beeston lite ("asy": lgamma)
+    bobs = OBS.with_binning(12)
+    template = nfit.Data.from_numpy(OBS, np.linspace(LO + 0.01, HI - 0.01, 60)).to_binned(bobs)
+    mu = nfit.Parameter("bmu", 5.28, 5.2, 5.4)
+    ns, nb = nfit.Parameter("bns", 40.0, 0, 1000), nfit.Parameter("bnb", 50.0, 0, 1000)
+    model = nfit.pdf.BinnedSumPDF([nfit.pdf.Gauss(mu=mu, sigma=0.03, obs=OBS, extended=ns).to_binned(bobs),
+                                   nfit.pdf.HistogramPDF(template, extended=nb)])
+    return (lambda **kw: nfit.loss.TemplateNLL(method="asy", **kw)), model, _data().to_binned(bobs), None
+
+
+def case_binned_quadrature_chi2():
+    # a shape without a closed-form integral: Gauss-Legendre nodes inside each bin (a device function)
+    m = nfit.Parameter("qm", 5.28, 5.2, 5.4)
+    gamma = nfit.Parameter("qgamma", 0.02, 0.001, 0.1)
+    voigt = nfit.pdf.Voigt(m=m, sigma=0.02, gamma=gamma, obs=OBS, extended=90.0)
+    bobs = OBS.with_binning(nfit.binned.VariableBinning([LO, 5.2, 5.25, 5.27, 5.29, 5.31, 5.4, HI], name="m"))
+    return nfit.loss.ExtendedBinnedChi2, voigt.to_binned(bobs), _data(weighted=True).to_binned(bobs), None
+
+
 CASES = [case_sum_weighted, case_extended_simultaneous_constrained, case_crystal_ball_composed_width,
-         case_numerically_normalised, case_tables_and_polynomials, case_product_2d]
+         case_numerically_normalised, case_tables_and_polynomials, case_product_2d, case_binned_template,
+         case_binned_quadrature_chi2]
 
 
 @needs_cuda

@@ -115,6 +115,17 @@ class CudaCodeContext(CodeContext):
         return Dual(be, sums[0], g, h)
 
 
+    def _bin_quad_helper(self, args, body) -> str:
+        # called inside the GPU kernel's loop over bins: a device function, with device math
+        return self._helper(args, [_device_calls(line) for line in body], prefix="_dquad",
+                            template=_cuda_device_source)
+
+
+def _cuda_device_source(name, args, body):
+    text = "\n".join("    " + line for line in body)
+    return f"@cuda.jit(device=True)\ndef {name}({', '.join(args)}):\n{text}\n"
+
+
 def _device_calls(line: str) -> str:
     """Per-event calls of kernel functions go to their CUDA device clones (``_kmN_f`` -> ``_kdN_f``),
     math functions to ``dmath`` (``math`` on a GPU; a version without Python exceptions in the

@@ -370,13 +370,17 @@ class CodeContext(BuildContext):
         loop += [f"s{k} += wq * {v}" for k, v in enumerate(components)]
         body += ["    " + line for line in loop]
         body.append("return (" + ", ".join(f"s{k}" for k in range(len(components))) + ",)")
-        helper = self._helper(["c", "off", "n", "lo", "hi"] + inputs, body, prefix="_bquad")
+        helper = self._bin_quad_helper(["c", "off", "n", "lo", "hi"] + inputs, body)
         be.loop_lines, be.loop_inputs = saved
         args = ["c", str(offset), str(len(w)), lower, upper] + inputs
         result = be._emit(f"{helper}({', '.join(args)})", (lower, upper, *inputs), "k")
         sums = [be.item(result, k) for k in range(len(components))]
         return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
                     {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})
+
+    def _bin_quad_helper(self, args, body) -> str:
+        """The function :meth:`bin_quad` calls from the bin loop (a CPU helper here)."""
+        return self._helper(args, body, prefix="_bquad")
 
     def _helper(self, args, body, prefix="_chunk", template=None) -> str:
         """Name of a jitted helper with this body, shared by every term whose body reads the same

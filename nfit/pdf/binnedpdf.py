@@ -471,7 +471,8 @@ class BinnedSumPDF(BaseBinnedPDF):
 class BinwiseScaleModifier(BaseBinnedPDF):
     """An extended binned pdf with each bin's count multiplied by a parameter ``beta_i``
     (``modifiers=True``: new parameters starting at 1; or a {name: parameter} dict, or a list).
-    With a Gaussian constraint on each ``beta_i`` this is HistFactory's ``staterror``.
+    With a Gaussian constraint on each ``beta_i`` this is HistFactory's ``staterror``. The yield
+    is the sum of the scaled counts.
 
     Example
     -------
@@ -506,11 +507,9 @@ class BinwiseScaleModifier(BaseBinnedPDF):
         super().__init__(pdf.space, modifiers, name=name, label=label)
         from ..param import ComposedParameter
 
-        self._yield = ComposedParameter(f"{name}_yield", _scaled_total(self), params=self._all_scaled_params())
-
-    def _all_scaled_params(self):
-        return [self.params[k] for k in self._names] + [p for p in model_params(self._inner)
-                                                          if p not in self.params.values()]
+        inner = [p for p in model_params(pdf) if p not in self.params.values()]
+        self._yield = ComposedParameter(f"{name}_yield", _ScaledTotal(pdf, inner),
+                                        params=[self.params[k] for k in self._names] + inner)
 
     @property
     def pdfs(self) -> list:
@@ -526,17 +525,20 @@ class BinwiseScaleModifier(BaseBinnedPDF):
                 params.append(q)
         return params
 
+    def _all_params(self):
+        # the yield is the sum of the scaled counts, built from these; it is no parameter of its own
+        return self._shape_params()
+
+    def _tables(self):
+        eye = np.eye(len(self._names))
+        return {f"bin{i}": eye[i] for i in range(len(self._names))}
+
     def _betas(self, ctx, bins):
-        """Each bin's modifier as a Dual over the bins: its value, and a unit derivative in its own
-        parameter's slot only in its own bin (the eager path: arrays over the bins)."""
-        if ctx.writes_code:
-            raise NotImplementedError(
-                "BinwiseScaleModifier: one parameter per bin runs on the eager path (mode='eager') for now")
-        index = np.clip(self._binning.index(0.5 * (np.asarray(bins.lower) + np.asarray(bins.upper))), 0,
-                        self._binning.size - 1)
+        """Each bin's modifier: ``sum_k beta_k [bin == k]`` over the one-hot tables, so that a bin's
+        count depends on its own parameter only, with derivatives in that parameter's slot."""
         total = None
         for i, key in enumerate(self._names):
-            beta = ctx.param(self.params[key]) * Dual(ctx.be, (index == i).astype(float))
+            beta = ctx.param(self.params[key]) * Dual(ctx.be, bins.table(self, f"bin{i}"))
             total = beta if total is None else total + beta
         return total
 
@@ -549,16 +551,28 @@ class BinwiseScaleModifier(BaseBinnedPDF):
         return counts * beta, None if var is None else var * beta * beta
 
     def _build_rel(self, ctx, bins):
-        return self._build_counts(ctx, bins) / ctx.param(self._yield)
+        if ctx.writes_code or np.ndim(bins.lower) == 0 or len(bins.lower) != len(self._names) \
+                or np.any(np.asarray(bins.lower) != self._binning.edges[:-1]):
+            raise NotImplementedError(
+                f"BinwiseScaleModifier {self.name!r}: its bin probabilities need the sum over all bins, which a "
+                "non-extended fit's kernel loop does not see; fit it with an extended loss (ExtendedBinnedNLL, "
+                "ExtendedBinnedChi2, TemplateNLL)")
+        counts = self._build_counts(ctx, bins)
+        return counts / _summed(ctx.be, counts)
 
 
-class _scaled_total:
-    """The yield of a BinwiseScaleModifier: the sum of the scaled counts (picklable)."""
+def _summed(be, d):
+    """A Dual of arrays over the bins, summed over the bins (the eager path)."""
+    return Dual(be, np.sum(d.v), {j: np.sum(v) for j, v in d.g.items()}, {jk: np.sum(v) for jk, v in d.h.items()})
 
-    def __init__(self, modifier):
-        self.modifier = modifier
+
+class _ScaledTotal:
+    """The yield of a BinwiseScaleModifier from the modifiers' and the inner pdf's values (picklable)."""
+
+    def __init__(self, pdf, inner_params):
+        self.pdf, self.inner_params = pdf, inner_params
 
     def __call__(self, *values):
-        m = self.modifier
-        betas = np.array(values[:len(m._names)])
-        return float(np.sum(m._inner.counts() * betas))
+        n = len(values) - len(self.inner_params)
+        inner = dict(zip(self.inner_params, values[n:]))
+        return float(np.sum(self.pdf.counts(params=inner) * np.asarray(values[:n])))
