@@ -74,6 +74,17 @@ def main(path=None):
         name = f"test_sampling_throughput[{shape}]"
         if name in bench:
             print(f"  sampling {shape:<14}{bench[name]['extra_info']['events_per_second']:10.3g} events/s")
+    template = median("test_template_fit_iminuit")
+    if template == template:  # not NaN: the binned benchmark ran
+        print("\ntemplate fit, 100 bins, Gaussian signal + 2 templates, Barlow-Beeston lite, warm MIGRAD + HESSE:")
+        for name, label in (("test_template_fit_nfit[compiled]", "nfit compiled"),
+                            ("test_template_fit_nfit[eager]", "nfit eager"),
+                            ("test_template_fit_iminuit", "iminuit.cost.Template + iminuit"),
+                            ("test_template_fit_pyhf", "pyhf (NumPy, staterror fitted)")):
+            if name not in bench:
+                continue
+            print(f"  {label:<34}{median(name) * 1e3:8.2f} ms  ({median(name) / template:5.2f}x iminuit)"
+                  f"  calls {bench[name]['extra_info'].get('n_eval')}")
     for name in ("test_first_fit_fresh_process", "test_compiled_memory_at_1e7"):
         if name in bench:
             extra = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
