@@ -57,3 +57,38 @@ def linear_integral_array(a, b, x0, step, values):
     points = np.unique(np.concatenate([[a, b], grid[(grid > a) & (grid < b)]]))
     points = points[(points >= a) & (points <= b)]
     return float(np.trapezoid(np.interp(points, grid, values, left=0.0, right=0.0), points))
+
+
+def piecewise_cdf(x, c, off, n):
+    """The integral from the first knot to ``x`` of a density that is ``a_k + b_k (x - x_k)`` between
+    knots ``x_k`` and ``x_{k+1}`` (a histogram: ``b = 0``; a linear interpolation: its slopes). The
+    table: ``n + 1`` knots, the integral up to each knot, then ``n`` values ``a`` and ``n`` slopes ``b``."""
+    if x <= c[off]:
+        return 0.0
+    if x >= c[off + n]:
+        return c[off + 2 * n + 1]
+    lo, hi = 0, n
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if c[off + mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    d = x - c[off + lo]
+    return c[off + n + 1 + lo] + d * (c[off + 2 * n + 2 + lo] + 0.5 * d * c[off + 3 * n + 2 + lo])
+
+
+def piecewise_cdf_table(knots, a, b):
+    """The table :func:`piecewise_cdf` reads, from the knots, values ``a`` and slopes ``b``."""
+    width = np.diff(knots)
+    cum = np.concatenate([[0.0], np.cumsum(width * (a + 0.5 * b * width))])
+    return np.concatenate([knots, cum, a, b])
+
+
+def piecewise_cdf_array(x, table, n):
+    """:func:`piecewise_cdf` for an array ``x``."""
+    knots, cum, a, b = table[:n + 1], table[n + 1:2 * n + 2], table[2 * n + 2:3 * n + 2], table[3 * n + 2:]
+    x = np.asarray(x, dtype=float)
+    k = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, n - 1)
+    d = np.clip(x, knots[0], knots[-1]) - knots[k]
+    return np.where(x >= knots[-1], cum[-1], np.where(x <= knots[0], 0.0, cum[k] + d * (a[k] + 0.5 * d * b[k])))

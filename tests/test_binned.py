@@ -402,3 +402,20 @@ def test_generated_binned_trees_agree_on_both_paths(case):
     ge, gc = eager.gradient(), compiled.gradient()
     if np.all(np.isfinite(ge)):
         np.testing.assert_allclose(gc, ge, rtol=1e-9, atol=1e-10 * max(1.0, np.abs(ge).max()))
+
+
+def test_tables_bin_exactly(mode):
+    # a histogram and a linearly interpolated KDE, binned on bins that cut their own bins and grid
+    sample = np.random.default_rng(12).normal(5, 1.5, 3000)
+    sample = sample[(sample > 0) & (sample < 10)]
+    coarse = nfit.pdf.HistogramPDF((np.histogram(sample, bins=7, range=(0, 10))[0], np.linspace(0, 10, 8)),
+                                   obs=OBS)
+    grid = nfit.pdf.KDE1DimGrid(sample, obs=OBS, num_grid_points=64)
+    for unbinned in (coarse, grid):  # the histogram as an unbinned density, binned on other bins
+        expected = np.array([unbinned.integrate((a, b))[0] for a, b in zip(EDGES[:-1], EDGES[1:])])
+        expected /= unbinned.integrate((0, 10))[0]
+        binned = nfit.pdf.BinnedFromUnbinnedPDF(unbinned, VOBS, extended=1000.0)
+        np.testing.assert_allclose(binned.rel_counts(), expected, rtol=1e-12, atol=1e-15)
+        data = nfit.data.BinnedData.from_tensor(VOBS, np.ones(EDGES.size - 1), np.ones(EDGES.size - 1))
+        value = nfit.loss.ExtendedBinnedChi2(binned, data, mode=mode).value()
+        assert value == pytest.approx(np.sum((1000 * expected - 1) ** 2), rel=1e-11)

@@ -275,7 +275,7 @@ def test_minuit_gradient_option_errors():
 def test_many_parameters_take_the_gradient_route_for_the_hessian(obs):
     """Above EXACT_HESSIAN_MAX_PARAMS free parameters the Hessian is the exact gradient
     differentiated numerically (no warning: every part has derivatives); it agrees with the exact one."""
-    from nfit import loss as loss_module
+    from nfit import baseloss as loss_module
 
     shapes, fracs = [], []
     for i in range(5):

@@ -25,6 +25,10 @@ class _GridKDE(TablePDF):
     def _values(self, x):
         return binned.linear_array(x, self._x0, self._step, self.values)
 
+    def _cdf_table(self):
+        knots = self._x0 + self._step * np.arange(len(self.values))
+        return binned.piecewise_cdf_table(knots, self.values[:-1], np.diff(self.values) / self._step)
+
     def _window(self, a, b):
         return binned.linear_integral_array(a, b, self._x0, self._step, self.values)
 

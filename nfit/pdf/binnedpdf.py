@@ -277,7 +277,8 @@ class BinnedFromUnbinnedPDF(BaseBinnedPDF):
     """
 
     def __init__(self, pdf, space, extended=None, norm=None, name=None, label=None):
-        if not isinstance(pdf, BasePDF) or isinstance(pdf, BaseBinnedPDF):
+        binned_only = isinstance(pdf, BaseBinnedPDF) and type(pdf)._build is BaseBinnedPDF._build
+        if not isinstance(pdf, BasePDF) or binned_only:
             raise TypeError(f"BinnedFromUnbinnedPDF: pdf must be an unbinned nfit pdf, got {pdf!r}")
         if pdf.n_obs != 1:
             raise NotImplementedError(f"BinnedFromUnbinnedPDF: {pdf.name!r} has {pdf.n_obs} observables; binned "

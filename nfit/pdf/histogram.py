@@ -101,6 +101,12 @@ class HistogramPDF(BaseBinnedPDF, TablePDF):
     def _window(self, a, b):
         return binned.histogram_integral_array(a, b, self.edges, self._densities)
 
+    def _cdf_table(self):
+        return binned.piecewise_cdf_table(self.edges, self._densities, np.zeros_like(self._densities))
+
+    _bin_integral_exact = TablePDF._bin_integral_exact
+    _build_bin_integral = TablePDF._build_bin_integral
+
     def pdf(self, x, norm=None, *, mode=None, params=None):
         if getattr(getattr(x, "space", x), "is_binned", False):
             return super().pdf(x, norm, params=params)

@@ -34,6 +34,35 @@ class TablePDF(BasePDF):
         value = self._integral(limits)
         return value if norm is None else value / self._integral(norm)
 
+    def _cdf_table(self):
+        """The table of :func:`nfit.kernels.binned.piecewise_cdf` (knots, cumulative integrals,
+        values and slopes) where the density is piecewise linear, so that bins integrate exactly;
+        None otherwise (bins are then integrated by quadrature)."""
+        return None
+
+    def _bin_integral_exact(self):
+        return self._cdf_table() is not None
+
+    def _build_bin_integral(self, ctx, lower, upper, norm, rule, scale=None):
+        table = self._cdf_table()
+        if table is None:
+            return super()._build_bin_integral(ctx, lower, upper, norm, rule, scale)
+        n = (len(table) - 2) // 4
+        if ctx.writes_code:
+            be = ctx.be
+            off = len(be.constants)
+            be.constants.extend(table.tolist())
+            value = Dual(be, be.sub(be.call(self._kernel_module, "piecewise_cdf", [upper, "c", str(off), str(n)]),
+                                    be.call(self._kernel_module, "piecewise_cdf", [lower, "c", str(off), str(n)])))
+        else:
+            cdf = self._kernel_module.piecewise_cdf_array
+            value = Dual(ctx.be, cdf(upper, table, n) - cdf(lower, table, n))
+        if norm is not None:
+            total = self._integral(norm)
+            inverse = Dual(ctx.be, ctx.const(1.0 / total))
+            scale = inverse if scale is None else scale * inverse
+        return value if scale is None else value * scale
+
     def _build(self, ctx, x, norm, scale=None):
         column = x[self.obs[0]]
         if ctx.writes_code:  # the table travels in the kernel's constants array
