@@ -51,17 +51,51 @@ def nll_hess(rate, n):
     return value, first, trigamma(n + 1.0)
 
 
-# log Gamma(x) and its derivatives, for the Barlow-Beeston-lite template cost ("asy") of a binned fit
-SCALAR_FUNCTIONS = ("lgamma", "lgamma_grad", "lgamma_hess")
+# log Gamma(a + n) - log Gamma(a) and its derivatives by a, for the Barlow-Beeston-lite template cost
+# ("asy") of a binned fit; scalar code, run once per bin on the eager path
+SCALAR_FUNCTIONS = ("lgamma_ratio", "lgamma_ratio_grad", "lgamma_ratio_hess")
+_LARGE = 20.0  # above it, log Gamma's asymptotic series (error below 1e-13 there)
 
 
-def lgamma(x):
-    return math.lgamma(x)
+def _tail(x):
+    """log Gamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2): Stirling's series."""
+    inv = 1.0 / x
+    inv2 = inv * inv
+    return inv * (1.0 / 12 - inv2 * (1.0 / 360 - inv2 * (1.0 / 1260 - inv2 / 1680)))
 
 
-def lgamma_grad(x):
-    return math.lgamma(x), digamma(x)
+def lgamma_ratio(n, a):
+    """``log Gamma(a + n) - log Gamma(a)`` without the cancellation of the two for large ``a``."""
+    if a < _LARGE:
+        return math.lgamma(a + n) - math.lgamma(a)
+    b = a + n
+    return (a - 0.5) * math.log1p(n / a) + n * math.log(b) - n + _tail(b) - _tail(a)
 
 
-def lgamma_hess(x):
-    return math.lgamma(x), digamma(x), trigamma(x)
+def _digamma_difference(n, a):
+    """``digamma(a + n) - digamma(a)``, from the asymptotic series for large ``a``."""
+    if a < _LARGE:
+        return digamma(a + n) - digamma(a)
+    b = a + n
+    ia, ib = 1.0 / a, 1.0 / b
+    ia2, ib2 = ia * ia, ib * ib
+    series = (ia2 - ib2) / 12 - (ia2 * ia2 - ib2 * ib2) / 120 + (ia2 ** 3 - ib2 ** 3) / 252
+    return math.log1p(n / a) + 0.5 * n * ia * ib + series
+
+
+def _trigamma_difference(n, a):
+    """``trigamma(a + n) - trigamma(a)``."""
+    if a < _LARGE:
+        return trigamma(a + n) - trigamma(a)
+    b = a + n
+    ia, ib = 1.0 / a, 1.0 / b
+    return (-n * ia * ib - 0.5 * n * (a + b) * ia * ia * ib * ib + (ib ** 3 - ia ** 3) / 6
+            - (ib ** 5 - ia ** 5) / 30 + (ib ** 7 - ia ** 7) / 42)
+
+
+def lgamma_ratio_grad(n, a):
+    return lgamma_ratio(n, a), _digamma_difference(n, a)
+
+
+def lgamma_ratio_hess(n, a):
+    return lgamma_ratio(n, a), _digamma_difference(n, a), _trigamma_difference(n, a)

@@ -155,15 +155,26 @@ class BaseLoss:
     @property
     def _arrays(self) -> list:
         """The kernel's data arguments, read from the Data now (a sampler may have refilled them)."""
+        return self._arrays_at(None)
+
+    def _point_values(self, p):
+        """{parameter: value} at the point ``p`` where a term's columns depend on it, else None."""
+        if p is None or not any(term.dynamic for term in self._terms):
+            return None
+        return self._layout.values(p)
+
+    def _arrays_at(self, p) -> list:
+        """The kernel's data arguments at the parameter point ``p``."""
+        values = self._point_values(p)
         arrays = []
         for term, d in zip(self._terms, self.data):
-            arrays += term.arrays(d)
+            arrays += term.arrays(d, values)
         return arrays
 
-    @property
-    def _sources(self) -> list:
+    def _sources_at(self, p) -> list:
         """What the eager context reads each term's columns from (the Data, or a binned term's bin table)."""
-        return [term.source(d) for term, d in zip(self._terms, self.data)]
+        values = self._point_values(p)
+        return [term.source(d, values) for term, d in zip(self._terms, self.data)]
 
     # ------------------------------------------------------------------ description
     @property
@@ -253,7 +264,7 @@ class BaseLoss:
     def _eager(self, p, order):
         from .eager import EagerContext
 
-        ctx = EagerContext(self._layout, p, order, self._sources)
+        ctx = EagerContext(self._layout, p, order, self._sources_at(p))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return nll(ctx, self._terms, self.constraints)
 
@@ -311,10 +322,11 @@ class BaseLoss:
     def _compiled(self, p, order):
         """(value, gradient or None, Hessian or None) from the compiled kernel of ``order``."""
         function, constants, out = self._kernel(order)
+        arrays = self._arrays_at(p)
         if order == 0:
-            return function(p, constants, *self._arrays), None, None
+            return function(p, constants, *arrays), None, None
         out = np.empty_like(out)  # one buffer per call: threads may share the loss
-        value = function(p, constants, *self._arrays, out)
+        value = function(p, constants, *arrays, out)
         n = len(self._layout.floating)
         grad = out[:n].copy()
         hess = _unpack_upper(out[n:], n) if order in (2, "score") else None
@@ -333,7 +345,7 @@ class BaseLoss:
             from .eager import EagerContext
             from .likelihood import score_outer
 
-            ctx = EagerContext(self._layout, p, 1, self._sources)
+            ctx = EagerContext(self._layout, p, 1, self._sources_at(p))
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 d = score_outer(ctx, self._terms, self.constraints)
             return _symmetric(d.h, len(self._layout.floating))

@@ -62,6 +62,19 @@ class _Binning:
     def upper(self) -> float:
         return float(self._edges[-1])
 
+    # UHI's PlottableAxis (mplhep and hist plot BinnedData directly): bins as (lower, upper) pairs
+    traits = type("Traits", (), {"circular": False, "discrete": False})()
+
+    def __getitem__(self, i):
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError(f"bin {i} of {self.size}")
+        return float(self._edges[i]), float(self._edges[i + 1])
+
+    def __iter__(self):
+        return (self[i] for i in range(self.size))
+
     def index(self, x) -> np.ndarray:
         """The bin of each value of ``x`` (-1 below the first edge, ``size`` at or above the last;
         the last edge itself belongs to the last bin, as numpy.histogram counts it)."""

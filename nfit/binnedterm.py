@@ -25,7 +25,7 @@ import numpy as np
 
 from .ad import Dual
 from .kernels import poissonterm
-from .pdf.binnedpdf import Bins, table_columns
+from .pdf.binnedpdf import Bins, evaluated, table_columns
 
 _EMPTY = ("ignore",)
 
@@ -93,7 +93,13 @@ class BinnedTerm:
                              "to leave them out, or errors='expected'")
         return ~empty
 
-    def columns(self, data) -> dict:
+    @property
+    def dynamic(self) -> bool:
+        """Whether a table depends on the parameters (a user's binned pdf): then the columns are
+        computed at each point."""
+        return any(callable(table) for _, _, table in self.tables)
+
+    def columns(self, data, values=None) -> dict:
         edges = data.space.binning[0].edges
         n = data.values()
         columns = {"lo": edges[:-1], "hi": edges[1:], "n": n}
@@ -107,18 +113,18 @@ class BinnedTerm:
                 columns["lgn1"] = np.array([math.lgamma(v + 1.0) for v in n])
         if not self.extended and self.kind != "template":
             columns["ntot"] = np.full(n.shape, float(n.sum()))
-        for k, (_, _, array) in enumerate(self.tables):
-            columns[f"T{k}"] = array
+        for k, (_, _, table) in enumerate(self.tables):
+            columns[f"T{k}"] = evaluated(table, values)
         mask = self._mask(data)
         return {name: np.ascontiguousarray(v if mask is None else v[mask], dtype=np.float64)
                 for name, v in columns.items()}
 
-    def arrays(self, data) -> list:
-        columns = self.columns(data)
+    def arrays(self, data, values=None) -> list:
+        columns = self.columns(data, values)
         return [columns[name] for name in self.obs]
 
-    def source(self, data):
-        return BinTable(self.columns(data))
+    def source(self, data, values=None):
+        return BinTable(self.columns(data, values))
 
     def size(self, data) -> int:
         return data.values().size
@@ -174,7 +180,10 @@ def _template(ctx, method, n, mu, var, cols):
     if method == "jsc":
         beta_var = safe_var / (mu * mu)
         p = 0.5 - mu * beta_var * 0.5
-        beta = p + (p * p + n * beta_var).func("sqrt")
+        q = n * beta_var
+        root = (p * p + q).func("sqrt")
+        # the root of b^2 - 2 p b - q = 0 written without cancellation for either sign of p
+        beta = ad.where(be, be.cmp("gt", p.v, be.lift(0.0)), p + root, q / (root - p))
         cost = (_poisson_chi2(be, n, nlogn, mu * beta) + (beta - 1.0) * (beta - 1.0) / beta_var) * 0.5
         value = ad.where(be, has_var, cost, plain * 0.5)
     elif method == "da":
@@ -186,10 +195,11 @@ def _template(ctx, method, n, mu, var, cols):
     else:  # "asy"
         alpha = mu * mu / safe_var + 1.0
         beta = mu / safe_var
-        lg_n_alpha = ctx.call(poissonterm, "lgamma", [], [n + alpha])
-        lg_alpha = ctx.call(poissonterm, "lgamma", [], [alpha])
-        cost = -(alpha * beta.log() + lg_n_alpha - Dual(be, cols["lgn1"]) - (n + alpha) * (beta + 1.0).log()
-                 - lg_alpha)
+        # -log of ASY's marginal likelihood, alpha log(beta) - (n + alpha) log(1 + beta) + lgamma(n + alpha)
+        # - lgamma(alpha) - lgamma(n + 1), regrouped: its terms are huge and nearly cancel where the
+        # template is precise (alpha large)
+        ratio = ctx.call(poissonterm, "lgamma_ratio", [cols["n"]], [alpha])
+        cost = alpha * (1.0 / beta).func("log1p") + n * beta.func("log1p") - ratio + Dual(be, cols["lgn1"])
         # without template variance: the Poisson NLL -log P(n; mu)
         poisson = mu - n * mu.log() + Dual(be, cols["lgn1"])
         value = ad.where(be, has_var, cost, poisson)

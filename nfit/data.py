@@ -35,6 +35,12 @@ class Data:
     ((2, 1), 1.5)
     """
 
+    def __new__(cls, data=None, obs=None, weights=None, name=None, label=None):
+        if cls is Data and isinstance(obs, Space) and obs.is_binned and not isinstance(data, Space):
+            # zfit's Data(array, obs=binned space): the events' histogram
+            return Data.from_numpy(obs, data, weights=weights, name=name)
+        return super().__new__(cls)
+
     def __init__(self, data, obs=None, weights=None, name=None, label=None):
         # zfit's Data(data=array, obs=space, weights=...); internally Data(space, {obs: column}, weights)
         if not isinstance(data, Space):
@@ -61,6 +67,9 @@ class Data:
         from . import gpu
 
         space = _require_space(obs)
+        if space.is_binned:  # as zfit: events on a binned space make their histogram
+            return cls.from_numpy(space.with_binning(None), array, weights, name,
+                                  drop_outside=drop_outside).to_binned(space)
         device = None
         if gpu.is_device_array(array):
             device = array if len(array.shape) == 1 and str(array.dtype) == "float64" else None
@@ -292,6 +301,8 @@ class BinnedData:
     (7.0, True)
     """
 
+    kind = "COUNT"  # UHI's kind of histogram (uhi.typing.plottable.Kind.COUNT): mplhep plots BinnedData directly
+
     def __init__(self, space, values, variances=None, *, name=None, label=None):
         if not isinstance(space, Space) or not space.is_binned:
             raise ValueError(f"BinnedData: space must be a binned Space, got {space!r}")
@@ -366,6 +377,9 @@ class BinnedData:
     def samplesize(self) -> float:
         """The total sum of weights."""
         return float(self._values.sum())
+
+    # the number of events (zfit 0.28's BinnedData.nevents is the number of bins instead)
+    nevents = n_events = samplesize
 
     @property
     def has_weights(self) -> bool:

@@ -37,12 +37,14 @@ class Term:
     weighted: bool
     extended: bool
     binned = False
+    dynamic = False  # True where a column depends on the parameter values (see BinnedTerm)
 
-    def arrays(self, data) -> list:
-        """The kernel's data arguments of this term, in order."""
+    def arrays(self, data, values=None) -> list:
+        """The kernel's data arguments of this term, in order (``values``: {parameter: value} of the
+        point, for columns that depend on it)."""
         return [data.column(o) for o in self.obs] + ([data.weights] if self.weighted else [])
 
-    def source(self, data):
+    def source(self, data, values=None):
         """What the eager context reads the columns from."""
         return data
 

@@ -61,6 +61,8 @@ class Space:
             if limits is not None:
                 raise ValueError("Space: give limits or rect_limits, not both")
             limits = rect_limits
+        if obs is None and axes is None and getattr(binning, "name", None):
+            obs = binning.name  # zfit's Space(binning=RegularBinning(..., name="x"))
         if obs is None and axes is None:
             raise TypeError("Space: give the observables' names (obs=), or axes= for the limits of an integral")
         self.axes = None if axes is None else tuple(int(a) for a in np.atleast_1d(axes).tolist())

@@ -46,7 +46,9 @@ class Bins:
 
 
 def table_columns(model) -> list:
-    """``[(leaf, key, array)]``: every per-bin table the binned tree ``model`` reads, in order."""
+    """``[(leaf, key, table)]``: every per-bin table the binned tree ``model`` reads, in order; a
+    table is an array, or (a user's binned pdf, :class:`BaseBinnedPDF`) a function of the parameter
+    values ({parameter: value}) that gives the array."""
     found, seen = [], set()
 
     def visit(node):
@@ -72,38 +74,112 @@ def bin_rule(order=10, panels=1):
     return nodes, (half[:, None] * w[None, :]).ravel()
 
 
+_USER_METHODS = ("_rel_counts", "_counts", "_pdf", "_ext_pdf")
+
+
 class BaseBinnedPDF(BasePDF):
     """Base of the binned pdfs: a binned space, optional yield, and per-bin probabilities.
 
-    Subclasses give ``_build_rel(ctx, bins)`` (the bin probabilities as a Dual), and, for leaves
-    that read per-bin tables, ``_tables()``; ``_build_counts`` and ``_build_counts_var`` (expected
-    counts and their template variance) default to the yield times the probabilities.
+    nfit's binned pdfs give ``_build_rel(ctx, bins)`` (the bin probabilities as a Dual), and, for
+    leaves that read per-bin tables, ``_tables()``; ``_build_counts`` and ``_build_counts_var``
+    (expected counts and their template variance) default to the yield times the probabilities.
+
+    A subclass as zfit users write it instead defines ``_rel_counts(self, x, norm)``,
+    ``_counts(self, x, norm)``, ``_pdf(self, x, norm)`` or ``_ext_pdf(self, x, norm)``, an array over
+    all bins computed from ``self.params`` (NumPy or ``nfit.z.numpy``). nfit calls it with the
+    parameters' values at each evaluation and hands the array to the fused loss as a per-bin table;
+    its derivatives are numerical.
 
     Example
     -------
     >>> import numpy as np, nfit
+    >>> class Slope(nfit.pdf.BaseBinnedPDF):
+    ...     def __init__(self, obs, a, extended=None, norm=None, name="Slope"):
+    ...         super().__init__(obs=obs, params={"a": a}, extended=extended, norm=norm, name=name)
+    ...     def _rel_counts(self, x, norm):
+    ...         values = np.exp(self.params["a"] * self.space.binning.centers[0])
+    ...         return values / values.sum()
     >>> bobs = nfit.Space("x", limits=(0, 3), binning=3)
-    >>> h = nfit.pdf.HistogramPDF(nfit.data.BinnedData.from_tensor(bobs, [1.0, 2.0, 1.0]))
-    >>> h.counts().tolist(), h.is_extended
-    ([1.0, 2.0, 1.0], True)
+    >>> Slope(bobs, a=0.0).rel_counts().round(4).tolist()
+    [0.3333, 0.3333, 0.3333]
     """
 
-    def __init__(self, obs, params=None, name=None, extended=None, label=None, **kwargs):
+    def __init__(self, obs, extended=None, norm=None, name=None, label=None, *, params=None, **kwargs):
+        if isinstance(extended, dict) and params is None:  # nfit's own order: (obs, params, ...)
+            extended, params = None, extended
         if not isinstance(obs, Space) or not obs.is_binned:
             raise ValueError(f"{type(self).__name__}: needs a binned space (Space(..., binning=...)), got {obs!r}")
-        super().__init__(obs, params, name=name, extended=extended, label=label, **kwargs)
+        if norm is not None and norm is not False and not (isinstance(norm, Space) and norm.limits == obs.limits):
+            raise ValueError(f"{type(self).__name__}: a binned pdf is normalised over its own space; norm={norm!r} "
+                             "is not supported")
+        automatic = extended is True
+        super().__init__(obs, params, name=name, extended=None if automatic else extended, label=label, **kwargs)
+        if automatic:
+            # zfit's extended=True: the yield is the sum of the counts the subclass computes
+            if self._user_method() not in ("_counts", "_ext_pdf"):
+                raise ValueError(f"{type(self).__name__} {self.name!r}: extended=True takes the yield from the "
+                                 "counts; define _counts (or _ext_pdf), or give the yield (extended=parameter)")
+            from ..param import ComposedParameter
+
+            self._yield = ComposedParameter(f"{self.name}_yield", _UserTotal(self),
+                                            params=model_params_of(self.__dict__["_params"].values()))
 
     # ------------------------------------------------------------------ node interface
-    def _tables(self) -> dict:
-        """{key: per-bin array} this node reads (template leaves); none by default."""
-        return {}
+    @classmethod
+    def _user_method(cls):
+        """The zfit-style method a user's subclass defines (see the class docstring), or None."""
+        for name in _USER_METHODS:
+            for klass in cls.__mro__:
+                if klass is BaseBinnedPDF:
+                    break
+                if name in vars(klass):
+                    return name
+        return None
 
-    def _build_rel(self, ctx, bins) -> Dual:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} defines no bin probabilities (_build_rel)")
+    def _tables(self) -> dict:
+        """{key: per-bin array} this node reads (template leaves); none by default. A user's
+        subclass reads its own values, recomputed at each parameter point."""
+        if self._user_method() is None:
+            return {}
+        return {"user": self._user_values}
+
+    def _user_values(self, values) -> np.ndarray:
+        """The user's method at the parameter ``values`` ({parameter: value}), as bin probabilities
+        (``_rel_counts``, ``_pdf``) or counts (``_counts``, ``_ext_pdf``)."""
+        from ..param import ComposedParameter
+
+        def value_of(p):
+            if isinstance(p, ComposedParameter) and p not in values:
+                return p._call({k: value_of(q) for k, q in p.params.items()})
+            return float(values[p]) if p in values else float(p.value())
+
+        method = self._user_method()
+        numbers = {k: value_of(p) for k, p in self.__dict__["_params"].items()}
+        function = getattr(self, method)
+        with self._params_as(numbers), np.errstate(all="ignore"):
+            result = np.asarray(_call_user(function, self.space, self.space, numbers), dtype=float).reshape(-1)
+        if result.size != self._binning.size:
+            raise ValueError(f"{type(self).__name__} {self.name!r}.{method} returned {result.size} values for "
+                             f"{self._binning.size} bins")
+        if method in ("_pdf", "_ext_pdf"):
+            result = result * self._binning.widths
+        return result
+
+    def _build_rel(self, ctx, bins) -> Dual:
+        method = self._user_method()
+        if method is None:
+            raise NotImplementedError(f"{type(self).__name__} defines no bin probabilities: write _rel_counts(self, x, "
+                                      "norm) (or _counts, _pdf, _ext_pdf) returning an array over the bins")
+        value = Dual(ctx.be, bins.table(self, "user"))
+        if method in ("_counts", "_ext_pdf"):
+            return value / ctx.param(self.get_yield())
+        return value
 
     def _build_counts(self, ctx, bins) -> Dual:
         """The expected count of each bin (extended pdfs): the yield times the probability."""
         self._require_extended("counts")
+        if self._user_method() in ("_counts", "_ext_pdf"):
+            return Dual(ctx.be, bins.table(self, "user"))
         return self._build_rel(ctx, bins) * ctx.param(self.get_yield())
 
     def _build_counts_var(self, ctx, bins):
@@ -141,7 +217,7 @@ class BaseBinnedPDF(BasePDF):
             edges = self._edges_of(x)
             layout = ParamLayout(model_params(self))
             ctx = EagerContext(layout, layout.vector())
-            tables = {(leaf._uid, key): array for leaf, key, array in table_columns(self)}
+            tables = {(leaf._uid, key): evaluated(array, None) for leaf, key, array in table_columns(self)}
             bins = Bins(edges[:-1], edges[1:], tables)
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = (self._build_rel if what == "rel" else self._build_counts)(ctx, bins).v
@@ -214,6 +290,12 @@ class BaseBinnedPDF(BasePDF):
         h.view()[...] = self.values()
         return h
 
+    def to_binneddata(self, *, params=None):
+        """The expected histogram (:meth:`values`, no variances) as :class:`~nfit.data.BinnedData`."""
+        from ..data import BinnedData
+
+        return BinnedData(self.space, self.values(params=params), None, name=f"{self.name}_expected")
+
     def to_binned(self, space, *, extended=None, norm=None, name=None):
         """This pdf on ``space``; the same binning gives the pdf itself."""
         target = space if isinstance(space, Space) else self.space.with_binning(space)
@@ -247,13 +329,57 @@ class BaseBinnedPDF(BasePDF):
         edges = self._binning.edges
         points = np.asarray(x[self.obs[0]], dtype=float)
         index = np.clip(self._binning.index(points), 0, edges.size - 2)
-        tables = {(leaf._uid, key): array[index] for leaf, key, array in table_columns(self)}
+        tables = {(leaf._uid, key): evaluated(array, None)[index] for leaf, key, array in table_columns(self)}
         bins = Bins(edges[index], edges[index + 1], tables)
         value = self._build_rel(ctx, bins) * Dual(ctx.be, 1.0 / np.diff(edges)[index])
         return value if scale is None else value * scale
 
     def _derivative_order(self):
-        return min([2] + [c._derivative_order() for c in self._children()])
+        own = 0 if self._user_method() is not None else 2
+        return min([own] + [c._derivative_order() for c in self._children()])
+
+
+def model_params_of(params) -> list:
+    """The independent parameters behind ``params`` (composed ones replaced by their inputs)."""
+    from ..param import independent_params
+
+    return independent_params(list(params))
+
+
+def _call_user(function, x, norm, params):
+    """A user's ``_rel_counts``/``_counts``/``_pdf``/``_ext_pdf`` called as zfit does: ``x``, then
+    ``norm`` or ``params`` by the name of its second argument."""
+    import inspect
+
+    names = list(inspect.signature(function).parameters)
+    if len(names) >= 2 and names[1] == "params":
+        return function(x, params)
+    if "params" in names:
+        return function(x, norm, params=params)
+    return function(x, norm) if len(names) >= 2 else function(x)
+
+
+class _UserTotal:
+    """The yield of a user's binned pdf made with ``extended=True``: the sum of its counts (picklable)."""
+
+    def __init__(self, pdf):
+        self.pdf = pdf
+
+    def __call__(self, *values):
+        inputs = model_params_of(self.pdf.__dict__["_params"].values())
+        return float(np.sum(self.pdf._user_values(dict(zip(inputs, values)))))
+
+
+def evaluated(table, values):
+    """A per-bin table as an array: a user's table computed at ``values`` (None: the current ones)."""
+    if callable(table):
+        if values is None:
+            from ..layout import ParamLayout
+
+            layout = ParamLayout(model_params(table.__self__))
+            values = layout.values(layout.vector())
+        return table(values)
+    return table
 
 
 def _check_norm(pdf, norm):
@@ -295,7 +421,7 @@ class BinnedFromUnbinnedPDF(BaseBinnedPDF):
         self._unbinned = pdf
         if extended is None and pdf.is_extended:
             extended = pdf.get_yield()
-        super().__init__(space, {}, name=name or f"{pdf.name}_binned", extended=extended, label=label)
+        super().__init__(space, name=name or f"{pdf.name}_binned", extended=extended, label=label, params={})
         self._rule = None
 
     @property
@@ -416,8 +542,8 @@ class BinnedSumPDF(BaseBinnedPDF):
 
                 yields = [p.get_yield() for p in pdfs]
                 extended = ComposedParameter(f"{name}_yield", _total, params=yields)
-        super().__init__(space, {f"frac_{k}": f for k, f in enumerate(self._fracs)}, name=name,
-                         extended=extended, label=label)
+        super().__init__(space, name=name, extended=extended, label=label,
+                         params={f"frac_{k}": f for k, f in enumerate(self._fracs)})
 
     def _children(self):
         return list(self.pdfs)
@@ -505,7 +631,7 @@ class BinwiseScaleModifier(BaseBinnedPDF):
             raise ValueError(f"BinwiseScaleModifier: {len(modifiers)} modifiers for the {nbins} bins of {pdf.name!r}")
         self._inner = pdf
         self._names = list(modifiers)
-        super().__init__(pdf.space, modifiers, name=name, label=label)
+        super().__init__(pdf.space, name=name, label=label, params=modifiers)
         from ..param import ComposedParameter
 
         inner = [p for p in model_params(pdf) if p not in self.params.values()]

@@ -73,7 +73,7 @@ class HistogramPDF(BaseBinnedPDF, TablePDF):
         self._densities = counts / np.diff(self.edges)
         self._table = np.concatenate([self.edges, self._densities])
         self._size = len(counts)
-        super().__init__(space, {}, name=name, extended=extended, label=label, norm=norm)
+        super().__init__(space, extended=extended, norm=norm, name=name, label=label, params={})
 
     # binned side
     def _tables(self):
