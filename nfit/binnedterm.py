@@ -100,6 +100,24 @@ class BinnedTerm:
         return any(callable(table) for _, _, table in self.tables)
 
     def columns(self, data, values=None) -> dict:
+        """{name: per-bin array} of the kernel's columns for ``data``; the ones that do not depend on
+        the parameters are kept while the histogram's numbers stay the same."""
+        key = (id(data), data.values().tobytes(), None if data.variances() is None else data.variances().tobytes())
+        cached = self.__dict__.get("_cached")
+        if cached is None or cached[0] != key:
+            cached = (key, self._static_columns(data))
+            self.__dict__["_cached"] = cached
+        columns, mask = cached[1]
+        if not self.dynamic:
+            return columns
+        columns = dict(columns)
+        for k, (_, _, table) in enumerate(self.tables):
+            if callable(table):
+                array = evaluated(table, values)
+                columns[f"T{k}"] = np.array(array if mask is None else array[mask], dtype=np.float64)
+        return columns
+
+    def _static_columns(self, data):
         edges = data.space.binning[0].edges
         n = data.values()
         columns = {"lo": edges[:-1], "hi": edges[1:], "n": n}
@@ -114,10 +132,17 @@ class BinnedTerm:
         if not self.extended and self.kind != "template":
             columns["ntot"] = np.full(n.shape, float(n.sum()))
         for k, (_, _, table) in enumerate(self.tables):
-            columns[f"T{k}"] = evaluated(table, values)
+            if not callable(table):
+                columns[f"T{k}"] = table
         mask = self._mask(data)
-        return {name: np.ascontiguousarray(v if mask is None else v[mask], dtype=np.float64)
-                for name, v in columns.items()}
+        # fresh, writable float64 arrays: the parallel driver takes the columns as one tuple of one type
+        return {name: np.array(v if mask is None else v[mask], dtype=np.float64)
+                for name, v in columns.items()}, mask
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_cached", None)
+        return state
 
     def arrays(self, data, values=None) -> list:
         columns = self.columns(data, values)

@@ -400,7 +400,7 @@ class Space:
             lo, hi = self._boxes[0]
             if self.n_obs == 1:
                 binned = f" binning={self._binning[0]!r}" if self._binning is not None else ""
-            return f"<Space obs={self.obs[0]!r} limits=({lo[0]:g}, {hi[0]:g}){binned}>"
+                return f"<Space obs={self.obs[0]!r} limits=({lo[0]:g}, {hi[0]:g}){binned}>"
             return f"<Space obs={self.obs} lower={lo} upper={hi}>"
         return f"<Space obs={self.obs} union of {len(self._boxes)} boxes>"
 
