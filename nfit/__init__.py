@@ -46,6 +46,7 @@ from . import (  # noqa: E402
     minimizers,
     param,
     pdf,
+    plot,
     prior,
     run,
     sampling,
@@ -67,4 +68,5 @@ __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
     "dill", "supports", "ztypes", "minimizers", "prior", "mcmc", "func", "convert_to_parameter", "convert_to_space",
+    "plot",
 ]

@@ -295,6 +295,14 @@ class BasePDF:
             return self.create_extended(other)
         return NotImplemented
 
+    @property
+    def plot(self):
+        """zfit's plotter: ``pdf.plot.plotpdf(data)``, ``pdf.plot(data)``, ``pdf.plot.comp.plotpdf()``
+        (:class:`nfit.plot.PDFPlotter`; ``pip install "nfit[plot]"``)."""
+        from ..plot import PDFPlotter
+
+        return PDFPlotter(self)
+
     def to_binned(self, space, *, extended=None, norm=None, name=None):
         """This pdf on a binned space (or on ``space`` bins over its own limits): exact bin integrals.
 
