@@ -35,10 +35,14 @@ class Data:
     ((2, 1), 1.5)
     """
 
-    def __new__(cls, data=None, obs=None, weights=None, name=None, label=None):
-        if cls is Data and isinstance(obs, Space) and obs.is_binned and not isinstance(data, Space):
-            # zfit's Data(array, obs=binned space): the events' histogram
-            return Data.from_numpy(obs, data, weights=weights, name=name)
+    def __new__(cls, *args, **kwargs):
+        if cls is Data:
+            data = args[0] if args else kwargs.get("data")
+            obs = args[1] if len(args) > 1 else kwargs.get("obs")
+            if isinstance(obs, Space) and obs.is_binned and not isinstance(data, Space):
+                # zfit's Data(array, obs=binned space): the events' histogram
+                weights = args[2] if len(args) > 2 else kwargs.get("weights")
+                return Data.from_numpy(obs, data, weights=weights, name=kwargs.get("name"))
         return super().__new__(cls)
 
     def __init__(self, data, obs=None, weights=None, name=None, label=None):

@@ -38,6 +38,10 @@ class _Arithmetic:
     def numpy(self):
         return np.float64(self.value())
 
+    def __array__(self, dtype=None, copy=None):
+        # np.array(param) is its value (hepstats reads values so)
+        return np.asarray(self.value(), dtype=dtype)
+
     def _as_symbol(self):
         return z.Symbol(self)
 

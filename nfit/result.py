@@ -162,6 +162,18 @@ class FitResult:
         return cls._create(loss, minimizer, params, res.x, res.fun, np.nan, status == 0, status == 0, status,
                            message, info, approx=approx)
 
+    def __iter__(self):
+        """The fitted values, in the order ``[q for m in loss.model for q in m.get_params()]`` (first
+        occurrence; then any other fitted parameter, such as one only a constraint has): the order of
+        ``loss.get_params()``, with which hepstats pairs them."""
+        order = []
+        for model in getattr(self.loss, "model", None) or []:
+            for q in model.get_params():
+                if q in self.params and q not in order:
+                    order.append(q)
+        order += [q for q in self._param_list if q not in order]
+        return iter([self.params[q]["value"] for q in order])
+
     # ------------------------------------------------------------------ scipy's OptimizeResult names (zfit has them)
     @property
     def x(self) -> np.ndarray:

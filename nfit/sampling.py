@@ -134,6 +134,11 @@ class Sampler(Data):
         super().__init__(space, {}, None, name=f"sampler of {pdf.name}")
         self.resample()
 
+    @property
+    def params(self) -> dict:
+        """{name: parameter} of the sampled pdf (zfit's; hepstats picks a simultaneous fit's samplers by it)."""
+        return {p.name: p for p in self.pdf.get_params(floating=None)}
+
     def resample(self, param_values=None, n=None, rng=None):
         """Draw a new sample (with ``param_values``: {param: value}, or the fixed values); ``rng``
         replaces the sampler's generator from now on."""

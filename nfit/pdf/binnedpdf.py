@@ -545,6 +545,10 @@ class BinnedSumPDF(BaseBinnedPDF):
         super().__init__(space, name=name, extended=extended, label=label,
                          params={f"frac_{k}": f for k, f in enumerate(self._fracs)})
 
+    def get_models(self) -> list:
+        """The components (zfit's name)."""
+        return list(self.pdfs)
+
     def _children(self):
         return list(self.pdfs)
 

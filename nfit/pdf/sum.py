@@ -76,6 +76,10 @@ class SumPDF(BasePDF):
         elif extended is not None and extended is not False:
             self._set_yield(extended)
 
+    def get_models(self) -> list:
+        """The components (zfit's name; hepstats' sWeights call it)."""
+        return list(self.pdfs)
+
     def _children(self):
         return list(self.pdfs)
 
