@@ -13,6 +13,7 @@ import numpy as np
 from .numdiff import hessian
 from .objective import Objective, hessian_kind, loss_function, make_minuit, set_values
 from .param import select, values_set
+from .progress import bar
 
 __all__ = ["FitResult"]
 
@@ -385,12 +386,13 @@ class FitResult:
         self.update_params()
         return out, new_result
 
-    def profile(self, param, bounds=None, num=30):
+    def profile(self, param, bounds=None, num=30, *, progress=None):
         """The profile likelihood of ``param``: at ``num`` values across ``bounds`` (default: the fitted
         value ± 2 HESSE errors) the other free parameters are refitted (MIGRAD, exact gradient where
         the model has one, each fit starting from its neighbour's minimum), and the loss minus this
         result's minimum is returned: ``(values, delta_nll)``. It crosses ``errordef`` (0.5 for an NLL)
-        at the MINOS bounds. The parameters are left at this result's values.
+        at the MINOS bounds. The parameters are left at this result's values. ``progress``: a progress
+        bar (default: from 100 points on, where tqdm is installed).
 
         Example
         -------
@@ -428,9 +430,12 @@ class FitResult:
         order = np.argsort(np.abs(values - center))  # outwards from the minimum: each fit starts near its neighbour
         starts = {}
         was_floating = p.floating
+        progress_bar = bar(len(values), progress, f"profile of {p.name}", threshold=100)
         try:
             p.floating = False
             for i in order:
+                if progress_bar is not None:
+                    progress_bar.update(1)
                 neighbour = min(starts, key=lambda j: abs(j - i)) if starts else None
                 set_values(others, starts[neighbour] if neighbour is not None else [self.params[q]["value"]
                                                                                       for q in others])
@@ -446,15 +451,17 @@ class FitResult:
         finally:
             p.floating = was_floating
             set_values(self._param_list, fitted)
+            if progress_bar is not None:
+                progress_bar.close()
         if invalid:
             warnings.warn(f"profile of {p.name!r}: the refits at {invalid} are not valid", stacklevel=2)
         return values, nll - self.fmin
 
-    def plot_profile(self, param, bounds=None, num=30, ax=None):
+    def plot_profile(self, param, bounds=None, num=30, ax=None, *, progress=None):
         """Draw :meth:`profile` with a line at ``errordef`` (the one-sigma crossing); returns the Axes."""
         import matplotlib.pyplot as plt
 
-        values, delta = self.profile(param, bounds=bounds, num=num)
+        values, delta = self.profile(param, bounds=bounds, num=num, progress=progress)
         ax = plt.gca() if ax is None else ax
         (p,) = self._select(param)
         ax.plot(values, delta, label=f"profile of {p.name}")

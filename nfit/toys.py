@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from .param import ComposedParameter, ConstantParameter
+from .progress import bar
 
 __all__ = ["run", "ToyResult"]
 
@@ -108,13 +109,7 @@ def run(model, n_toys, *, nevents=None, loss=None, minimizer=None, seed=0, worke
 
 
 def _progress_bar(total, progress):
-    if progress is False or (progress is None and total < 200):
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc="toys")
+    return bar(total, progress, "toys")
 
 
 def _batches(n_toys, batch_size):

@@ -73,19 +73,59 @@ def test_plotpdf_density_components_and_functions():
                                rtol=1e-10)
 
 
+def _stairs(ax):
+    return [patch.get_data() for patch in ax.patches if hasattr(patch, "get_data")]
+
+
 def test_fit_counts_and_plot_fit():
     model, _ = _model()
     data = model.sample(rng=3)
     edges, observed, expected, pulls = nfit.plot.fit_counts(model, data, bins=20)
     counts, ref_edges = np.histogram(data["x"], bins=20, range=(-3, 3))
     c = stats.norm.cdf(ref_edges, 0, 0.5)
-    reference = 300 * np.diff(c) / (c[-1] - c[0]) + 700 * np.diff(ref_edges) / 6.0
+    gauss_part = 300 * np.diff(c) / (c[-1] - c[0])
+    flat_part = 700 * np.diff(ref_edges) / 6.0
+    reference = gauss_part + flat_part
     np.testing.assert_allclose(edges, ref_edges)
     np.testing.assert_allclose(observed, counts)
     np.testing.assert_allclose(expected, reference, rtol=1e-10)
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.testing.assert_allclose(pulls, np.where(counts > 0, (counts - reference) / np.sqrt(counts), 0), rtol=1e-10)
+        ref_pulls = np.where(counts > 0, (counts - reference) / np.sqrt(counts), 0)
+    np.testing.assert_allclose(pulls, ref_pulls, rtol=1e-10)
     ax, ax_pulls = nfit.plot.plot_fit(model, data, bins=20, components=True, pulls=True)
-    assert len(_curves(ax, 300)) == 3 and ax_pulls is not None
+    drawn = _stairs(ax)  # the model, then its components: expected counts per bin (bin integrals)
+    np.testing.assert_allclose(drawn[0].values, reference, rtol=1e-10)
+    np.testing.assert_allclose(drawn[1].values, gauss_part, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(drawn[2].values, flat_part, rtol=1e-10)
+    np.testing.assert_allclose(_stairs(ax_pulls)[0].values, ref_pulls, rtol=1e-10)
     ax, none = nfit.plot.plot_fit(model, data, pulls=False, ax=plt.figure().gca())
-    assert none is None
+    assert none is None and len(_stairs(ax)[0].values) == 50
+
+
+def test_plot_fit_of_binned_models_and_data():
+    bobs = OBS.with_binning(12)
+    ns = nfit.Parameter("plot_bns", 400.0)
+    template = nfit.data.BinnedData.from_tensor(bobs, np.arange(1.0, 13.0))
+    model = nfit.pdf.BinnedSumPDF([nfit.pdf.Gauss(mu=0.0, sigma=0.5, obs=OBS, extended=ns).to_binned(bobs),
+                                   nfit.pdf.HistogramPDF(template, extended=600.0)])
+    data = model.sample(rng=4)
+    ax, ax_pulls = nfit.plot.plot_fit(model, data)
+    drawn = _stairs(ax)
+    c = stats.norm.cdf(bobs.binning[0].edges, 0, 0.5)
+    gauss = 400 * np.diff(c) / (c[-1] - c[0])
+    flat = 600 * np.arange(1.0, 13.0) / 78.0
+    np.testing.assert_allclose(drawn[0].values, gauss + flat, rtol=1e-10)
+    np.testing.assert_allclose(drawn[1].values, gauss, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(drawn[2].values, flat, rtol=1e-10)
+    np.testing.assert_allclose(_stairs(ax_pulls)[0].values,
+                               (data.values() - gauss - flat) / np.sqrt(data.values()), rtol=1e-10)
+
+
+def test_profile_plot_and_progress():
+    model, _ = _model()
+    data = model.sample(rng=5)
+    result = nfit.minimize.Minuit().minimize(nfit.loss.ExtendedUnbinnedNLL(model=model, data=data))
+    ns = [p for p in model.get_params() if p.name == "plot_ns"][0]
+    ax = result.plot_profile(ns, num=7, progress=False)
+    x, y = ax.lines[0].get_xdata(), ax.lines[0].get_ydata()
+    assert len(x) == 7 and abs(y.min()) < 1e-3 and ax.lines[1].get_ydata()[0] == 0.5
