@@ -570,14 +570,77 @@ class FitResult:
             self._covariance = self.covariance()  # the default one: corrected for weights where there are any
         except Exception:  # noqa: BLE001 - a result without a covariance freezes without one
             self._covariance = None
+        self._limits = {p.name: (p.lower, p.upper) for p in self._param_list}
         self.params = _FrozenParams((p.name, d) for p, d in self.params.items())
         self._param_list = [p.name for p in self._param_list]
+        self._minimizer_name = type(self.minimizer).__name__
+        self._loss_name = getattr(self.loss, "name", None)
         self.loss = self.minimizer = self._minuit = self._objective = None
         self.approx.freeze()
         for key in ("minuit", "original"):
             self.info.pop(key, None)
         self._frozen = True
         return self
+
+    # ------------------------------------------------------------------ export
+    def to_dict(self) -> dict:
+        """The result as JSON-able builtins: validity, minimum, the minimiser's information, per
+        parameter its value, limits, HESSE and MINOS errors (where computed) and the covariance (known,
+        or computed now; None where there is none). :meth:`from_dict` reads it back.
+
+        >>> import json, numpy as np, nfit
+        >>> obs = nfit.Space("x", limits=(-3, 3)); mu = nfit.Parameter("mu_dict", 0.1, -1, 1)
+        >>> x = np.random.default_rng(1).normal(size=500)
+        >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs),
+        ...                             data=nfit.Data.from_numpy(obs, x[np.abs(x) < 3]))
+        >>> d = json.loads(json.dumps(nfit.minimize.Minuit().minimize(nll).to_dict()))
+        >>> sorted(d["params"]["mu_dict"]), d["covariance"]["params"]
+        (['lower', 'upper', 'value'], ['mu_dict'])
+        """
+        if self._frozen:
+            cov = self._covariance
+        else:
+            try:
+                cov = self.covariance()
+            except Exception:  # noqa: BLE001 - a result without a covariance exports without one
+                cov = None
+        names = [getattr(p, "name", p) for p in self._param_list]
+        params = {}
+        for p, name in zip(self._param_list, names):
+            entry = {k: _to_builtin(v) for k, v in self.params[p].items()}
+            limits = getattr(self, "_limits", {}).get(name) or (getattr(p, "lower", None), getattr(p, "upper", None))
+            entry.setdefault("lower", _to_builtin(limits[0]))
+            entry.setdefault("upper", _to_builtin(limits[1]))
+            params[name] = entry
+        info = {k: _to_builtin(v) for k, v in self.info.items() if k not in ("minuit", "original")}
+        minimizer = type(self.minimizer).__name__ if self.minimizer is not None else getattr(self, "_minimizer_name",
+                                                                                              None)
+        loss = getattr(self.loss, "name", None) if self.loss is not None else getattr(self, "_loss_name", None)
+        return {"valid": bool(self.valid), "converged": bool(self.converged), "status": int(self.status),
+                "message": str(self.message), "fmin": float(self.fmin), "edm": float(self.edm), "info": info,
+                "minimizer": minimizer, "loss": loss, "params": params,
+                "covariance": None if cov is None else {"params": names, "matrix": np.asarray(cov).tolist()}}
+
+    @classmethod
+    def from_dict(cls, d) -> FitResult:
+        """A frozen result (parameters by name; ``covariance()``, ``correlation()``, ``valid``,
+        ``fmin``, ...) from :meth:`to_dict`'s output."""
+        names = list(d["params"])
+        result = cls.__new__(cls)
+        result._setup(None, None, names, [d["params"][n]["value"] for n in names], d["fmin"], d["edm"], d["valid"],
+                      d["converged"], d["status"], d.get("message", ""), d.get("info", {}))
+        result.params = _FrozenParams((n, {k: v for k, v in d["params"][n].items() if k not in ("lower", "upper")})
+                                      for n in names)
+        result._limits = {n: (d["params"][n].get("lower"), d["params"][n].get("upper")) for n in names}
+        cov = d.get("covariance")
+        if cov is not None:
+            order = [cov["params"].index(n) for n in names]
+            result._covariance = np.asarray(cov["matrix"], dtype=float)[np.ix_(order, order)]
+        result._minimizer_name, result._loss_name = d.get("minimizer"), d.get("loss")
+        result.criterion = None
+        result.approx = Approximations(names)
+        result._frozen = True
+        return result
 
     # ------------------------------------------------------------------ printing
     def __str__(self):
@@ -649,6 +712,25 @@ class Approximations:
     def freeze(self):
         self.params = [getattr(p, "name", p) for p in self.params]
         return self
+
+
+def _to_builtin(value):
+    """A result entry as JSON-able builtins (dicts, lists, floats, ints, strings, booleans, None)."""
+    if isinstance(value, dict):
+        return {str(getattr(k, "name", k)): _to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if value is None or isinstance(value, str):
+        return value
+    return getattr(value, "name", None) or str(value)
 
 
 def _inverse_if_positive(hess, errordef):

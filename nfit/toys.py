@@ -108,6 +108,17 @@ def run(model, n_toys, *, nevents=None, loss=None, minimizer=None, seed=0, worke
     return ToyResult(records, {p.name: v for p, v in zip(params, truth)}, elapsed)
 
 
+def _builtin(value):
+    """A number or string of a toy record as a JSON-able builtin."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value if value is None else str(value)
+
+
 def _progress_bar(total, progress):
     return bar(total, progress, "toys")
 
@@ -233,6 +244,26 @@ class ToyResult:
         if name not in self.truth:
             raise KeyError(f"no parameter {name!r} in these toys (have {list(self.truth)})")
         return name
+
+    def to_dict(self) -> dict:
+        """The toys as JSON-able builtins: ``{"truth", "elapsed", "records"}`` (one record per toy:
+        its number, events, validity, minimum, message, and each parameter's value and error).
+
+        >>> import json, nfit
+        >>> obs = nfit.Space("x", limits=(-3, 3))
+        >>> mu = nfit.Parameter("mu_td", 0.0, -1, 1)
+        >>> toys = nfit.toys.run(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), 2, nevents=100, seed=1)
+        >>> again = ToyResult.from_dict(json.loads(json.dumps(toys.to_dict())))
+        >>> bool((again.values("mu_td") == toys.values("mu_td")).all())
+        True
+        """
+        return {"truth": {k: float(v) for k, v in self.truth.items()}, "elapsed": float(self.elapsed),
+                "records": [{k: _builtin(v) for k, v in r.items()} for r in self.records]}
+
+    @classmethod
+    def from_dict(cls, d) -> ToyResult:
+        """A ToyResult from :meth:`to_dict`'s output."""
+        return cls([dict(r) for r in d["records"]], d["truth"], d["elapsed"])
 
     def values(self, param) -> np.ndarray:
         return np.array([r[self._name(param)] for r in self.records], dtype=float)
