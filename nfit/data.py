@@ -9,6 +9,7 @@ histograms on a binned space (:class:`BinnedData`).
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from .binned import RegularBinning, VariableBinning  # noqa: F401 -- zfit's nfit.data.RegularBinning
 from .space import Space
 
-__all__ = ["Data", "BinnedData", "from_numpy", "from_pandas", "from_hist", "concat", "convert_to_data",
+__all__ = ["Data", "BinnedData", "from_numpy", "from_pandas", "from_hist", "from_root", "concat", "convert_to_data",
            "RegularBinning", "VariableBinning"]
 
 
@@ -115,6 +116,45 @@ class Data:
             gpu.to_device(columns[space.obs[0]], device=device)
         data = cls(space, columns, weights, name=name)
         data.n_dropped = n_out  # events outside the space, left out
+        return data
+
+    @classmethod
+    def from_root(cls, path, treepath, obs=None, *, weights=None, obs_alias=None, name=None, label=None,
+                  dtype=None, root_dir_options=None, use_hash=None, branches=None, branches_alias=None):
+        """zfit's: the events of ``obs`` (a Space) from tree ``treepath`` of ROOT file ``path``, through
+        uproot, read chunk by chunk (:func:`nfit.rootio.read_root`). ``weights``: a branch or an array;
+        ``obs_alias``: {observable: branch}.
+
+        Example
+        -------
+        >>> import numpy as np, uproot, tempfile, os, nfit
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.root")
+        >>> with uproot.recreate(path) as f:
+        ...     f["tree"] = {"x": np.array([0.2, 0.4], dtype=np.float32)}
+        >>> Data.from_root(path, "tree", obs=nfit.Space("x", limits=(0, 1)))["x"].dtype
+        dtype('float64')
+        """
+        from .rootio import read_columns
+
+        if branches is not None or branches_alias is not None:
+            raise ValueError("Data.from_root: branches= and branches_alias= were removed (as in zfit); give the "
+                             "observables with obs= and other branch names with obs_alias=")
+        if dtype is not None and np.dtype(dtype) != np.float64:
+            raise TypeError(f"Data.from_root: nfit reads float64, got dtype={dtype!r}")
+        if use_hash:
+            raise ValueError("Data.from_root: use_hash (zfit's caching by data hash) has no meaning in nfit")
+        if obs is None:
+            raise ValueError("Data.from_root: give obs=Space(...) with the observables and their limits")
+        space = _require_space(obs)
+        columns, w, total = read_columns(path, treepath, space, weights=weights, obs_alias=obs_alias,
+                                         root_dir_options=root_dir_options)
+        n = len(next(iter(columns.values())))
+        data = cls(space, columns, None if w is None else _checked_weights(w, n),
+                   name=name or os.path.basename(str(path)), label=label)
+        data.n_dropped = total - n
+        if data.n_dropped:
+            warnings.warn(f"Data.from_root: {data.n_dropped} of {total} event(s) of {treepath!r} lie outside {space} "
+                          "and were dropped", stacklevel=2)
         return data
 
     @classmethod
@@ -268,7 +308,7 @@ class Data:
         >>> d = Data.from_numpy(Space("x", limits=(0, 2)), np.array([0.5, 1.5, 1.6]), weights=np.array([1, 2, 1]))
         >>> b = d.to_binned(2)
         >>> b.values().tolist(), b.variances().tolist()
-        [[1.0, 3.0], [1.0, 5.0]]
+        ([1.0, 3.0], [1.0, 5.0])
         """
         if not isinstance(space, Space):
             if self.n_obs != 1:
@@ -443,6 +483,11 @@ def convert_to_data(data, obs=None) -> Data:
     if obs is None:
         raise ValueError("convert_to_data: give obs=Space(...) for an array")
     return Data.from_numpy(obs, np.asarray(data, dtype=float))
+
+
+def from_root(path, treepath, obs=None, **kwargs) -> Data:
+    """zfit's ``nfit.data.from_root``: :meth:`Data.from_root`."""
+    return Data.from_root(path, treepath, obs=obs, **kwargs)
 
 
 def from_hist(h, name=None) -> BinnedData:
