@@ -40,6 +40,7 @@ from . import (  # noqa: E402
     dill,
     func,
     gpu,
+    hs3,
     loss,
     mcmc,
     minimize,
@@ -68,5 +69,5 @@ __all__ = [
     "__version__", "Space", "Parameter", "ComposedParameter", "ConstantParameter", "Data", "pdf", "loss",
     "constraint", "minimize", "run", "cache", "param", "z", "kernel", "sampling", "toys", "gpu", "data", "settings",
     "dill", "supports", "ztypes", "minimizers", "prior", "mcmc", "func", "convert_to_parameter", "convert_to_space",
-    "plot",
+    "plot", "hs3",
 ]

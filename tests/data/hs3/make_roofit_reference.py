@@ -1,0 +1,62 @@
+"""Write the RooFit side of the HS3 tests: each model as RooFit 6.40's RooJSONFactoryWSTool exports
+it (<model>.json, parameters at their start values) and RooFit's fit of it (<model>_fit.json: values
+and HESSE errors after fitTo). Needs ROOT (pip install root):
+
+    python tests/data/hs3/make_roofit_reference.py tests/data/hs3
+"""
+import json
+import pathlib
+import sys
+
+import ROOT
+
+MODELS = {
+    "gauss_exponential": ("SUM::model(nsig[300,0,5000]*sig, nbkg[700,0,5000]*bkg)", [
+        "Gaussian::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1])",
+        "Exponential::bkg(m, c[-1.0,-5,1])"], 1000, True),
+    "crystalball_chebychev": ("SUM::model(f[0.4,0,1]*sig, bkg)", [
+        "CBShape::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1], alpha[1.5,0.2,5], n[3,0.5,20])",
+        "Chebychev::bkg(m, {a1[-0.2,-1,1], a2[0.05,-1,1]})"], 2000, False),
+    "doublecb_bernstein": ("SUM::model(f[0.5,0,1]*sig, bkg)", [
+        "RooCrystalBall::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1], alphaL[1.2,0.2,5], nL[4,0.5,20],"
+        " alphaR[2.0,0.2,5], nR[6,0.5,20])",
+        "Bernstein::bkg(m, {b0[1.0], b1[0.6,0,5], b2[0.3,0,5]})"], 2000, False),
+    "argus_bifurgauss": ("SUM::model(f[0.3,0,1]*sig, bkg)", [
+        "BifurGauss::sig(m[5.20,5.29], mu[5.279,5.27,5.285], sl[0.003,0.0005,0.02], sr[0.004,0.0005,0.02])",
+        "ArgusBG::bkg(m, m0[5.291], c[-20,-100,-1], p[0.5])"], 2000, False),
+    "gauss_uniform_constrained": ("PROD::model(mix, mu_constraint)", [
+        "Gaussian::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1])",
+        "Uniform::bkg(m)",
+        "SUM::mix(f[0.3,0,1]*sig, bkg)",
+        "Gaussian::mu_constraint(mu_obs[5.279], mu, 0.002)"], 1500, False),
+}
+
+
+def main(folder):
+    folder = pathlib.Path(folder)
+    ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
+    for name, (top, parts, n_events, extended) in MODELS.items():
+        ws = ROOT.RooWorkspace(name)
+        for part in parts:
+            ws.factory(part)
+        ws.factory(top)
+        if ws.var("mu_obs"):
+            ws.var("mu_obs").setConstant(True)
+        m = ws.var("m")
+        ROOT.RooRandom.randomGenerator().SetSeed(17)
+        data = ws.pdf("model").generate(ROOT.RooArgSet(m), n_events)
+        data.SetName("obsData")
+        ws.Import(data)
+        (folder / f"{name}.json").write_text(ROOT.RooJSONFactoryWSTool(ws).exportJSONtoString())
+        model = ws.pdf("model")
+        options = [ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1), ROOT.RooFit.Extended(extended)]
+        if ws.var("mu_obs"):
+            options.append(ROOT.RooFit.GlobalObservables(ROOT.RooArgSet(ws.var("mu_obs"))))
+        result = model.fitTo(ws.data("obsData"), *options)
+        fitted = {p.GetName(): {"value": p.getVal(), "error": p.getError()} for p in result.floatParsFinal()}
+        (folder / f"{name}_fit.json").write_text(json.dumps({"status": result.status(), "params": fitted},
+                                                            indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent)

@@ -1,0 +1,88 @@
+"""HS3 model exchange with RooFit: RooFit 6.40's exports (tests/data/hs3, written by
+make_roofit_reference.py with RooFit's fits beside them) load and fit in nfit to RooFit's values; nfit's
+documents load back into nfit, and where ROOT is installed RooFit imports and fits them to nfit's values."""
+import json
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import nfit
+
+HERE = pathlib.Path(__file__).parent / "data" / "hs3"
+MODELS = ["gauss_exponential", "crystalball_chebychev", "doublecb_bernstein", "argus_bifurgauss",
+          "gauss_uniform_constrained"]
+ERRORS_COMPARED = {"gauss_exponential", "argus_bifurgauss", "gauss_uniform_constrained"}  # no parameter at a limit
+
+
+def _fit(loss):
+    result = nfit.minimize.Minuit(tol=1e-4).minimize(loss)
+    result.hesse()
+    return result
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_roofit_exports_fit_to_roofits_values(name):
+    ws = nfit.hs3.load(HERE / f"{name}.json")
+    reference = json.loads((HERE / f"{name}_fit.json").read_text())
+    model, data = ws["distributions"]["model"], ws["data"]["obsData"]
+    cls = nfit.loss.ExtendedUnbinnedNLL if model.is_extended else nfit.loss.UnbinnedNLL
+    loss = cls(model=model, data=data, constraints=list(ws["constraints"].values()) or None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = _fit(loss)
+    assert result.valid
+    assert sorted(p.name for p in loss.get_params()) == sorted(reference["params"])
+    for p in loss.get_params():
+        ref = reference["params"][p.name]
+        assert p.value() == pytest.approx(ref["value"], abs=0.03 * ref["error"]), p.name
+        if name in ERRORS_COMPARED:
+            assert result.params[p]["hesse"]["error"] == pytest.approx(ref["error"], rel=0.01), p.name
+
+
+def _nfit_model():
+    obs = nfit.Space("m", limits=(5.0, 5.6))
+    mu, sigma = nfit.Parameter("rt_mu", 5.28, 5.2, 5.35), nfit.Parameter("rt_sigma", 0.03, 0.005, 0.1)
+    lam = nfit.Parameter("rt_lam", -1.0, -5, 1)
+    nsig, nbkg = nfit.Parameter("rt_nsig", 300, 0, 5000), nfit.Parameter("rt_nbkg", 700, 0, 5000)
+    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs, extended=nsig, name="rt_sig"),
+                             nfit.pdf.Exponential(lam=lam, obs=obs, extended=nbkg, name="rt_bkg")], name="rt_model")
+    data = model.sample(rng=3)
+    data.name = "rt_data"
+    constraint = nfit.constraint.GaussianConstraint(params=[mu], observation=[5.279], uncertainty=[0.003])
+    loss = nfit.loss.ExtendedUnbinnedNLL(model=model, data=data, constraints=constraint)
+    return loss, [mu, sigma, lam, nsig, nbkg]
+
+
+def test_nfit_documents_load_back():
+    loss, params = _nfit_model()
+    text = nfit.hs3.dumps(loss)
+    doc = json.loads(text)
+    assert doc["metadata"]["hs3_version"] == "0.2"
+    types = {d["name"]: d["type"] for d in doc["distributions"]}
+    assert types["rt_model"] == "mixture_dist" and types["rt_bkg"] == "exponential_dist"
+    assert doc["likelihoods"][0]["data"] == ["rt_data"]
+    ws = nfit.hs3.loads(text)
+    (again,) = ws["loss"].values()
+    assert isinstance(again, nfit.loss.ExtendedUnbinnedNLL) and len(again.constraints) == 1
+    start = {p.name: p.value() for p in params}
+    x = np.array([start[p.name] for p in again.get_params()])
+    assert again(x) == pytest.approx(loss(np.array([start[p.name] for p in loss.get_params()])), rel=1e-12)
+    with pytest.raises(ValueError, match="Voigt 'v'"):
+        nfit.hs3.dumps(nfit.pdf.Voigt(m=5.3, sigma=0.01, gamma=0.01, obs=loss.model[0].space, name="v"))
+
+
+def test_roofit_fits_nfits_document_to_nfits_values(tmp_path):
+    ROOT = pytest.importorskip("ROOT")
+    loss, params = _nfit_model()
+    text = nfit.hs3.dumps(loss)
+    result = _fit(loss)
+    ws = ROOT.RooWorkspace("w")
+    assert ROOT.RooJSONFactoryWSTool(ws).importJSONfromString(text)
+    pdf = ws.pdf("rt_model_constrained")
+    fit = pdf.fitTo(ws.data("rt_data"), ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1), ROOT.RooFit.Extended(True))
+    for p in params:
+        var = ws.var(p.name)
+        assert var.getVal() == pytest.approx(p.value(), abs=0.03 * result.params[p]["hesse"]["error"]), p.name
+    assert fit.status() == 0
