@@ -58,13 +58,15 @@ class _Writer:
         self.written = {}
 
     def name_of(self, obj, base):
-        if id(obj) in self.written:
-            return self.written[id(obj)]
+        """A unique name for ``obj`` (an object, or a tuple naming a derived item), the same each time."""
+        key = obj if isinstance(obj, tuple) else id(obj)
+        if key in self.written:
+            return self.written[key]
         taken = set(self.written.values())
         name, k = base, 1
         while name in taken:
             name, k = f"{base}_{k}", k + 1
-        self.written[id(obj)] = name
+        self.written[key] = name
         return name
 
     def observable(self, space):
