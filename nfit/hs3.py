@@ -26,7 +26,7 @@ from .data import Data
 from .param import ComposedParameter, ConstantParameter, Parameter
 from .pdf.base import BasePDF
 from .pdf.catalogue import Argus, BifurGauss, CrystalBall, DoubleCB
-from .pdf.polynomial import Bernstein, Chebyshev
+from .pdf.polynomial import Bernstein, Chebyshev, Polynomial
 from .pdf.product import ProductPDF
 from .pdf.shape import Exponential, Gauss, Uniform
 from .pdf.sum import SumPDF
@@ -45,7 +45,7 @@ _SIMPLE = {
     Argus: ("ARGUS_dist", {"resonance": "m0", "slope": "c", "power": "p"}),
     BifurGauss: ("bifurkated_gaussian_dist", {"mean": "mu", "sigmaL": "sigmal", "sigmaR": "sigmar"}),
 }
-OBS_KEY = {"gaussian_dist": "x", "crystalball_dist": "m", "crystalball_doublesided_dist": "m",
+OBS_KEY = {"polynomial_dist": "x", "gaussian_dist": "x", "crystalball_dist": "m", "crystalball_doublesided_dist": "m",
            "ARGUS_dist": "mass", "bifurkated_gaussian_dist": "x", "exponential_dist": "x",
            "chebychev_dist": "x", "bernstein_poly_dist": "x", "uniform_dist": "x"}
 
@@ -141,6 +141,8 @@ class _Writer:
                 coeffs = coeffs[1:]
             return {"type": "chebychev_dist" if kind is Chebyshev else "bernstein_poly_dist", "x": x,
                     "coefficients": [self.value(c) for c in coeffs]}
+        if kind is Polynomial:
+            return self.polynomial(pdf)
         if kind is SumPDF:
             summands = [self.pdf(p) for p in pdf.pdfs]
             if pdf._weight_mode == "yields":
@@ -158,8 +160,28 @@ class _Writer:
         if kind is ProductPDF:
             return {"type": "product_dist", "factors": [self.pdf(p) for p in pdf.pdfs]}
         raise ValueError(f"hs3: {kind.__name__} {pdf.name!r} has no HS3 type that RooFit reads (HS3 has Gauss, "
-                         "Exponential, CrystalBall, DoubleCB, Chebyshev, Bernstein, Argus, BifurGauss, Uniform, sums "
-                         "and products)")
+                         "Exponential, CrystalBall, DoubleCB, Chebyshev, Bernstein, Polynomial, Argus, BifurGauss, "
+                         "Uniform, sums and products)")
+
+    def polynomial(self, pdf):
+        """nfit's Polynomial is a series in u = a x + b (x scaled to [-1, 1]); HS3's polynomial_dist (RooPolynomial)
+        one in raw x: its coefficients are written as functions of nfit's, ``d_j = sum_k c_k C(k, j) a^j b^(k-j)``."""
+        (x,) = self.observable(pdf.space)
+        lo, hi = pdf.space.lower, pdf.space.upper
+        a, b = 2.0 / (hi - lo), -(hi + lo) / (hi - lo)
+        coeffs = pdf._args()
+        terms = []
+        for j in range(len(coeffs)):
+            parts = []
+            for k in range(j, len(coeffs)):
+                factor = math.comb(k, j) * a ** j * b ** (k - j)
+                if factor != 0.0:
+                    ref = self.value(coeffs[k])
+                    parts.append(f"{factor!r}*{ref}" if isinstance(ref, str) else repr(factor * ref))
+            name = self.name_of(("poly", id(pdf), j), f"{pdf.name}_raw_{j}")
+            self.functions.append({"name": name, "type": "generic_function", "expression": " + ".join(parts) or "0.0"})
+            terms.append(name)
+        return {"type": "polynomial_dist", "x": x, "coefficients": terms}
 
     def extended_pdf(self, pdf):
         """An extended pdf that is not a sum of yields: a one-summand extended mixture (as RooFit's RooExtendPdf)."""
@@ -366,9 +388,8 @@ class _Reader:
                              "is)")
         tree = ast.parse(spec["expression"].replace("^", "**"), mode="eval")
         names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(_FUNCTIONS))
-        inputs = {n: self.param(n) for n in names}
-        func = _Expression(tree, names)
-        self.functions[name] = ComposedParameter(name, func, params=inputs)
+        inputs = [self.param(n) for n in names]
+        self.functions[name] = ComposedParameter(name, _Expression(tree, names), params=inputs)
         return self.functions[name]
 
     def negative_of(self, ref):
@@ -415,6 +436,8 @@ class _Reader:
             coeffs = [self.param(c) for c in spec["coefficients"]]
             cls = Chebyshev if kind == "chebychev_dist" else Bernstein
             pdf = cls(obs=self.space(spec["x"]), coeffs=coeffs, name=name)
+        elif kind == "polynomial_dist":
+            pdf = self.polynomial(name, spec)
         elif kind == "mixture_dist":
             summands = [self.pdf(s) for s in spec["summands"]]
             coefficients = [self.param(c) for c in spec["coefficients"]]
@@ -436,6 +459,19 @@ class _Reader:
                              f"{readable})")
         self.pdfs[name] = pdf
         return pdf
+
+    def polynomial(self, name, spec):
+        """RooPolynomial's raw series ``sum_j d_j x^j`` as nfit's Polynomial in u = a x + b:
+        ``c_k = sum_j d_j C(j, k) (-b)^(j-k) / a^j``, functions of the d's."""
+        space = self.space(spec["x"])
+        lo, hi = space.lower, space.upper
+        a, b = 2.0 / (hi - lo), -(hi + lo) / (hi - lo)
+        raw = [self.param(d) for d in spec["coefficients"]]
+        coeffs = []
+        for k in range(len(raw)):
+            weights = [math.comb(j, k) * (-b) ** (j - k) / a ** j for j in range(k, len(raw))]
+            coeffs.append(ComposedParameter(f"{name}_c_{k}", _Linear(weights), params=raw[k:]))
+        return Polynomial(obs=space, coeffs=coeffs[1:], coeff0=coeffs[0], name=name)
 
     def constraint_of(self, name):
         """A Gaussian factor over a constant global observable, as a GaussianConstraint; else None."""
@@ -504,10 +540,23 @@ def _missing_data(name, data):
     raise KeyError(f"hs3: a likelihood names data {name!r}, which the document does not have (has {sorted(data)})")
 
 
-_OTHER_TYPES = ("exponential_dist", "uniform_dist", "chebychev_dist", "bernstein_poly_dist", "mixture_dist",
-                "product_dist")
+_OTHER_TYPES = ("exponential_dist", "uniform_dist", "chebychev_dist", "bernstein_poly_dist", "polynomial_dist",
+                "mixture_dist", "product_dist")
 _FUNCTIONS = {"exp": z.exp, "log": z.log, "sqrt": z.sqrt, "sin": z.sin, "cos": z.cos, "tan": z.tan, "abs": z.abs,
               "pow": lambda a, b: a ** b, "TMath::Exp": z.exp}
+
+
+class _Linear:
+    """``sum_j w_j v_j`` of a ComposedParameter's inputs (picklable)."""
+
+    def __init__(self, weights):
+        self.weights = list(weights)
+
+    def __call__(self, *values):
+        total = 0.0
+        for w, v in zip(self.weights, values):
+            total = total + w * v
+        return total
 
 
 class _Expression:

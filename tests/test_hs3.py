@@ -11,7 +11,7 @@ import pytest
 import nfit
 
 HERE = pathlib.Path(__file__).parent / "data" / "hs3"
-MODELS = ["gauss_exponential", "crystalball_chebychev", "doublecb_bernstein", "argus_bifurgauss",
+MODELS = ["gauss_exponential", "crystalball_chebychev", "doublecb_bernstein", "argus_bifurgauss", "gauss_polynomial",
           "gauss_uniform_constrained"]
 ERRORS_COMPARED = {"gauss_exponential", "argus_bifurgauss", "gauss_uniform_constrained"}  # no parameter at a limit
 
@@ -73,15 +73,35 @@ def test_nfit_documents_load_back():
         nfit.hs3.dumps(nfit.pdf.Voigt(m=5.3, sigma=0.01, gamma=0.01, obs=loss.model[0].space, name="v"))
 
 
-def test_roofit_fits_nfits_document_to_nfits_values(tmp_path):
+def _nfit_shapes_model():
+    obs = nfit.Space("x", limits=(-1, 1))
+    mu, sigma = nfit.Parameter("rs_mu", 0.1, -0.5, 0.5), nfit.Parameter("rs_sigma", 0.1, 0.02, 0.5)
+    alpha, n = nfit.Parameter("rs_alpha", 1.5, 0.3, 5), nfit.Parameter("rs_n", 3.0, 1.0, 10)
+    c1, c2 = nfit.Parameter("rs_c1", 0.2, -1, 1), nfit.Parameter("rs_c2", 0.1, -1, 1)
+    frac = nfit.Parameter("rs_frac", 0.4, 0, 1)
+    model = nfit.pdf.SumPDF([nfit.pdf.CrystalBall(mu=mu, sigma=sigma, alpha=alpha, n=n, obs=obs, name="rs_cb"),
+                             nfit.pdf.Polynomial(obs=obs, coeffs=[c1, c2], name="rs_poly")], fracs=frac,
+                            name="rs_model")
+    data = model.sample(3000, rng=4)
+    data.name = "rs_data"
+    return nfit.loss.UnbinnedNLL(model=model, data=data), [mu, sigma, alpha, frac], "rs_model", "rs_data", False
+
+
+@pytest.mark.parametrize("make", ["constrained_extended", "shapes_and_polynomial"])
+def test_roofit_fits_nfits_document_to_nfits_values(make):
     ROOT = pytest.importorskip("ROOT")
-    loss, params = _nfit_model()
+    if make == "constrained_extended":
+        loss, params = _nfit_model()
+        top, data_name, extended = "rt_model_constrained", "rt_data", True
+    else:
+        loss, params, top, data_name, extended = _nfit_shapes_model()
     text = nfit.hs3.dumps(loss)
     result = _fit(loss)
     ws = ROOT.RooWorkspace("w")
     assert ROOT.RooJSONFactoryWSTool(ws).importJSONfromString(text)
-    pdf = ws.pdf("rt_model_constrained")
-    fit = pdf.fitTo(ws.data("rt_data"), ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1), ROOT.RooFit.Extended(True))
+    pdf = ws.pdf(top)
+    fit = pdf.fitTo(ws.data(data_name), ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1),
+                    ROOT.RooFit.Extended(extended))
     for p in params:
         var = ws.var(p.name)
         assert var.getVal() == pytest.approx(p.value(), abs=0.03 * result.params[p]["hesse"]["error"]), p.name

@@ -24,6 +24,9 @@ MODELS = {
     "argus_bifurgauss": ("SUM::model(f[0.3,0,1]*sig, bkg)", [
         "BifurGauss::sig(m[5.20,5.29], mu[5.279,5.27,5.285], sl[0.003,0.0005,0.02], sr[0.004,0.0005,0.02])",
         "ArgusBG::bkg(m, m0[5.291], c[-20,-100,-1], p[0.5])"], 2000, False),
+    "gauss_polynomial": ("SUM::model(f[0.3,0,1]*sig, bkg)", [
+        "Gaussian::sig(m[-1,1], mu[0.1,-0.5,0.5], sigma[0.1,0.01,0.5])",
+        "Polynomial::bkg(m, {d1[0.3,-1,1], d2[0.2,-1,1]})"], 3000, False),
     "gauss_uniform_constrained": ("PROD::model(mix, mu_constraint)", [
         "Gaussian::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1])",
         "Uniform::bkg(m)",
