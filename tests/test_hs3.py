@@ -41,6 +41,19 @@ def test_roofit_exports_fit_to_roofits_values(name):
             assert result.params[p]["hesse"]["error"] == pytest.approx(ref["error"], rel=0.01), p.name
 
 
+def test_roofit_likelihood_of_a_simultaneous_model():
+    ws = nfit.hs3.load(HERE / "simultaneous.json")
+    reference = json.loads((HERE / "simultaneous_fit.json").read_text())
+    loss = ws["loss"]["simPdf_obsDataSim"]
+    assert isinstance(loss, nfit.loss.ExtendedUnbinnedNLL) and len(loss.model) == 2
+    result = _fit(loss)
+    assert result.valid and sorted(p.name for p in loss.get_params()) == sorted(reference["params"])
+    for p in loss.get_params():
+        ref = reference["params"][p.name]
+        assert p.value() == pytest.approx(ref["value"], abs=0.03 * ref["error"]), p.name
+        assert result.params[p]["hesse"]["error"] == pytest.approx(ref["error"], rel=0.01), p.name
+
+
 def _nfit_model():
     obs = nfit.Space("m", limits=(5.0, 5.6))
     mu, sigma = nfit.Parameter("rt_mu", 5.28, 5.2, 5.35), nfit.Parameter("rt_sigma", 0.03, 0.005, 0.1)
