@@ -8,8 +8,6 @@ import json
 import pathlib
 import sys
 
-import ROOT
-
 MODELS = {
     "gauss_exponential": ("SUM::model(nsig[300,0,5000]*sig, nbkg[700,0,5000]*bkg)", [
         "Gaussian::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1])",
@@ -36,6 +34,8 @@ MODELS = {
 
 
 def main(folder):
+    import ROOT
+
     folder = pathlib.Path(folder)
     ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
     for name, (top, parts, n_events, extended) in MODELS.items():
@@ -63,6 +63,8 @@ def main(folder):
 
 def simultaneous(folder):
     """Two channels sharing mu, with a ModelConfig: RooFit 6.40 then writes a likelihood and an analysis."""
+    import ROOT
+
     ws = ROOT.RooWorkspace("w")
     for part in ["Gaussian::sigA(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1])",
                  "Exponential::bkgA(m, c[-1.0,-5,1])", "SUM::modelA(nsigA[300,0,5000]*sigA, nbkgA[700,0,5000]*bkgA)",
