@@ -386,13 +386,15 @@ class FitResult:
         self.update_params()
         return out, new_result
 
-    def profile(self, param, bounds=None, num=30, *, progress=None):
+    def profile(self, param, bounds=None, num=30, *, progress=None, client=None):
         """The profile likelihood of ``param``: at ``num`` values across ``bounds`` (default: the fitted
         value ± 2 HESSE errors) the other free parameters are refitted (MIGRAD, exact gradient where
         the model has one, each fit starting from its neighbour's minimum), and the loss minus this
         result's minimum is returned: ``(values, delta_nll)``. It crosses ``errordef`` (0.5 for an NLL)
         at the MINOS bounds. The parameters are left at this result's values. ``progress``: a progress
-        bar (default: from 100 points on, where tqdm is installed).
+        bar (default: from 100 points on, where tqdm is installed). ``client``: a ``dask.distributed``
+        Client (as for :func:`nfit.toys.run`) that scans one stretch of the values per worker, each
+        outwards from its point nearest the minimum.
 
         Example
         -------
@@ -423,6 +425,8 @@ class FitResult:
             raise ValueError(f"profile: bounds must be increasing within the limits and num at least 2, got "
                              f"({lo}, {hi}), {num}")
         values = np.linspace(lo, hi, int(num))
+        if client is not None:
+            return values, self._profile_on_cluster(client, p, values) - self.fmin
         others = [q for q in self._param_list if q is not p]
         fitted = [self.params[q]["value"] for q in self._param_list]
         nll = np.empty(len(values))
@@ -456,6 +460,23 @@ class FitResult:
         if invalid:
             warnings.warn(f"profile of {p.name!r}: the refits at {invalid} are not valid", stacklevel=2)
         return values, nll - self.fmin
+
+    def _profile_on_cluster(self, client, p, values):
+        """The profiled loss at ``values`` of ``p``, one stretch of values per worker of ``client``."""
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        stretches = [chunk for chunk in np.array_split(np.arange(len(values)), n_workers) if len(chunk)]
+        start = {q.name: self.params[q]["value"] for q in self._param_list}
+        futures = [client.submit(_profile_stretch, self.loss, self.minimizer, p.name, values[idx], start, pure=False)
+                   for idx in stretches]
+        nll = np.empty(len(values))
+        invalid = []
+        for idx, future in zip(stretches, futures):
+            stretch, bad = future.result()
+            nll[idx] = stretch
+            invalid += bad
+        if invalid:
+            warnings.warn(f"profile of {p.name!r}: the refits at {invalid} are not valid", stacklevel=3)
+        return nll
 
     def plot_profile(self, param, bounds=None, num=30, ax=None, *, progress=None):
         """Draw :meth:`profile` with a line at ``errordef`` (the one-sigma crossing); returns the Axes."""
@@ -712,6 +733,37 @@ class Approximations:
     def freeze(self):
         self.params = [getattr(p, "name", p) for p in self.params]
         return self
+
+
+def _profile_stretch(loss, minimizer, name, values, start):
+    """The profiled loss at ``values`` of parameter ``name`` (a worker's part of a profile scan): the
+    others refitted, starting from ``start`` ({name: value}) next to the minimum, then each from its
+    neighbour. Returns the losses and the values whose refit was not valid."""
+    params = {q.name: q for q in loss._layout.independent}
+    p = params[name]
+    others = [q for q in loss.get_params() if q is not p]
+    center = start[name]
+    order = np.argsort(np.abs(np.asarray(values) - center))
+    nll, invalid, starts = np.empty(len(values)), [], {}
+    was_floating = p.floating
+    try:
+        p.floating = False
+        for i in order:
+            neighbour = min(starts, key=lambda j: abs(j - i)) if starts else None
+            set_values(others, starts[neighbour] if neighbour is not None else [start[q.name] for q in others])
+            p.set_value(values[i])
+            if others:
+                fit = minimizer.minimize(loss)
+                nll[i] = fit.fmin
+                starts[i] = [fit.params[q]["value"] for q in others]
+                if not fit.valid:
+                    invalid.append(float(values[i]))
+            else:
+                nll[i] = loss.value()
+    finally:
+        p.floating = was_floating
+        set_values([p] + others, [start[p.name]] + [start[q.name] for q in others])
+    return nll, invalid
 
 
 def _to_builtin(value):

@@ -63,3 +63,22 @@ def test_contour_points_lie_on_the_two_parameter_level():
     assert mu.value() == result.params[mu]["value"]
     with pytest.raises(ValueError, match="two different"):
         result.contour(mu, mu)
+
+
+def test_profile_on_a_dask_cluster_equals_the_local_one():
+    distributed = pytest.importorskip("dask.distributed")
+    import numpy as np
+
+    obs = nfit.Space("x", limits=(-4, 4))
+    mu, sigma = nfit.Parameter("pd_mu", 0.1, -1, 1), nfit.Parameter("pd_sigma", 1.1, 0.5, 2)
+    x = np.random.default_rng(2).normal(size=1500)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs),
+                                data=nfit.Data.from_numpy(obs, x[np.abs(x) < 4]))
+    result = nfit.minimize.Minuit().minimize(nll)
+    here = result.profile(mu, bounds=(-0.1, 0.1), num=9)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        there = result.profile(mu, bounds=(-0.1, 0.1), num=9, client=client)
+    np.testing.assert_allclose(there[0], here[0])
+    np.testing.assert_allclose(there[1], here[1], atol=1e-6)
+    assert mu.value() == result.params[mu]["value"]
