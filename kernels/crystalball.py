@@ -76,3 +76,21 @@ def double_integral(lower, upper, mu, sigma, alphal, nl, alphar, nr, m):
     right = m.where(t1 > alphar,
                     _tail_primitive(-right_lo, alphar, nr, m) - _tail_primitive(-t1, alphar, nr, m), 0.0)
     return sigma * (core + left + right)
+
+
+def generalized_pdf(x, mu, sigmal, alphal, nl, sigmar, alphar, nr, m):
+    """GeneralizedCB (zfit's): a Crystal Ball with its own width and tail on each side of ``mu``."""
+    tl = (x - mu) / sigmal
+    tr = (x - mu) / sigmar
+    left = m.where(tl < -alphal, _tail(tl, alphal, nl, m), m.exp(-0.5 * tl * tl))
+    right = m.where(tr > alphar, _tail(-tr, alphar, nr, m), m.exp(-0.5 * tr * tr))
+    return m.where(x < mu, left, right)
+
+
+def generalized_integral(lower, upper, mu, sigmal, alphal, nl, sigmar, alphar, nr, m):
+    # below mu: the left-tailed shape in units of sigmal; above: the mirrored right side in units of sigmar
+    a, b = m.minimum(lower, mu), m.minimum(upper, mu)
+    c, d = m.maximum(lower, mu), m.maximum(upper, mu)
+    left = sigmal * _left_tail_integral((a - mu) / sigmal, (b - mu) / sigmal, alphal, nl, m)
+    right = sigmar * _left_tail_integral(-(d - mu) / sigmar, -(c - mu) / sigmar, alphar, nr, m)
+    return m.where(b > a, left, 0.0) + m.where(d > c, right, 0.0)

@@ -296,10 +296,15 @@ def _d_expm1(be, x, f):
     return e, e
 
 
+def _d_lgamma(be, x, f):
+    raise NotImplementedError("lgamma of a parameter has no derivative in nfit yet (lgamma of the data has none "
+                              "to take)")
+
+
 _DERIVATIVES = {
     "sqrt": _d_sqrt, "erf": _d_erf, "erfc": _d_erfc, "sin": _d_sin, "cos": _d_cos, "tan": _d_tan,
     "atan": _d_atan, "tanh": _d_tanh, "sinh": _d_sinh, "cosh": _d_cosh, "abs": _d_abs,
-    "log1p": _d_log1p, "expm1": _d_expm1, "asinh": _d_asinh,
+    "log1p": _d_log1p, "expm1": _d_expm1, "asinh": _d_asinh, "lgamma": _d_lgamma,
     "exp": lambda be, x, f: (f, f),
     "log": lambda be, x, f: (be.div(be.lift(1.0), x), be.neg(be.div(be.lift(1.0), be.mul(x, x)))),
 }

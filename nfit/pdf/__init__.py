@@ -12,6 +12,7 @@ from .binned import KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
 from .binnedpdf import BaseBinnedPDF, BinnedFromUnbinnedPDF, BinnedSumPDF, BinwiseScaleModifier
 from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
 from .custom import supports
+from .distributions import ChiSquared, Gamma, Poisson, QGauss
 from .functor import BaseFunctor
 from .histogram import HistogramPDF
 from .kde import GaussianKDE1DimV1, KDE1DimExact
@@ -19,6 +20,7 @@ from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
 from .sum import SumPDF
+from .tails import GaussExpTail, GeneralizedCB
 from .truncated import TruncatedPDF
 from .zpdf import ZPDF
 
@@ -26,4 +28,5 @@ __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", 
            "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus",
            "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt", "KDE1DimGrid",
            "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF",
-           "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier"]
+           "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "GeneralizedCB",
+           "GaussExpTail", "QGauss", "Gamma", "ChiSquared", "Poisson"]

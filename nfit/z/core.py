@@ -9,7 +9,7 @@ import numpy as np
 __all__ = [
     "Expr", "Symbol", "is_symbolic", "exp", "log", "sqrt", "erf", "erfc", "sin", "cos", "tan",
     "arctan", "atan", "tanh", "sinh", "cosh", "abs", "where", "pow", "square", "maximum",
-    "minimum", "log1p", "expm1", "pi", "unstack_x", "asinh", "arcsinh", "power",
+    "minimum", "log1p", "expm1", "pi", "unstack_x", "asinh", "arcsinh", "power", "lgamma",
     "function", "constant", "convert_to_tensor", "py_function",
 ]
 
@@ -197,6 +197,12 @@ def _erf(x):
     return _scipy_erf(x)
 
 
+def _lgamma(x):
+    from scipy.special import gammaln
+
+    return gammaln(x)
+
+
 def _erfc(x):
     if np.ndim(x) == 0:
         return math.erfc(float(x))
@@ -209,14 +215,14 @@ _NUMPY_FUNCS = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "erf": _erf, "erfc": _erfc, "sin": np.sin,
     "cos": np.cos, "tan": np.tan, "atan": np.arctan, "tanh": np.tanh, "sinh": np.sinh,
     "cosh": np.cosh, "abs": np.abs, "maximum": np.maximum, "minimum": np.minimum,
-    "log1p": np.log1p, "expm1": np.expm1, "asinh": np.arcsinh,
+    "log1p": np.log1p, "expm1": np.expm1, "asinh": np.arcsinh, "lgamma": _lgamma,
 }
 _SCALAR_CODE = {
     "exp": "math.exp", "log": "math.log", "sqrt": "math.sqrt", "erf": "math.erf",
     "erfc": "math.erfc", "sin": "math.sin", "cos": "math.cos", "tan": "math.tan",
     "atan": "math.atan", "tanh": "math.tanh", "sinh": "math.sinh", "cosh": "math.cosh",
     "abs": "abs", "maximum": "max", "minimum": "min", "log1p": "math.log1p", "expm1": "math.expm1",
-    "asinh": "math.asinh",
+    "asinh": "math.asinh", "lgamma": "math.lgamma",
 }
 
 
@@ -251,6 +257,7 @@ minimum = _function("minimum")
 log1p = _function("log1p")
 expm1 = _function("expm1")
 asinh = arcsinh = _function("asinh")
+lgamma = _function("lgamma")
 
 
 def pow(x, y):  # noqa: A001
