@@ -11,6 +11,8 @@ from .base import BasePDF
 from .binned import KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
 from .binnedpdf import BaseBinnedPDF, BinnedFromUnbinnedPDF, BinnedSumPDF, BinwiseScaleModifier
 from .catalogue import Argus, BifurGauss, Cauchy, CrystalBall, DoubleCB, JohnsonSU, LogNormal, StudentT, Voigt
+from .conditional import ConditionalPDFV1
+from .convolution import FFTConvPDFV1
 from .custom import supports
 from .distributions import ChiSquared, Gamma, Poisson, QGauss
 from .functor import BaseFunctor
@@ -29,4 +31,5 @@ __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", 
            "Chebyshev", "Legendre", "Bernstein", "Polynomial", "KDE1DimExact", "Voigt", "KDE1DimGrid",
            "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF",
            "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "GeneralizedCB",
-           "GaussExpTail", "QGauss", "Gamma", "ChiSquared", "Poisson"]
+           "GaussExpTail", "QGauss", "Gamma", "ChiSquared", "Poisson", "FFTConvPDFV1",
+           "ConditionalPDFV1"]
