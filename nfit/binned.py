@@ -101,7 +101,7 @@ class RegularBinning(_Binning):
 
     Example
     -------
-    >>> RegularBinning(10, 0, 5, name="x").widths[0]
+    >>> float(RegularBinning(10, 0, 5, name="x").widths[0])
     0.5
     """
 

@@ -91,8 +91,8 @@ class BinnedNLL(BaseBinnedLoss):
     >>> bobs = nfit.Space("x", limits=(0, 2), binning=2)
     >>> model = nfit.pdf.Uniform(0.0, 2.0, obs=bobs.with_binning(None)).to_binned(bobs)
     >>> data = nfit.data.BinnedData.from_tensor(bobs, [3.0, 5.0])
-    >>> round(BinnedNLL(model, data).value(), 6)  # 2 x (4 - n log 4) + Stirling terms
-    2.145634
+    >>> round(BinnedNLL(model, data).value(), 6)  # 8 - 8 log 4 + Stirling's log 3! and log 5!
+    3.444574
     """
 
     _extended = False

@@ -58,7 +58,7 @@ class Term:
             density = self.model._build_extended(ctx, x, self.norm)
             return ctx.param(self.model.get_yield()) - ctx.event_sum(t, density.log(), self.weighted)
         density = self.model._build(ctx, x, self.norm)
-        return -ctx.event_sum(t, density.log(), self.weighted)
+        return Dual(ctx.be, ctx.be.lift(0.0)) - ctx.event_sum(t, density.log(), self.weighted)
 
 
 def nll(ctx, terms, constraints=()) -> Dual:

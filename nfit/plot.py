@@ -110,7 +110,8 @@ def plot_sumpdf_components_pdfV1(model, *, plotfunc=None, scale=1, ax=None, line
     >>> matplotlib.use("Agg")
     >>> obs = nfit.Space("x", limits=(0, 1))
     >>> s = nfit.pdf.SumPDF([nfit.pdf.Uniform(0.0, 1.0, obs=obs), nfit.pdf.Gauss(mu=0.5, sigma=0.1, obs=obs)], 0.3)
-    >>> len(plot_sumpdf_components_pdfV1(s).lines)
+    >>> import matplotlib.pyplot as plt
+    >>> len(plot_sumpdf_components_pdfV1(s, ax=plt.figure().gca()).lines)
     2
     """
     extended = model.is_extended if extended is None else extended

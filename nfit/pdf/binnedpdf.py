@@ -11,7 +11,7 @@ code context the body of a kernel's loop over bins (:mod:`nfit.binnedloss`).
 >>> g = nfit.pdf.Gauss(mu=2.0, sigma=1.0, obs=obs)
 >>> b = g.to_binned(4)
 >>> b.rel_counts().round(4).tolist()     # exact bin integrals, not the density at the centres
-[0.1428, 0.3572, 0.3572, 0.1428]
+[0.1424, 0.3576, 0.3576, 0.1424]
 """
 from __future__ import annotations
 
@@ -611,7 +611,8 @@ class BinwiseScaleModifier(BaseBinnedPDF):
     >>> bobs = nfit.Space("x", limits=(0, 2), binning=2)
     >>> h = nfit.pdf.HistogramPDF(nfit.data.BinnedData.from_tensor(bobs, [3.0, 1.0]))
     >>> mod = BinwiseScaleModifier(h, modifiers=True)
-    >>> mod.params[mod._names[0]].set_value(2.0); mod.counts().tolist()
+    >>> _ = mod.params[mod._names[0]].set_value(2.0)
+    >>> mod.counts().tolist()
     [6.0, 1.0]
     """
 
