@@ -82,6 +82,8 @@ class Data:
         if weights is not None and gpu.is_device_array(weights):
             weights = gpu.to_host(weights)
         array = np.asarray(array, dtype=np.float64)
+        if array.ndim == 0 and space.n_obs == 1:  # one event given as a number (zfit takes it)
+            array = array.reshape(1, 1)
         if array.ndim == 1 and space.n_obs == 1:
             array = array[:, None]
         if array.ndim != 2 or array.shape[1] != space.n_obs:

@@ -461,6 +461,24 @@ class FitResult:
             warnings.warn(f"profile of {p.name!r}: the refits at {invalid} are not valid", stacklevel=2)
         return values, nll - self.fmin
 
+    def profile_to_dict(self, param, bounds=None, num=30, **kwargs) -> dict:
+        """:meth:`profile` as JSON-able builtins: ``{"param", "values", "delta_nll", "errordef", "fmin"}``.
+
+        >>> import json, numpy as np, nfit
+        >>> obs = nfit.Space("x", -4, 4); mu = nfit.Parameter("mu_pdict", 0.1, -1, 1)
+        >>> x = np.random.default_rng(1).normal(size=400).clip(-3.9, 3.9)
+        >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs),
+        ...                             data=nfit.Data.from_numpy(obs, x))
+        >>> d = json.loads(json.dumps(nfit.minimize.Minuit().minimize(nll).profile_to_dict(mu, num=5)))
+        >>> d["param"], len(d["values"])
+        ('mu_pdict', 5)
+        """
+        values, delta = self.profile(param, bounds=bounds, num=num, **kwargs)
+        (p,) = self._select(param)
+        return {"param": getattr(p, "name", p), "values": np.asarray(values).tolist(),
+                "delta_nll": np.asarray(delta).tolist(), "errordef": float(self.loss.errordef),
+                "fmin": float(self.fmin)}
+
     def _profile_on_cluster(self, client, p, values):
         """The profiled loss at ``values`` of ``p``, one stretch of values per worker of ``client``."""
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))

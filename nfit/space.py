@@ -259,7 +259,10 @@ class Space:
         lo, hi = self._bounding()
         return volume * float(np.mean(self.inside(lo + points * (hi - lo))))
 
-    volume = area
+    @property
+    def volume(self) -> float:
+        """zfit's ``space.volume``: :meth:`area`, as a property."""
+        return self.area()
 
     def _columns(self, x):
         x = np.asarray(x, dtype=float)

@@ -49,3 +49,12 @@ def test_toys_round_trip():
     np.testing.assert_array_equal(back.values(mu), toys.values(mu))
     np.testing.assert_array_equal(back.pulls(mu), toys.pulls(mu))
     assert back.n_toys == 3 and back.truth == toys.truth
+
+
+def test_profile_exports():
+    result, mu, _ = _fit()
+    d = json.loads(json.dumps(result.profile_to_dict(mu, num=7)))
+    values, delta = result.profile(mu, num=7)
+    np.testing.assert_allclose(d["values"], values)
+    np.testing.assert_allclose(d["delta_nll"], delta, atol=1e-9)
+    assert d["errordef"] == 0.5 and d["param"] == "ex_mu"
