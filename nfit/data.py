@@ -302,6 +302,42 @@ class Data:
     def __len__(self):
         return self.nevents
 
+    # ------------------------------------------------------------------ zfit's serialization
+    def to_dict(self) -> dict:
+        """zfit's dictionary: ``{"type": "Data", "data": array (n, n_obs), "space": [Space dicts]}`` and the
+        weights where there are some; the array is not JSON (``to_asdf`` writes it).
+
+        >>> d = Data.from_numpy(Space("x", 0, 1), np.array([0.2, 0.4])).to_dict()
+        >>> d["data"].shape, d["space"][0]["name"]
+        ((2, 1), 'x')
+        """
+        d = {"type": "Data", "data": self.to_numpy(), "space": [self.space.with_obs(o).to_dict() for o in self.obs]}
+        if self._weights is not None:
+            d["weights"] = self._weights.copy()
+        return d
+
+    def to_json(self):
+        raise TypeError("Data.to_json: data are arrays, which JSON does not hold well; use to_asdf() (or to_dict())")
+
+    def to_asdf(self):
+        """An ``asdf.AsdfFile`` of :meth:`to_dict` (``.write_to(path)`` writes it)."""
+        import asdf
+
+        return asdf.AsdfFile(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d) -> Data:
+        """Data from :meth:`to_dict`'s dictionary (events outside the space dropped, as always)."""
+        space = Space.from_dict(d["space"][0])
+        for part in d["space"][1:]:
+            space = space * Space.from_dict(part)
+        return cls.from_numpy(space, np.asarray(d["data"]), weights=d.get("weights"))
+
+    @classmethod
+    def from_asdf(cls, f) -> Data:
+        """Data from an opened asdf file (``asdf.open(path)``) written by :meth:`to_asdf`."""
+        return cls.from_dict(f.tree)
+
     def to_binned(self, space, *, name=None) -> BinnedData:
         """The histogram of these events on ``space`` (a binned Space, or a number of bins over
         this data's space): sums of weights and of squared weights per bin.

@@ -309,6 +309,28 @@ class _RestoreMany:
         return False
 
 
+def _parameter_to_dict(p) -> dict:
+    return {"type": "Parameter", "name": p.name, "value": float(p.value()), "min": p.lower, "max": p.upper,
+            "stepsize": float(p.step_size), "floating": bool(p.floating), "label": p.label}
+
+
+def parameter_from_dict(d, registry=None):
+    """A Parameter (or ConstantParameter) from zfit's dictionary; ``registry`` ({name: Parameter})
+    makes one name one object within a model."""
+    registry = {} if registry is None else registry
+    if d["name"] in registry:
+        return registry[d["name"]]
+    if d.get("type") == "ConstantParameter":
+        p = ConstantParameter(d["name"], d["value"])
+    elif d.get("type") == "Parameter":
+        p = Parameter(d["name"], d["value"], d.get("min"), d.get("max"), step_size=d.get("stepsize"),
+                      floating=d.get("floating", True), label=d.get("label"))
+    else:
+        raise ValueError(f"not a parameter's dictionary (type {d.get('type')!r}): {d!r}")
+    registry[d["name"]] = p
+    return p
+
+
 class ConstantParameter(Parameter):
     """A parameter that never floats.
 
@@ -321,6 +343,11 @@ class ConstantParameter(Parameter):
 
     def __init__(self, name, value):
         super().__init__(name, value, floating=False)
+
+    def to_dict(self) -> dict:
+        """zfit's dictionary of the parameter (``to_json``, ``to_yaml`` as well; ``from_dict`` back)."""
+        return {"type": "ConstantParameter", "name": self.name, "value": float(self.value()), "floating": False,
+                "label": self.label}
 
     @property
     def floating(self):
@@ -593,3 +620,35 @@ class values_set:
 
 
 assign_values = set_values  # zfit's other name
+
+
+def _to_dict(self) -> dict:
+    """zfit's dictionary of the parameter: name, value, limits, step size, floating, label.
+
+    >>> Parameter("mu_dict_p", 1.5, 0, 3).to_dict()["max"]
+    3.0
+    """
+    return _parameter_to_dict(self)
+
+
+def _to_json(self) -> str:
+    from .serial import to_json
+
+    return to_json(self.to_dict())
+
+
+def _to_yaml(self) -> str:
+    from .serial import to_yaml
+
+    return to_yaml(self.to_dict())
+
+
+def _from_dict(cls, d, registry=None):
+    """The parameter of :meth:`to_dict`'s dictionary."""
+    return parameter_from_dict(d, registry)
+
+
+Parameter.to_dict = _to_dict
+Parameter.to_json = _to_json
+Parameter.to_yaml = _to_yaml
+Parameter.from_dict = classmethod(_from_dict)

@@ -372,6 +372,46 @@ class Space:
             new._set_binning(binning, False)
         return new
 
+    # ------------------------------------------------------------------ zfit's serialization
+    def to_dict(self) -> dict:
+        """zfit's dictionary of a one-range space: ``{"type": "Space", "name", "min", "max"}`` (the
+        observables and limits as lists for several observables).
+
+        >>> Space("x", 0, 2).to_dict()
+        {'type': 'Space', 'name': 'x', 'min': 0.0, 'max': 2.0}
+        """
+        self._plain("serialization")
+        if len(self._boxes) != 1:
+            raise NotImplementedError(f"Space {self.name!r}: a union of ranges has no dictionary form")
+        lo, hi = self._boxes[0]
+        if self.n_obs == 1:
+            d = {"type": "Space", "name": self.obs[0], "min": float(lo[0]), "max": float(hi[0])}
+        else:
+            d = {"type": "Space", "name": list(self.obs), "min": list(lo), "max": list(hi)}
+        if self._binning is not None:
+            d["binning"] = self._binning[0].edges.tolist()
+        return d
+
+    def to_json(self) -> str:
+        from .serial import to_json
+
+        return to_json(self.to_dict())
+
+    def to_yaml(self) -> str:
+        from .serial import to_yaml
+
+        return to_yaml(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d) -> Space:
+        """The space of :meth:`to_dict`'s dictionary."""
+        space = cls(d["name"], limits=(d["min"], d["max"]))
+        if d.get("binning") is not None:
+            from .binned import VariableBinning
+
+            space = space.with_binning(VariableBinning(d["binning"], name=space.obs[0]))
+        return space
+
     def with_obs(self, obs) -> Space:
         """The sub-space of the observables ``obs`` (a product space projected onto them)."""
         obs = (obs,) if isinstance(obs, str) else tuple(obs)
