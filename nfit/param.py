@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import z
+from .serial import Serializable
 
 __all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter", "set_values"]
 
@@ -60,7 +61,7 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
     setattr(_Arithmetic, _name, _arith(_name))
 
 
-class Parameter(_Arithmetic):
+class Parameter(_Arithmetic, Serializable):
     """A parameter of a model: free (floating) in a fit unless fixed.
 
     Parameters
@@ -128,6 +129,19 @@ class Parameter(_Arithmetic):
                 f"Parameter {self.name!r}: value {value} is outside its limits [{self.lower}, {self.upper}]"
             )
         return value
+
+    def to_dict(self) -> dict:
+        """zfit's dictionary of the parameter: name, value, limits, step size, floating, label.
+
+        >>> Parameter("mu_dict_p", 1.5, 0, 3).to_dict()["max"]
+        3.0
+        """
+        return _parameter_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d, registry=None):
+        """The parameter of :meth:`to_dict`'s dictionary."""
+        return parameter_from_dict(d, registry)
 
     def value(self) -> float:
         return self._value
@@ -621,34 +635,3 @@ class values_set:
 
 assign_values = set_values  # zfit's other name
 
-
-def _to_dict(self) -> dict:
-    """zfit's dictionary of the parameter: name, value, limits, step size, floating, label.
-
-    >>> Parameter("mu_dict_p", 1.5, 0, 3).to_dict()["max"]
-    3.0
-    """
-    return _parameter_to_dict(self)
-
-
-def _to_json(self) -> str:
-    from .serial import to_json
-
-    return to_json(self.to_dict())
-
-
-def _to_yaml(self) -> str:
-    from .serial import to_yaml
-
-    return to_yaml(self.to_dict())
-
-
-def _from_dict(cls, d, registry=None):
-    """The parameter of :meth:`to_dict`'s dictionary."""
-    return parameter_from_dict(d, registry)
-
-
-Parameter.to_dict = _to_dict
-Parameter.to_json = _to_json
-Parameter.to_yaml = _to_yaml
-Parameter.from_dict = classmethod(_from_dict)

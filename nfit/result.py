@@ -14,6 +14,7 @@ from .numdiff import hessian
 from .objective import Objective, hessian_kind, loss_function, make_minuit, set_values
 from .param import select, values_set
 from .progress import bar
+from .serial import builtin
 
 __all__ = ["FitResult"]
 
@@ -646,12 +647,12 @@ class FitResult:
         names = [getattr(p, "name", p) for p in self._param_list]
         params = {}
         for p, name in zip(self._param_list, names):
-            entry = {k: _to_builtin(v) for k, v in self.params[p].items()}
+            entry = {k: builtin(v) for k, v in self.params[p].items()}
             limits = getattr(self, "_limits", {}).get(name) or (getattr(p, "lower", None), getattr(p, "upper", None))
-            entry.setdefault("lower", _to_builtin(limits[0]))
-            entry.setdefault("upper", _to_builtin(limits[1]))
+            entry.setdefault("lower", builtin(limits[0]))
+            entry.setdefault("upper", builtin(limits[1]))
             params[name] = entry
-        info = {k: _to_builtin(v) for k, v in self.info.items() if k not in ("minuit", "original")}
+        info = {k: builtin(v) for k, v in self.info.items() if k not in ("minuit", "original")}
         minimizer = type(self.minimizer).__name__ if self.minimizer is not None else getattr(self, "_minimizer_name",
                                                                                               None)
         loss = getattr(self.loss, "name", None) if self.loss is not None else getattr(self, "_loss_name", None)
@@ -784,23 +785,6 @@ def _profile_stretch(loss, minimizer, name, values, start):
     return nll, invalid
 
 
-def _to_builtin(value):
-    """A result entry as JSON-able builtins (dicts, lists, floats, ints, strings, booleans, None)."""
-    if isinstance(value, dict):
-        return {str(getattr(k, "name", k)): _to_builtin(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_builtin(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if value is None or isinstance(value, str):
-        return value
-    return getattr(value, "name", None) or str(value)
 
 
 def _inverse_if_positive(hess, errordef):

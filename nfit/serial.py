@@ -10,20 +10,40 @@ import json
 
 import numpy as np
 
-__all__ = ["builtin", "to_json", "to_yaml"]
+__all__ = ["builtin", "to_json", "to_yaml", "Serializable"]
 
 
 def builtin(value):
-    """NumPy numbers and arrays as Python builtins, recursively."""
+    """Numbers, arrays, containers as JSON-able Python builtins, recursively; dictionary keys that are
+    parameters become their names, other objects their name (or text)."""
     if isinstance(value, dict):
-        return {k: builtin(v) for k, v in value.items()}
+        return {str(getattr(k, "name", k)): builtin(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [builtin(v) for v in value]
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if value is None or isinstance(value, str):
+        return value
+    return getattr(value, "name", None) or str(value)
+
+
+class Serializable:
+    """``to_json`` and ``to_yaml`` of a class's ``to_dict`` (zfit's serialization methods)."""
+
+    def to_dict(self) -> dict:  # pragma: no cover - each class has its own
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        return to_json(self.to_dict())
+
+    def to_yaml(self) -> str:
+        return to_yaml(self.to_dict())
 
 
 def to_json(d) -> str:

@@ -17,10 +17,12 @@ import itertools
 
 import numpy as np
 
+from .serial import Serializable
+
 __all__ = ["Space"]
 
 
-class Space:
+class Space(Serializable):
     """Observables with limits: a box, or a union of boxes over the same observables.
 
     Parameters
@@ -391,16 +393,6 @@ class Space:
         if self._binning is not None:
             d["binning"] = self._binning[0].edges.tolist()
         return d
-
-    def to_json(self) -> str:
-        from .serial import to_json
-
-        return to_json(self.to_dict())
-
-    def to_yaml(self) -> str:
-        from .serial import to_yaml
-
-        return to_yaml(self.to_dict())
 
     @classmethod
     def from_dict(cls, d) -> Space:

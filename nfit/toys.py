@@ -23,6 +23,7 @@ import numpy as np
 
 from .param import ComposedParameter, ConstantParameter
 from .progress import bar
+from .serial import builtin
 
 __all__ = ["run", "ToyResult"]
 
@@ -108,15 +109,6 @@ def run(model, n_toys, *, nevents=None, loss=None, minimizer=None, seed=0, worke
     return ToyResult(records, {p.name: v for p, v in zip(params, truth)}, elapsed)
 
 
-def _builtin(value):
-    """A number or string of a toy record as a JSON-able builtin."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    return value if value is None else str(value)
 
 
 def _progress_bar(total, progress):
@@ -258,7 +250,7 @@ class ToyResult:
         True
         """
         return {"truth": {k: float(v) for k, v in self.truth.items()}, "elapsed": float(self.elapsed),
-                "records": [{k: _builtin(v) for k, v in r.items()} for r in self.records]}
+                "records": [{k: builtin(v) for k, v in r.items()} for r in self.records]}
 
     @classmethod
     def from_dict(cls, d) -> ToyResult:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..layout import current_values
 from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params, model_params, values_set
+from ..serial import Serializable
 from ..space import Space
 from . import custom
 
@@ -20,7 +21,7 @@ _BINNED = []  # nfit.pdf.binnedpdf.BinnedFromUnbinnedPDF, likewise (what ``pdf.t
 _overrides = threading.local()
 
 
-class BasePDF:
+class BasePDF(Serializable):
     """A probability density over the observables of a space.
 
     Subclass it as in zfit: pass ``params`` (a dict of name to parameter) to ``__init__`` and write
@@ -329,16 +330,6 @@ class BasePDF:
         if self.is_extended and not (getattr(self, "_weight_mode", None) == "yields"):
             d["extended"] = param(self.get_yield())
         return d
-
-    def to_json(self) -> str:
-        from ..serial import to_json
-
-        return to_json(self.to_dict())
-
-    def to_yaml(self) -> str:
-        from ..serial import to_yaml
-
-        return to_yaml(self.to_dict())
 
     @classmethod
     def from_dict(cls, d, *, registry=None):
