@@ -441,7 +441,11 @@ class _Reader:
         elif kind == "mixture_dist":
             summands = [self.pdf(s) for s in spec["summands"]]
             coefficients = [self.param(c) for c in spec["coefficients"]]
-            if spec.get("extended", False) or len(coefficients) == len(summands):
+            extended = spec.get("extended", len(coefficients) == len(summands))
+            if not extended and len(coefficients) == len(summands):
+                # n coefficients that are not yields: weights of the shapes, divided by their sum (RooAddPdf)
+                pdf = SumPDF(summands, fracs=coefficients, name=name)
+            elif extended:
                 if len(summands) == 1:
                     pdf = summands[0].create_extended(coefficients[0], name=name)
                 else:

@@ -119,3 +119,23 @@ def test_roofit_fits_nfits_document_to_nfits_values(make):
         var = ws.var(p.name)
         assert var.getVal() == pytest.approx(p.value(), abs=0.03 * result.params[p]["hesse"]["error"]), p.name
     assert fit.status() == 0
+
+
+def test_mixtures_of_n_coefficients():
+    doc = {"distributions": [
+        {"name": "a", "type": "gaussian_dist", "x": "x", "mean": 0.0, "sigma": 1.0},
+        {"name": "b", "type": "uniform_dist", "x": ["x"]},
+        {"name": "weights", "type": "mixture_dist", "summands": ["a", "b"], "coefficients": ["wa", "wb"],
+         "extended": False},
+        {"name": "yields", "type": "mixture_dist", "summands": ["a", "b"], "coefficients": ["wa", "wb"],
+         "extended": True}],
+        "domains": [{"name": "d", "type": "product_domain", "axes": [{"name": "x", "min": -5, "max": 5}]}],
+        "parameter_points": [{"name": "default_values", "parameters": [{"name": "wa", "value": 1.0},
+                                                                       {"name": "wb", "value": 3.0}]}]}
+    ws = nfit.hs3.loads(doc)
+    weights, yields = ws["distributions"]["weights"], ws["distributions"]["yields"]
+    assert not weights.is_extended and yields.is_extended and yields.get_yield().value() == 4.0
+    x = np.array([0.0, 2.0])
+    gauss = np.exp(-0.5 * x ** 2) / np.sqrt(2 * np.pi) / 0.9999994266968563
+    np.testing.assert_allclose(weights.pdf(x), 0.25 * gauss + 0.75 / 10, rtol=1e-9)
+    np.testing.assert_allclose(yields.pdf(x), weights.pdf(x), rtol=1e-12)
