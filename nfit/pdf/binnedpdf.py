@@ -536,6 +536,8 @@ class BinnedSumPDF(BaseBinnedPDF):
                                  "(give them yields, or give fracs=)")
             self._fracs = []
             self._mode = "yields"
+            # the yield is the sum of the components' unless one is given: then the counts are its share
+            self._sum_of_yields = extended is None
             if extended is None:
                 from ..param import ComposedParameter
                 from .sum import _total
@@ -588,8 +590,7 @@ class BinnedSumPDF(BaseBinnedPDF):
 
     def _build_counts(self, ctx, bins):
         self._require_extended("counts")
-        if self._mode == "yields" and self.get_yield().__class__.__name__ == "ComposedParameter" \
-                and getattr(self, "_own_yield", True):
+        if self._mode == "yields" and self._sum_of_yields:
             return self._component_counts(ctx, bins)[0]
         return super()._build_counts(ctx, bins)
 
