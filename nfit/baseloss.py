@@ -15,17 +15,16 @@ log-likelihood).
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import warnings
 
 import numpy as np
 
 from . import run
-from .concurrency import call_parallel, parallel_allowed
+from .backends import LossProgram
 from .data import Data
 from .layout import ParamLayout
-from .likelihood import Term, nll
+from .likelihood import Term
 from .param import ComposedParameter, Parameter, ParamSet, independent_params, select
 from .pdf.base import BasePDF, model_params
 
@@ -123,8 +122,8 @@ class BaseLoss:
         self._layout = ParamLayout(params)
         self._terms = list(terms)
         self._check_data()
-        self._n_events = sum(term.size(d) for term, d in zip(self._terms, self.data))
-        self._compiled_kernels = {}
+        self._program = LossProgram(self._terms, self._layout, self.constraints, self.data)
+        self._n_events = self._program.n_events
         self._warned = set()
         self._fitted = False  # set by the first fit: see _gradient_from_hessian_kernel
 
@@ -147,34 +146,18 @@ class BaseLoss:
                 raise ValueError(f"{type(self).__name__}: the weights of data {d.name!r} sum to "
                                  f"{float(np.sum(d.weights))}; an unbinned fit needs a positive sum of weights")
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_compiled_kernels"] = {}  # compiled kernels stay in their process (as a model's do)
-        return state
+    @property
+    def _compiled_kernels(self) -> dict:
+        """The kernels the backends keep for this loss (not pickled: they stay in their process)."""
+        return self._program.kernels
 
     @property
     def _arrays(self) -> list:
         """The kernel's data arguments, read from the Data now (a sampler may have refilled them)."""
-        return self._arrays_at(None)
-
-    def _point_values(self, p):
-        """{parameter: value} at the point ``p`` where a term's columns depend on it, else None."""
-        if p is None or not any(term.dynamic for term in self._terms):
-            return None
-        return self._layout.values(p)
+        return self._program.arrays_at(None)
 
     def _arrays_at(self, p) -> list:
-        """The kernel's data arguments at the parameter point ``p``."""
-        values = self._point_values(p)
-        arrays = []
-        for term, d in zip(self._terms, self.data):
-            arrays += term.arrays(d, values)
-        return arrays
-
-    def _sources_at(self, p) -> list:
-        """What the eager context reads each term's columns from (the Data, or a binned term's bin table)."""
-        values = self._point_values(p)
-        return [term.source(d, values) for term, d in zip(self._terms, self.data)]
+        return self._program.arrays_at(p)
 
     # ------------------------------------------------------------------ description
     @property
@@ -257,80 +240,29 @@ class BaseLoss:
 
     def _evaluate(self, p) -> float:
         """The value at parameter array ``p`` on this loss's path."""
-        if self.mode == "eager":
-            return float(self._eager(p, 0).v)
-        return self._compiled(p, 0)[0]
+        return self._run(p, 0)[0]
 
-    def _eager(self, p, order):
-        from .eager import EagerContext
+    def _backend_now(self):
+        """The backend that runs this loss's kernels now (:func:`nfit.run.current_backend`)."""
+        return run.current_backend(self._mode, self._backend)
 
-        ctx = EagerContext(self._layout, p, order, self._sources_at(p))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return nll(ctx, self._terms, self.constraints)
+    def _run(self, p, order):
+        """(value, gradient or None, Hessian or None) at ``p`` from the kernel of ``order``."""
+        return self._backend_now().loss_kernel(self._program, order)(p)
 
     def _kernel(self, order=0):
-        """(compiled function, constants, output buffer) for derivative ``order``, compiled on first use.
-        Derivative kernels depend on which parameters are free, so they are kept per free set."""
-        backend = self.backend
-        key = self._kernel_key(order)
-        if key not in self._compiled_kernels and backend == "cuda":
-            from .gpu import cuda_nll
-
-            function, constants = cuda_nll(self._terms, self._layout, self.constraints, order)
-            out = _output_buffer(len(self._layout.floating), order)
-            self._compiled_kernels[key] = (function, constants, out)
-        if key not in self._compiled_kernels:
-            from . import cache
-            from .compile.lower import lower_nll
-
-            lowered = lower_nll(self._terms, self._layout, self.constraints, order)
-            constants = np.array(lowered.constants, dtype=np.float64)
-            kernel = cache.load(lowered, "nll")
-            parallel = self._parallel(order)
-            out = _output_buffer(len(self._layout.floating), order)
-            point = self._layout.vector(order=_point_order(order))
-            args = (point, constants, *self._arrays) + ((out,) if order else ())
-            function = kernel.function(parallel, args)
-            if parallel:  # the chunk helpers go in last
-                function = functools.partial(_call_with, function, kernel.chunk_functions())
-            self._compiled_kernels[key] = (function, constants, out)
-        return self._compiled_kernels[key]
-
-    def _kernel_key(self, order) -> tuple:
-        # a forked child may have to run serial kernels where its parent ran parallel ones (nfit.concurrency)
-        return (self.backend, order, tuple(id(q) for q in self._layout.floating) if order else (), parallel_allowed())
-
-    def _parallel(self, order) -> bool:
-        """Whether the compiled kernel of derivative ``order`` sums the events in parallel."""
-        return run.use_parallel(self._n_events, _PARALLEL_FACTOR[order])
+        """(function, constants, output buffer) of the compiled kernel of ``order``, compiled on first use."""
+        kernel = self._backend_now().loss_kernel(self._program, order)
+        return kernel.function, kernel.constants, kernel.out
 
     def _gradient_from_hessian_kernel(self) -> bool:
         """Whether a fit should take its gradients from the Hessian kernel, so that it compiles one
         kernel instead of two (a pass of the Hessian kernel costs about twice a gradient pass, a
-        compilation a few thousand passes). True on the compiled CPU path for a loss with exact
-        Hessians that has not been fitted yet, unless this process has its gradient kernel already."""
-        if self.mode != "compiled" or self.backend != "numba" or self.derivative_order < 2 or self._fitted:
+        compilation a few thousand passes). True for a loss with exact Hessians that has not been
+        fitted yet where its backend would have to compile the gradient kernel."""
+        if self.derivative_order < 2 or self._fitted:
             return False
-        if self._kernel_key(1) in self._compiled_kernels:
-            return False
-        from . import cache
-        from .compile.lower import lower_nll
-
-        lowered = lower_nll(self._terms, self._layout, self.constraints, 1)
-        return not cache.compiled_in_memory(lowered, lambda: self._parallel(1))
-
-    def _compiled(self, p, order):
-        """(value, gradient or None, Hessian or None) from the compiled kernel of ``order``."""
-        function, constants, out = self._kernel(order)
-        arrays = self._arrays_at(p)
-        if order == 0:
-            return function(p, constants, *arrays), None, None
-        out = np.empty_like(out)  # one buffer per call: threads may share the loss
-        value = function(p, constants, *arrays, out)
-        n = len(self._layout.floating)
-        grad = out[:n].copy()
-        hess = _unpack_upper(out[n:], n) if order in (2, "score") else None
-        return value, grad, hess
+        return not self._backend_now().has_kernel(self._program, 1)
 
     @property
     def is_weighted(self) -> bool:
@@ -341,15 +273,7 @@ class BaseLoss:
         """``D = sum_i w_i² g_i g_iᵀ`` over the free parameters at parameter array ``p`` (order 1), with
         one more row per constraint: the middle of the asymptotic covariance of a weighted fit
         (:func:`nfit.likelihood.score_outer`), in one pass over the events on either path."""
-        if self.mode == "eager":
-            from .eager import EagerContext
-            from .likelihood import score_outer
-
-            ctx = EagerContext(self._layout, p, 1, self._sources_at(p))
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                d = score_outer(ctx, self._terms, self.constraints)
-            return _symmetric(d.h, len(self._layout.floating))
-        return self._compiled(p, "score")[2]
+        return self._run(p, "score")[2]
 
     def _sum_weights(self):
         """(sum of w, sum of w²) over every event of the loss, each constraint counting as one event
@@ -366,12 +290,7 @@ class BaseLoss:
         """(value, gradient, Hessian) at ``p`` by the free parameters, exact where the model allows."""
         exact = self.derivative_order
         if exact >= order:
-            if self.mode == "eager":
-                d = self._eager(p, order)
-                n = len(self._layout.floating)
-                grad = np.array([float(d.g.get(j, 0.0)) for j in range(n)])
-                return float(d.v), grad, _symmetric(d.h, n) if order == 2 else None
-            return self._compiled(p, order)
+            return self._run(p, order)
         self._warn_numerical(order)
         return self._numerical_derivatives(p, order, exact)
 
@@ -605,8 +524,8 @@ class SimpleLoss(BaseLoss):
         self._terms, self._term_extended = [], []
         self._mode = self._backend = None
         self._layout = ParamLayout(independent_params(params))
+        self._program = LossProgram([], self._layout, [], [])
         self._n_events = 0
-        self._compiled_kernels = {}
         self._fitted = False
 
     def _evaluate(self, p) -> float:
@@ -742,48 +661,4 @@ def _add_topological(found: list, p) -> None:
     found.append(p)
 
 
-
-
 EXACT_HESSIAN_MAX_PARAMS = 12
-
-# Starting the threads costs about as much as summing a few thousand events serially (measured on
-# 2 cores: the value kernel gains from about 20k events on); a gradient pass costs more per event,
-# so its kernel goes parallel at smaller data sets. The Hessian kernel runs a loss's first fit and
-# HESSE, a few hundred passes in all, so it stays serial up to 5x the threshold (100k events by
-# default): a serial kernel compiles 0.2-0.4 s faster, and a later process loads it as stored machine
-# code without starting Numba (nfit.compile.native), which saves more than the threads would.
-_PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 5.0, "score": 5.0}
-
-
-def _point_order(order) -> int:
-    """The derivative order of the parameter array a kernel reads (the score kernel: gradients)."""
-    return 1 if order == "score" else order
-
-
-def _output_buffer(n, order) -> np.ndarray:
-    """The ``out`` array of a kernel of ``order``: gradient, then the upper triangle of a Hessian."""
-    if not order:
-        return np.zeros(0)
-    return np.zeros(n + (n * (n + 1) // 2 if order in (2, "score") else 0))
-
-
-def _call_with(function, extra, *args):
-    return call_parallel(function, *args, *extra)
-
-
-def _symmetric(entries, n):
-    """The symmetric matrix of the upper-triangle entries ``{(j, k): value}`` of a Dual (the eager path)."""
-    matrix = np.zeros((n, n))
-    for (j, k), x in entries.items():
-        matrix[j, k] = matrix[k, j] = float(x)
-    return matrix
-
-
-def _unpack_upper(flat, n):
-    hess = np.empty((n, n))
-    pos = 0
-    for j in range(n):
-        for k in range(j, n):
-            hess[j, k] = hess[k, j] = flat[pos]
-            pos += 1
-    return hess

@@ -69,18 +69,18 @@ class Data:
         a host copy, and a float64 column of one observable stays where it is for the CUDA backend
         (no second upload) unless events had to be dropped.
         """
-        from . import gpu
+        from . import backends
 
         space = _require_space(obs)
         if space.is_binned:  # as zfit: events on a binned space make their histogram
             return cls.from_numpy(space.with_binning(None), array, weights, name,
                                   drop_outside=drop_outside).to_binned(space)
         device = None
-        if gpu.is_device_array(array):
+        if backends.is_device_array(array):
             device = array if len(array.shape) == 1 and str(array.dtype) == "float64" else None
-            array = gpu.to_host(array)
-        if weights is not None and gpu.is_device_array(weights):
-            weights = gpu.to_host(weights)
+            array = backends.to_host(array)
+        if weights is not None and backends.is_device_array(weights):
+            weights = backends.to_host(weights)
         array = np.asarray(array, dtype=np.float64)
         if array.ndim == 0 and space.n_obs == 1:  # one event given as a number (zfit takes it)
             array = array.reshape(1, 1)
@@ -115,7 +115,7 @@ class Data:
         if weights is not None:
             weights = np.ascontiguousarray(weights)
         if device is not None and not n_out:
-            gpu.to_device(columns[space.obs[0]], device=device)
+            backends.keep_on_device(columns[space.obs[0]], device)
         data = cls(space, columns, weights, name=name)
         data.n_dropped = n_out  # events outside the space, left out
         return data

@@ -147,3 +147,21 @@ class EagerContext(BuildContext):
 
         return Dual(self.be, total(dual.v), {j: total(x) for j, x in dual.g.items()},
                     {jk: total(x) for jk, x in dual.h.items()})
+
+
+def at_current_values(model) -> EagerContext:
+    """An eager context with the parameters of ``model`` (a pdf or function) at their current values:
+    the one way nfit evaluates a node's integrals and tables outside a loss.
+
+    Example
+    -------
+    >>> import numpy as np, nfit
+    >>> g = nfit.pdf.Gauss(mu=0.0, sigma=2.0, obs=nfit.Space("x", -1, 1))
+    >>> float(g._build(at_current_values(g), {"x": np.array([2.0])}, None).v[0])   # exp(-1/2), unnormalised
+    0.6065306597126334
+    """
+    from .layout import ParamLayout
+    from .param import model_params
+
+    layout = ParamLayout(model_params(model))
+    return EagerContext(layout, layout.vector())

@@ -1,12 +1,10 @@
-"""Evaluating a model on events, on either path."""
+"""Evaluating a model on events, on the backend of the current mode."""
 from __future__ import annotations
 
 import numpy as np
 
 from . import run
 from .data import Data
-from .layout import ParamLayout
-from .param import model_params
 
 
 def columns_of(x, obs) -> dict:
@@ -22,38 +20,8 @@ def columns_of(x, obs) -> dict:
 
 
 def evaluate_pdf(model, x, norm, mode=None):
-    """The density of ``model`` at ``x``, normalised over ``norm`` (None: unnormalised)."""
+    """The density of ``model`` at ``x``, normalised over ``norm`` (None: unnormalised), at the
+    current parameter values, on the backend of ``mode`` (default: the global one)."""
     columns = columns_of(x, model.obs)
-    mode = run.check_mode(mode or run.get_mode())
-    if mode == "eager":
-        from .eager import EagerContext
-
-        layout = ParamLayout(model_params(model))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            density = model._build(EagerContext(layout, layout.vector()), columns, norm).v
-        return np.broadcast_to(density, len(columns[model.obs[0]])).astype(float)
-    kernel, layout, constants = _pdf_kernel(model, norm)
-    p = layout.vector()
-    arrays = [columns[o] for o in model.obs]
-    out = np.empty(len(arrays[0]))
-    parallel = run.use_parallel(len(out))
-    function = kernel.function(parallel, (p, constants, *arrays, out))
-    if parallel:
-        from .concurrency import call_parallel
-
-        call_parallel(function, p, constants, *arrays, out)
-    else:
-        function(p, constants, *arrays, out)
-    return out
-
-
-def _pdf_kernel(model, norm):
-    from . import cache
-    from .compile.lower import lower_pdf
-    store = model.__dict__.setdefault("_pdf_kernels", {})
-    key = norm
-    if key not in store:
-        layout = ParamLayout(model_params(model))
-        lowered = lower_pdf(model, norm, layout)
-        store[key] = (cache.load(lowered, "pdf"), layout, np.array(lowered.constants, dtype=np.float64))
-    return store[key]
+    backend = run.current_backend(run.check_mode(mode) if mode is not None else None)
+    return backend.pdf_kernel(model, norm)([columns[o] for o in model.obs])

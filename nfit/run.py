@@ -14,16 +14,18 @@ import contextlib
 import sys
 import types
 
-from . import z
+from . import backends, z
+from .backends.numba_cpu import SLOW_THREADING_FACTOR, get_parallel_threshold, set_parallel_threshold, use_parallel
 
-__all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend",
-           "set_parallel_threshold", "get_parallel_threshold", "use_parallel", "set_graph_mode", "get_graph_mode",
+__all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend", "current_backend",
+           "set_parallel_threshold", "get_parallel_threshold", "use_parallel", "SLOW_THREADING_FACTOR",
+           "set_graph_mode", "get_graph_mode",
            "set_autograd_mode", "get_autograd_mode", "set_mode_default", "clear_graph_cache",
            "experimental_disable_param_update", "evaluate"]
 
 MODES = ("compiled", "eager")
-BACKENDS = ("numba", "cuda")
-_state = {"mode": "compiled", "backend": "numba", "parallel_threshold": 20_000}
+BACKENDS = backends.compiled_names()
+_state = {"mode": "compiled", "backend": BACKENDS[0]}
 
 
 def check_mode(value) -> str:
@@ -64,14 +66,18 @@ def mode(value: str):
 
 
 def check_backend(value) -> str:
-    """``value`` if it names a backend that can run here; a clear error otherwise."""
-    if value not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {value!r}")
-    if value == "cuda":
-        from . import gpu
+    """``value`` if it names a compiled backend that can run here; a clear error otherwise."""
+    return backends.check_compiled(value)
 
-        gpu.require()
-    return value
+
+def current_backend(mode=None, backend=None):
+    """The :class:`~nfit.backends.base.Backend` that runs kernels for ``mode`` and ``backend`` (each
+    None: the global setting).
+
+    >>> current_backend("eager").name
+    'eager'
+    """
+    return backends.select(mode or _state["mode"], backend or _state["backend"])
 
 
 def set_backend(value: str) -> None:
@@ -108,50 +114,6 @@ def backend(value: str):
         yield
     finally:
         _state["backend"] = previous
-
-
-def set_parallel_threshold(n_events: int) -> None:
-    """Compiled kernels sum the events in parallel (a ``prange`` over chunks of events) from this
-    many events on, serially below (default 20,000; gradient kernels from 0.75 and Hessian kernels
-    from 0.4 times that; 20 times more on Numba's slow workqueue threading layer, see
-    :func:`use_parallel`). Serial and parallel kernels agree to rounding.
-
-    Example
-    -------
-    >>> before = get_parallel_threshold()
-    >>> set_parallel_threshold(50_000)
-    >>> get_parallel_threshold()
-    50000
-    >>> set_parallel_threshold(before)
-    """
-    _state["parallel_threshold"] = int(n_events)
-
-
-def get_parallel_threshold() -> int:
-    return _state["parallel_threshold"]
-
-
-# Numba's fallback threading layer (no OpenMP, no TBB: the usual case on macOS) wakes its threads
-# slowly: on 2 cores a parallel pass at 50k events took 4x a serial one, and parallel paid off only
-# from 200k-400k events (OpenMP: from 20k)
-SLOW_THREADING_FACTOR = 20
-
-
-def use_parallel(n_events: int, scale: float = 1.0) -> bool:
-    """Whether a compiled kernel over ``n_events`` events sums them in parallel: from ``scale`` times
-    the parallel threshold on, or :data:`SLOW_THREADING_FACTOR` times that on Numba's workqueue layer.
-
-    >>> use_parallel(10)
-    False
-    """
-    from .concurrency import parallel_allowed
-
-    threshold = _state["parallel_threshold"] * scale
-    if n_events < threshold or not parallel_allowed():
-        return False
-    from .compile.parallel import threading_layer
-
-    return threading_layer() != "workqueue" or n_events >= threshold * SLOW_THREADING_FACTOR
 
 
 # ---------------------------------------------------------------------- zfit's run-mode API

@@ -63,3 +63,26 @@ def test_numbas_private_api_stays_in_its_module():
     assert offenders == []
     for name in ("compile/parallel.py", "compile/jitmodule.py"):  # these go through numba_api now
         assert not private.search((ROOT / name).read_text()), name
+
+
+def test_backend_choice_lives_in_the_backend_layer():
+    """No module outside nfit.backends (and run, which holds the user's settings) compares a path or
+    backend name, imports a backend's module, or lowers and loads kernels itself."""
+    choice = re.compile(r"""(mode|backend)\s*[!=]=\s*["'](eager|compiled|numba|cuda)["']"""
+                        r"|from \.+compile\.(lower|cuda) import|cache\.load\(|from \.+backends\.(eager|numba_cpu)")
+    allowed = {"run.py", "gpu.py"}
+    offenders = [str(f.relative_to(ROOT)) for f in ROOT.rglob("*.py")
+                 if not str(f.relative_to(ROOT)).startswith(("backends/", "compile/"))
+                 and str(f.relative_to(ROOT)) not in allowed and choice.search(f.read_text())]
+    assert offenders == []
+
+
+def test_every_backend_is_registered_and_answers_the_interface():
+    from nfit import backends
+    from nfit.backends.base import Backend
+
+    for name in backends.names():
+        backend = backends.get(name)
+        assert backend.name == name
+        for method in ("loss_kernel", "pdf_kernel"):
+            assert getattr(type(backend), method) is not getattr(Backend, method), (name, method)

@@ -545,11 +545,9 @@ class BasePDF(Serializable):
         """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised)."""
         if not self._is_custom():
             raise NotImplementedError
-        from ..eager import EagerContext
-        from ..layout import ParamLayout
+        from ..eager import at_current_values
 
-        layout = ParamLayout(model_params(self))
-        ctx = EagerContext(layout, layout.vector())
+        ctx = at_current_values(self)
         shape = self._custom()
         limits = limits.with_obs(self.obs)
         with np.errstate(all="ignore"):

@@ -210,13 +210,11 @@ class BaseBinnedPDF(BasePDF):
 
     def _eager_bins(self, what, x=None, params=None):
         """``rel`` or ``counts`` on the bins of ``x`` (default: the pdf's), eagerly at the current values."""
-        from ..eager import EagerContext
-        from ..layout import ParamLayout
+        from ..eager import at_current_values
 
         with self._values_from(params):
             edges = self._edges_of(x)
-            layout = ParamLayout(model_params(self))
-            ctx = EagerContext(layout, layout.vector())
+            ctx = at_current_values(self)
             tables = {(leaf._uid, key): evaluated(array, None) for leaf, key, array in table_columns(self)}
             bins = Bins(edges[:-1], edges[1:], tables)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -448,12 +446,10 @@ class BinnedFromUnbinnedPDF(BaseBinnedPDF):
         return self._rule
 
     def _converged_rule(self):
-        from ..eager import EagerContext
-        from ..layout import ParamLayout
+        from ..eager import at_current_values
 
         edges = self._binning.edges
-        layout = ParamLayout(model_params(self._unbinned))
-        ctx = EagerContext(layout, layout.vector())
+        ctx = at_current_values(self._unbinned)
         norm = self._norm_limits()
         previous = None
         for panels in (1, 2, 4, 8, 16, 32, 64):

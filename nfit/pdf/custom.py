@@ -330,13 +330,10 @@ class CustomShape:
         if self._trace(("density", key_norm), self._density_call(key_norm)) is None:
             return 0
         if key_norm is None and norm.has_limits:
-            from ..eager import EagerContext
-            from ..layout import ParamLayout
-            from ..param import model_params
+            from ..eager import at_current_values
 
-            layout = ParamLayout(model_params(pdf))
             try:  # traces the integrals (cached), at the current values
-                self.integral(EagerContext(layout, layout.vector()), norm)
+                self.integral(at_current_values(pdf), norm)
             except (TypeError, MissingDerivative):
                 return 0
             if any(v is None for k, v in self._traces.items() if k[0] in ("integrate", "analytic")):

@@ -108,12 +108,9 @@ def normalised(pdf, ctx, value, norm, scale):
 def eager_normalised_integral(pdf, limits, norm):
     """Integral over ``limits`` of ``pdf`` normalised over ``norm`` (None: unnormalised), from the
     pdf's ``_integral_dual(ctx, lower, upper)`` evaluated eagerly at the current parameter values."""
-    from ..eager import EagerContext
-    from ..layout import ParamLayout
-    from ..param import model_params
+    from ..eager import at_current_values
 
-    layout = ParamLayout(model_params(pdf))
-    ctx = EagerContext(layout, layout.vector())
+    ctx = at_current_values(pdf)
 
     def integral(space):
         with np.errstate(all="ignore"):

@@ -105,12 +105,9 @@ class ProductPDF(BasePDF):
 
     def _normalised_integral(self, values, limits, norm):
         if self._shared:
-            from ..eager import EagerContext
-            from ..layout import ParamLayout
-            from ..param import model_params
+            from ..eager import at_current_values
 
-            layout = ParamLayout(model_params(self))
-            ctx = EagerContext(layout, layout.vector())
+            ctx = at_current_values(self)
             with np.errstate(all="ignore"):
                 value = float(self._integral(ctx, limits).v)
                 return value if norm is None else value / float(self._integral(ctx, norm).v)

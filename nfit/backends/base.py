@@ -1,0 +1,163 @@
+"""The backend interface: what a loss and a pdf ask of the place their kernels run.
+
+A loss hands a backend a :class:`LossProgram` (its likelihood terms, parameter layout, constraints
+and data); the backend answers with a kernel of a derivative order, ``kernel(p) -> (value,
+gradient, Hessian)`` at a parameter vector ``p`` (:meth:`nfit.layout.ParamLayout.vector`). A pdf
+asks for ``pdf_kernel(model, norm)(columns) -> densities`` at the current parameter values. The
+backend keeps its kernels (in the program, and on the model) and decides everything else: compiled
+or not, serial or parallel, CPU or GPU.
+
+>>> import numpy as np, nfit
+>>> from nfit import backends
+>>> obs = nfit.Space("x", -3, 3)
+>>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs),
+...                             data=nfit.Data.from_numpy(obs, np.array([0.0])))
+>>> value, grad, hess = backends.get("eager").loss_kernel(nll._program, 0)(nll.point())
+>>> round(value, 6)   # -log N(0; 0, 1) over [-3, 3]
+0.916243
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Backend", "LossProgram", "CompiledKernel", "output_buffer", "point_order"]
+
+
+class LossProgram:
+    """A loss as the backends see it: ``terms`` (:class:`nfit.likelihood.Term` or
+    :class:`nfit.binnedterm.BinnedTerm`, one per data set), the parameter ``layout``, the
+    ``constraints`` and the ``datas``. ``kernels`` is where backends keep this loss's kernels
+    (dropped when the loss is pickled: compiled code stays in its process).
+
+    Example
+    -------
+    >>> import numpy as np, nfit
+    >>> obs = nfit.Space("x", 0, 1)
+    >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Uniform(0.0, 1.0, obs=obs),
+    ...                             data=nfit.Data.from_numpy(obs, np.array([0.2, 0.4])))
+    >>> nll._program.n_events, len(nll._program.arrays_at(None))
+    (2, 1)
+    """
+
+    def __init__(self, terms, layout, constraints, datas):
+        self.terms = list(terms)
+        self.layout = layout
+        self.constraints = list(constraints)
+        self.datas = list(datas)
+        self.n_events = sum(term.size(d) for term, d in zip(self.terms, self.datas))
+        self.kernels: dict = {}
+
+    @property
+    def n_free(self) -> int:
+        return len(self.layout.floating)
+
+    def _point_values(self, p):
+        """{parameter: value} at the point ``p`` where a term's columns depend on it, else None."""
+        if p is None or not any(term.dynamic for term in self.terms):
+            return None
+        return self.layout.values(p)
+
+    def arrays_at(self, p) -> list:
+        """A compiled kernel's data arguments at the parameter point ``p`` (None: the current values),
+        read from the data now (a sampler may have refilled them)."""
+        values = self._point_values(p)
+        arrays = []
+        for term, d in zip(self.terms, self.datas):
+            arrays += term.arrays(d, values)
+        return arrays
+
+    def sources_at(self, p) -> list:
+        """What the eager context reads each term's columns from (the Data, or a binned term's bin table)."""
+        values = self._point_values(p)
+        return [term.source(d, values) for term, d in zip(self.terms, self.datas)]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["kernels"] = {}
+        return state
+
+
+class Backend:
+    """One place kernels run. Subclasses set ``name`` (the user's spelling) and ``compiled`` (False
+    only for the NumPy path) and implement :meth:`loss_kernel` and :meth:`pdf_kernel`; register an
+    instance with :func:`nfit.backends.register`.
+
+    ``order`` is 0 (value), 1 (and gradient), 2 (and Hessian) or ``"score"`` (the weighted fits'
+    matrix ``D``, :func:`nfit.likelihood.score_outer`, where the Hessian goes).
+
+    Example
+    -------
+    >>> from nfit import backends
+    >>> backends.get("numba").compiled, backends.get("eager").compiled
+    (True, False)
+    """
+
+    name = ""
+    compiled = True
+
+    def check(self) -> None:
+        """Raise a clear error, saying what is missing, unless this backend can run here."""
+
+    def loss_kernel(self, program: LossProgram, order):
+        """``kernel(p) -> (value, gradient or None, Hessian or None)`` of ``program`` for ``order``."""
+        raise NotImplementedError
+
+    def pdf_kernel(self, model, norm):
+        """``kernel(arrays) -> densities`` of ``model`` (normalised over ``norm``; None: not) at the
+        current parameter values, ``arrays`` one float64 column per observable of ``model.obs``."""
+        raise NotImplementedError
+
+    def has_kernel(self, program: LossProgram, order) -> bool:
+        """Whether :meth:`loss_kernel` of ``order`` is ready in this process without compiling."""
+        return True
+
+    def __repr__(self):
+        return f"<nfit backend {self.name!r}>"
+
+
+class CompiledKernel(NamedTuple):
+    """A compiled loss kernel ``function(p, constants, *arrays[, out])`` and how to call it.
+
+    Called with a parameter vector, it reads the data arguments from ``program`` and returns
+    ``(value, gradient or None, Hessian or None)``; a fresh ``out`` per call, so that threads may
+    share it."""
+
+    function: object
+    constants: np.ndarray
+    out: np.ndarray
+    order: object
+    program: LossProgram
+
+    def __call__(self, p):
+        arrays = self.program.arrays_at(p)
+        if self.order == 0:
+            return self.function(p, self.constants, *arrays), None, None
+        out = np.empty_like(self.out)
+        value = self.function(p, self.constants, *arrays, out)
+        n = self.program.n_free
+        hess = _unpack_upper(out[n:], n) if self.order in (2, "score") else None
+        return value, out[:n].copy(), hess
+
+
+def point_order(order) -> int:
+    """The derivative order of the parameter array a kernel reads (the score kernel: gradients)."""
+    return 1 if order == "score" else order
+
+
+def output_buffer(n, order) -> np.ndarray:
+    """The ``out`` array of a kernel of ``order``: gradient, then the upper triangle of a Hessian."""
+    if not order:
+        return np.zeros(0)
+    return np.zeros(n + (n * (n + 1) // 2 if order in (2, "score") else 0))
+
+
+def _unpack_upper(flat, n):
+    hess = np.empty((n, n))
+    pos = 0
+    for j in range(n):
+        for k in range(j, n):
+            hess[j, k] = hess[k, j] = flat[pos]
+            pos += 1
+    return hess

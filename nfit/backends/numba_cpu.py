@@ -1,0 +1,155 @@
+"""The Numba CPU backend: fused kernels compiled with ``@njit``, serial or parallel over events.
+
+A loss's kernel is lowered (:func:`nfit.compile.lower.lower_nll`), found or compiled through
+:mod:`nfit.cache`, and run serially, or with its events cut into chunks summed in parallel from
+:func:`get_parallel_threshold` events on (:func:`use_parallel`). Serial and parallel kernels agree
+to rounding.
+
+>>> import numpy as np, nfit
+>>> from nfit import backends
+>>> use_parallel(10)
+False
+>>> backends.get("numba").name
+'numba'
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..concurrency import call_parallel, parallel_allowed
+from ..layout import ParamLayout
+from ..param import model_params
+from .base import Backend, CompiledKernel, output_buffer, point_order
+
+__all__ = ["NumbaBackend", "use_parallel", "set_parallel_threshold", "get_parallel_threshold",
+           "SLOW_THREADING_FACTOR"]
+
+_threshold = {"events": 20_000}
+
+# Numba's fallback threading layer (no OpenMP, no TBB: the usual case on macOS) wakes its threads
+# slowly: on 2 cores a parallel pass at 50k events took 4x a serial one, and parallel paid off only
+# from 200k-400k events (OpenMP: from 20k)
+SLOW_THREADING_FACTOR = 20
+
+# Starting the threads costs about as much as summing a few thousand events serially (measured on
+# 2 cores: the value kernel gains from about 20k events on); a gradient pass costs more per event,
+# so its kernel goes parallel at smaller data sets. The Hessian kernel runs a loss's first fit and
+# HESSE, a few hundred passes in all, so it stays serial up to 5x the threshold (100k events by
+# default): a serial kernel compiles 0.2-0.4 s faster, and a later process loads it as stored machine
+# code without starting Numba (nfit.compile.native), which saves more than the threads would.
+PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 5.0, "score": 5.0}
+
+
+def set_parallel_threshold(n_events: int) -> None:
+    """Compiled kernels sum the events in parallel (a ``prange`` over chunks of events) from this
+    many events on, serially below (default 20,000; gradient kernels from 0.75 and Hessian kernels
+    from 5 times that; 20 times more on Numba's slow workqueue threading layer, see
+    :func:`use_parallel`). Serial and parallel kernels agree to rounding.
+
+    Example
+    -------
+    >>> before = get_parallel_threshold()
+    >>> set_parallel_threshold(50_000)
+    >>> get_parallel_threshold()
+    50000
+    >>> set_parallel_threshold(before)
+    """
+    _threshold["events"] = int(n_events)
+
+
+def get_parallel_threshold() -> int:
+    return _threshold["events"]
+
+
+def use_parallel(n_events: int, scale: float = 1.0) -> bool:
+    """Whether a compiled kernel over ``n_events`` events sums them in parallel: from ``scale`` times
+    the parallel threshold on, or :data:`SLOW_THREADING_FACTOR` times that on Numba's workqueue layer.
+
+    >>> use_parallel(10)
+    False
+    """
+    threshold = _threshold["events"] * scale
+    if n_events < threshold or not parallel_allowed():
+        return False
+    from ..compile.parallel import threading_layer
+
+    return threading_layer() != "workqueue" or n_events >= threshold * SLOW_THREADING_FACTOR
+
+
+class NumbaBackend(Backend):
+    """Fused ``@njit`` kernels on the CPU (``backend="numba"``, the default)."""
+
+    name = "numba"
+
+    def key(self, program, order) -> tuple:
+        # derivative kernels depend on which parameters are free; a forked child may have to run
+        # serial kernels where its parent ran parallel ones (nfit.concurrency)
+        free = tuple(id(q) for q in program.layout.floating) if order else ()
+        return (self.name, order, free, parallel_allowed())
+
+    def loss_kernel(self, program, order):
+        key = self.key(program, order)
+        kernel = program.kernels.get(key)
+        if kernel is None:
+            kernel = program.kernels[key] = self._compile(program, order)
+        return kernel
+
+    def _compile(self, program, order) -> CompiledKernel:
+        from .. import cache
+        from ..compile.lower import lower_nll
+
+        lowered = lower_nll(program.terms, program.layout, program.constraints, order)
+        constants = np.array(lowered.constants, dtype=np.float64)
+        kernel = cache.load(lowered, "nll")
+        parallel = use_parallel(program.n_events, PARALLEL_FACTOR[order])
+        out = output_buffer(program.n_free, order)
+        point = program.layout.vector(order=point_order(order))
+        args = (point, constants, *program.arrays_at(None)) + ((out,) if order else ())
+        function = kernel.function(parallel, args)
+        if parallel:  # the chunk helpers go in last
+            function = functools.partial(_call_with, function, kernel.chunk_functions())
+        return CompiledKernel(function, constants, out, order, program)
+
+    def has_kernel(self, program, order) -> bool:
+        if self.key(program, order) in program.kernels:
+            return True
+        from .. import cache
+        from ..compile.lower import lower_nll
+
+        lowered = lower_nll(program.terms, program.layout, program.constraints, order)
+        return cache.compiled_in_memory(lowered, lambda: use_parallel(program.n_events, PARALLEL_FACTOR[order]))
+
+    def pdf_kernel(self, model, norm):
+        compiled, layout, constants = _pdf_kernel(model, norm)
+
+        def kernel(arrays):
+            p = layout.vector()
+            out = np.empty(len(arrays[0]))
+            parallel = use_parallel(len(out))
+            function = compiled.function(parallel, (p, constants, *arrays, out))
+            if parallel:
+                call_parallel(function, p, constants, *arrays, out)
+            else:
+                function(p, constants, *arrays, out)
+            return out
+
+        return kernel
+
+
+def _call_with(function, extra, *args):
+    return call_parallel(function, *args, *extra)
+
+
+def _pdf_kernel(model, norm):
+    """(kernel, layout, constants) of ``model``'s density, kept on the model (dropped when pickled)."""
+    from .. import cache
+    from ..compile.lower import lower_pdf
+
+    store = model.__dict__.setdefault("_pdf_kernels", {})
+    if norm not in store:
+        layout = ParamLayout(model_params(model))
+        lowered = lower_pdf(model, norm, layout)
+        store[norm] = (cache.load(lowered, "pdf"), layout, np.array(lowered.constants, dtype=np.float64))
+    return store[norm]
