@@ -14,7 +14,7 @@ or not, serial or parallel, CPU or GPU.
 ...                             data=nfit.Data.from_numpy(obs, np.array([0.0])))
 >>> value, grad, hess = backends.get("eager").loss_kernel(nll._program, 0)(nll.point())
 >>> round(value, 6)   # -log N(0; 0, 1) over [-3, 3]
-0.916243
+0.916235
 """
 from __future__ import annotations
 
