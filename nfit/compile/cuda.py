@@ -22,18 +22,16 @@ prelude hands the epilogue what it needs through ``h``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from .emitter import CodeContext, _accumulate, _as_float, _from_float, _helper_source
-from .lower import Lowered, _outputs, build_loss
+from .emitter import CPU_HELPER, CodeContext, _sums_dual
+from .ir import Assign, DevicePrinter, EventLoop, Op, Return, Store, from_float, function_source, reads
+from .lower import Lowered, build_loss, outputs
 
 __all__ = ["CudaLowered", "Launch", "lower_nll_cuda", "threads_per_block"]
 
 SIMULATOR_THREADS = 2
 SHARED_DOUBLES = 6144  # 48 KiB of static shared memory per block, the portable limit
-_IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
-_ASSIGN = re.compile(r"^(\w+) = (.*)$")
 
 
 def threads_per_block(count: int, simulator: bool = False) -> int:
@@ -74,63 +72,40 @@ class CudaCodeContext(CodeContext):
     def __init__(self, layout, order=0, simulator=False):
         super().__init__(layout, order)
         self.simulator = simulator
+        self.device_printer = DevicePrinter(self.be.functions)
         self.launches: list[Launch] = []
         self.inputs: list[str] = []  # names the GPU kernels read from h, launch after launch
         self.result_size = 0
 
     def event_sum(self, t, dual, weighted, weight_power=1):
-        from ..ad import Dual
-
-        be = self.be
-        self.body += be.scalar_lines
-        be.scalar_lines = []
-        keys = ["v"] + sorted(dual.g) + sorted(dual.h)
-        components = [dual.v] + [dual.g[k] for k in sorted(dual.g)] + [dual.h[k] for k in sorted(dual.h)]
-        count = len(components) + (1 if weighted else 0)
-        inputs = list(be.loop_inputs)
-        columns = list(self._columns.values()) + ([f"w{t}"] if weighted else [])
-        threads = threads_per_block(count, self.simulator)
-
-        body = [f"{name} = h[off + {j}]" for j, name in enumerate(inputs)]
-        body += [f"s{k} = 0.0" for k in range(count)]
-        body += ["i = cuda.grid(1)", "stride = cuda.gridsize(1)", "while i < n:"]
-        loop = [f"e{t}_{j} = {col}[i]" for j, col in enumerate(self._columns.values())] + be.loop_lines
-        loop += _accumulate(t, components, weighted, weight_power)
-        loop.append("i += stride")
-        body += ["    " + _device_calls(line) for line in loop]
-        body += _block_reduction(count, threads)
-        kernel = self._helper(["c", "h", "off", "n"] + columns + ["partial", "col"], body,
-                              prefix="_gpu", template=_cuda_kernel_source)
-        be.loop_lines = []
-        be.loop_inputs = {}
-
+        loop, keys = self._loop(t, dual, weighted, weight_power)
+        threads = threads_per_block(loop.count, self.simulator)
+        kernel = self._helper("_gpu", loop, lambda printer, name, canon: _gpu_kernel_source(
+            self.device_printer, name, canon, threads))
         data_args = self.args[2:]
-        self.launches.append(Launch(kernel, t, [data_args.index(col) for col in columns], len(self.inputs),
-                                    self.result_size, count, threads))
-        self.inputs += inputs
-        sums = [f"acc{t}_{k}" for k in range(count)]
-        self.result_size += count
-        g = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)}
-        h = {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)}
-        return Dual(be, sums[0], g, h)
+        self.launches.append(Launch(kernel, t, [data_args.index(col) for col in loop.data_columns],
+                                    len(self.inputs), self.result_size, loop.count, threads))
+        self.inputs += loop.inputs
+        self.result_size += loop.count
+        return _sums_dual(self.be, [f"acc{t}_{k}" for k in range(loop.count)], keys)
 
-
-    def _bin_quad_helper(self, args, body) -> str:
+    def _bin_quad_helper(self, loop) -> str:
         # called inside the GPU kernel's loop over bins: a device function, with device math
-        return self._helper(args, [_device_calls(line) for line in body], prefix="_dquad",
-                            template=_cuda_device_source)
+        return self._helper("_dquad", loop, lambda printer, name, canon: function_source(
+            "@cuda.jit(device=True)", name, ["c", "off", "n", "lo", "hi", *canon.inputs],
+            self.device_printer.node_lines(canon)))
 
 
-def _cuda_device_source(name, args, body):
-    text = "\n".join("    " + line for line in body)
-    return f"@cuda.jit(device=True)\ndef {name}({', '.join(args)}):\n{text}\n"
-
-
-def _device_calls(line: str) -> str:
-    """Per-event calls of kernel functions go to their CUDA device clones (``_kmN_f`` -> ``_kdN_f``),
-    math functions to ``dmath`` (``math`` on a GPU; a version without Python exceptions in the
-    simulator)."""
-    return re.sub(r"\bmath\.", "dmath.", re.sub(r"\b_km(\d+)_", r"_kd\1_", line))
+def _gpu_kernel_source(printer, name, loop: EventLoop, threads) -> str:
+    """A term's event sum on the GPU: a grid-stride loop accumulating in registers, then a block
+    reduction into one row of ``partial``."""
+    lines = [f"{x} = {from_float(f'h[off + {j}]', t)}" for j, (x, t) in enumerate(zip(loop.inputs, loop.input_types))]
+    lines += [f"s{k} = 0.0" for k in range(loop.count)]
+    lines += ["i = cuda.grid(1)", "stride = cuda.gridsize(1)", "while i < n:"]
+    lines += ["    " + line for line in printer.event_lines(loop) + ["i += stride"]]
+    lines += _block_reduction(loop.count, threads)
+    return function_source("@cuda.jit(cache=True)", name, ["c", "h", "off", "n", *loop.data_columns, "partial", "col"],
+                           lines)
 
 
 def _block_reduction(count, threads) -> list:
@@ -145,59 +120,55 @@ def _block_reduction(count, threads) -> list:
     return lines
 
 
-def _cuda_kernel_source(name, args, body):
-    text = "\n".join("    " + line for line in body)
-    return f"@cuda.jit(cache=True)\ndef {name}({', '.join(args)}):\n{text}\n"
-
-
 def lower_nll_cuda(terms, layout, constraints=(), order=0, simulator=False) -> CudaLowered:
     """Source of ``nll_prelude``, the per-term GPU kernels and ``nll_epilogue`` (module docstring)."""
     ctx, total, out_order = build_loss(CudaCodeContext, terms, layout, constraints, order, simulator=simulator)
     ctx.finish()
-    outputs = _outputs(total, len(layout.floating), out_order) + [f"return {total.v}"]
+    tail = outputs(total, len(layout.floating), out_order) + [Return(total.v)]
+    be = ctx.be
 
     sums = {f"acc{launch.term}_{k}": launch.result_offset + k
             for launch in ctx.launches for k in range(launch.count)}
     prelude, epilogue, defined = [], [], set()
     tainted = set(sums)
-    for line in ctx.body:
-        name, expr = _ASSIGN.match(line).groups()
-        if tainted & set(_IDENT.findall(expr)):
-            tainted.add(name)
-            epilogue.append(line)
+    for record in ctx.body:
+        if tainted.intersection(reads(record)):
+            tainted.add(record.target)
+            epilogue.append(record)
         else:
-            defined.add(name)
-            prelude.append(line)
+            defined.add(record.target)
+            prelude.append(record)
     # h: each launch's inputs (contiguous, from its offset), then what else the epilogue reads
     slot = {}
     for k, name in enumerate(ctx.inputs):
         slot.setdefault(name, k)
     h_size = len(ctx.inputs)
     needs = []
-    for line in epilogue + outputs:
-        for word in _IDENT.findall(line):
-            if word in defined and word not in needs:
-                needs.append(word)
+    for record in epilogue + tail:
+        for name in reads(record):
+            if name in defined and name not in needs:
+                needs.append(name)
     for name in needs:
         if name not in slot:
             slot[name] = h_size
             h_size += 1
-    stores = [f"h[{k}] = {_as_float(name)}" for k, name in enumerate(ctx.inputs)]
-    stores += [f"h[{slot[name]}] = {_as_float(name)}" for name in needs if slot[name] >= len(ctx.inputs)]
-    reads = [f"{name} = {_from_float(name, f'h[{slot[name]}]')}" for name in needs]
-    reads += [f"{name} = r[{k}]" for name, k in sums.items()]
+    stores = [Store("h", k, name, be.type_of(name)) for k, name in enumerate(ctx.inputs)]
+    stores += [Store("h", slot[name], name, be.type_of(name)) for name in needs if slot[name] >= len(ctx.inputs)]
+    loads = [Assign(name, Op("item", ("h",), slot[name]), be.type_of(name)) for name in needs]
+    loads += [Assign(name, Op("item", ("r",), k)) for name, k in sums.items()]
 
-    be = ctx.be
+    printer = ctx.printer
     out_arg = ", out" if out_order >= 1 else ""
     functions = list(ctx.helpers)
-    functions.append(_helper_source("nll_prelude", ["p", "c", "h"], prelude + stores + ["return 0"]))
-    functions.append(_helper_source("nll_epilogue", ["p", "c", "h", "r" + out_arg], reads + epilogue + outputs))
+    functions.append(function_source(CPU_HELPER, "nll_prelude", ["p", "c", "h"],
+                                     [printer.statement(r) for r in prelude + stores] + ["return 0"]))
+    functions.append(function_source(CPU_HELPER, "nll_epilogue", ["p", "c", "h", "r" + out_arg],
+                                     [printer.statement(r) for r in loads + epilogue + tail]))
     functions.append(_REDUCE.format(threads=SIMULATOR_THREADS if simulator else 128))
     kind = {0: "value", 1: "value and gradient", 2: "value, gradient and Hessian",
             "score": "outer products of the per-event gradients"}[order]
     header = [f'"""nfit generated CUDA kernel: negative log-likelihood of {len(terms)} term(s), {kind}"""']
-    header += be.header() + ["from numba import cuda", "from nfit.compile.jitmodule import cuda_module",
-                             ]
+    header += be.header() + ["from numba import cuda", "from nfit.compile.jitmodule import cuda_module"]
     header += ["from nfit.compile.jitmodule import SIMULATOR_MATH as dmath" if simulator else "import math as dmath"]
     header += _device_header(be)
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
@@ -234,13 +205,12 @@ def reduce_blocks(partial, nblocks, out):
 def _device_header(be) -> list:
     """Imports of the CUDA device clones of every kernel module (``_kdN``) and their functions."""
     lines = []
-    for module, alias in be.imports.items():
-        device = alias.replace("_km", "_kd")
+    for module, index in be.imports.items():
         if module in be.user_kernels:
-            lines.append(f"{device} = cuda_module({alias}_lookup({module!r}))")
+            lines.append(f"_kd{index} = cuda_module(_km{index}_lookup({module!r}))")
         else:
-            lines.append(f"import {module} as {device}")
-            lines.append(f"{device} = cuda_module({device})")
-    for (module, function), alias in be.functions.items():
-        lines.append(f"{alias.replace('_km', '_kd', 1)} = {be.imports[module].replace('_km', '_kd')}.{function}")
+            lines.append(f"import {module} as _kd{index}")
+            lines.append(f"_kd{index} = cuda_module(_kd{index})")
+    for (_module, function), index in be.functions.items():
+        lines.append(f"_kd{index}_{function} = _kd{index}.{function}")
     return lines

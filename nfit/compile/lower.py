@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from ..likelihood import Term, nll, score_outer
 from .emitter import ChunkLoop, CodeContext
+from .ir import Return, Store, function_source
 
-__all__ = ["Lowered", "Term", "lower_nll", "lower_pdf"]
+__all__ = ["Lowered", "PdfLoop", "Term", "lower_nll", "lower_pdf", "outputs"]
 
 
 @dataclass
@@ -31,47 +32,67 @@ class Lowered:
     kernel_modules: list
 
 
-def _function(name, args, body, parallel):
+@dataclass
+class PdfLoop:
+    """The density at every event: ``out[i] = value`` after the per-event records ``body``; a
+    ``numba.prange`` in the parallel entry point."""
+
+    columns: list
+    events: list
+    body: list
+    value: str
+
+    def lines(self, printer, parallel: bool) -> list:
+        loop = "numba.prange" if parallel else "range"
+        inner = [f"{e} = {col}[i]" for e, col in zip(self.events, self.columns)]
+        inner += [printer.assign(r) for r in self.body] + [f"out[i] = {self.value}"]
+        return [f"for i in {loop}({self.columns[0]}.shape[0]):"] + ["    " + line for line in inner]
+
+
+def _function(printer, name, args, body, parallel):
     # a parallel entry point that sums chunks through run_chunks is itself compiled serially: only the
     # driver runs Numba's (slow to compile) parallel pipeline, and it is compiled once and cached
-    uses_prange = parallel and not any(isinstance(line, ChunkLoop) for line in body)
+    uses_prange = parallel and not any(isinstance(record, ChunkLoop) for record in body)
     deco = f"@numba.njit(cache=True, error_model='numpy', nogil=True, parallel={uses_prange})"
     lines = []
-    for line in body:
-        lines += line.lines(parallel) if isinstance(line, ChunkLoop) else [line]
-    text = "\n".join("    " + line for line in lines).replace("RANGE(", f"{'numba.prange' if parallel else 'range'}(")
-    return f"{deco}\ndef {name}({', '.join(args)}):\n{text}\n"
+    for record in body:
+        if isinstance(record, ChunkLoop):
+            lines += record.lines(parallel)
+        elif isinstance(record, PdfLoop):
+            lines += record.lines(printer, parallel)
+        else:
+            lines.append(printer.statement(record))
+    return function_source(deco, name, args, lines)
 
 
 def _finish(ctx, name, body, doc):
     be = ctx.be
     header = [f'"""nfit generated kernel: {doc}"""'] + be.header()
-    chunk_helpers = getattr(ctx, "chunk_helpers", {})
-    if chunk_helpers:
+    if ctx.chunk_helpers:
         header.append("from nfit.compile.parallel import run_chunks as _run_chunks")
         # (helper, number of data columns) in the order of the parallel entry point's fn arguments
-        header.append(f"CHUNK_HELPERS = {tuple(chunk_helpers.items())!r}")
-    functions = list(getattr(ctx, "helpers", []))
-    parallel_args = ctx.args + [f"fn{j}" for j in range(len(chunk_helpers))]
-    functions += [_function(f"{name}_serial", ctx.args, body, False),
-                  _function(f"{name}_parallel", parallel_args, body, True)]
+        header.append(f"CHUNK_HELPERS = {tuple(ctx.chunk_helpers.items())!r}")
+    functions = list(ctx.helpers)
+    parallel_args = ctx.args + [f"fn{j}" for j in range(len(ctx.chunk_helpers))]
+    functions += [_function(ctx.printer, f"{name}_serial", ctx.args, body, False),
+                  _function(ctx.printer, f"{name}_parallel", parallel_args, body, True)]
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
     return Lowered(source, list(be.constants), be.kernel_modules())
 
 
-def _outputs(total, n, order) -> list:
-    """Lines writing the gradient (``order`` >= 1) to ``out[:n]`` and the upper triangle of the
-    Hessian (``order`` 2, row by row) after it."""
-    lines = []
+def outputs(total, n, order) -> list:
+    """:class:`~nfit.compile.ir.Store` records writing the gradient (``order`` >= 1) to ``out[:n]``
+    and the upper triangle of the Hessian (``order`` 2, row by row) after it."""
+    records = []
     if order >= 1:
-        lines += [f"out[{j}] = {total.g.get(j, '0.0')}" for j in range(n)]
+        records += [Store("out", j, total.g.get(j, "0.0")) for j in range(n)]
     if order >= 2:
         pos = n
         for j in range(n):
             for k in range(j, n):
-                lines.append(f"out[{pos}] = {total.h.get((j, k), '0.0')}")
+                records.append(Store("out", pos, total.h.get((j, k), "0.0")))
                 pos += 1
-    return lines
+    return records
 
 
 def build_loss(ctx_class, terms, layout, constraints, order, **options):
@@ -97,8 +118,8 @@ def lower_nll(terms, layout, constraints=(), order=0) -> Lowered:
     body = list(ctx.body)
     if out_order >= 1:
         ctx.args.append("out")
-        body += _outputs(total, len(layout.floating), out_order)
-    body.append(f"return {total.v}")
+        body += outputs(total, len(layout.floating), out_order)
+    body.append(Return(total.v))
     kind = {0: "value", 1: "value and gradient", 2: "value, gradient and Hessian",
             "score": "outer products of the per-event gradients"}[order]
     return _finish(ctx, "nll", body, f"negative log-likelihood of {len(terms)} term(s), {kind}")
@@ -112,10 +133,6 @@ def lower_pdf(model, norm, layout) -> Lowered:
     ctx.args.append("out")
     be = ctx.be
     body = ctx.body + be.scalar_lines
-    first = f"x0_{0}"
-    body.append(f"for i in RANGE({first}.shape[0]):")
-    body += [f"    e0_{j} = x0_{j}[i]" for j in range(len(model.obs))]
-    body += ["    " + line for line in be.loop_lines]
-    body.append(f"    out[i] = {value}")
+    body.append(PdfLoop([f"x0_{j}" for j in range(len(model.obs))], list(x.values()), be.loop_lines, value))
     kind = "normalised" if norm is not None else "unnormalised"
     return _finish(ctx, "pdf", body, f"{kind} density")
