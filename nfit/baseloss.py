@@ -125,7 +125,7 @@ class BaseLoss:
         self._program = LossProgram(self._terms, self._layout, self.constraints, self.data)
         self._n_events = self._program.n_events
         self._warned = set()
-        self._fitted = False  # set by the first fit: see _gradient_from_hessian_kernel
+        self._fitted = False  # set by the first fit: see hessian_serves_gradient
 
     def _check_data(self):
         """Refuse data that would make the loss meaningless: a non-extended term without events, or
@@ -255,27 +255,45 @@ class BaseLoss:
         kernel = self._backend_now().loss_kernel(self._program, order)
         return kernel.function, kernel.constants, kernel.out
 
-    def _gradient_from_hessian_kernel(self) -> bool:
-        """Whether a fit should take its gradients from the Hessian kernel, so that it compiles one
-        kernel instead of two (a pass of the Hessian kernel costs about twice a gradient pass, a
+    def hessian_serves_gradient(self) -> bool:
+        """Whether a minimiser should take its gradients from the Hessian kernel, so that a fit compiles
+        one kernel instead of two (a pass of the Hessian kernel costs about twice a gradient pass, a
         compilation a few thousand passes). True for a loss with exact Hessians that has not been
-        fitted yet where its backend would have to compile the gradient kernel."""
+        fitted yet where its backend would have to compile the gradient kernel.
+
+        Example
+        -------
+        >>> import numpy as np, nfit
+        >>> obs = nfit.Space("x", -3, 3)
+        >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=obs),
+        ...                             data=nfit.Data.from_numpy(obs, np.array([0.1])), mode="eager")
+        >>> nll.hessian_serves_gradient()   # the eager path compiles nothing
+        False
+        """
         if self.derivative_order < 2 or self._fitted:
             return False
         return not self._backend_now().has_kernel(self._program, 1)
+
+
+    def mark_fitted(self) -> None:
+        """Told by a minimiser after a fit: later fits compile their own gradient kernel
+        (:meth:`hessian_serves_gradient`)."""
+        self._fitted = True
 
     @property
     def is_weighted(self) -> bool:
         """Whether some data set of the loss has weights (then HESSE corrects the covariance)."""
         return any(term.weighted for term in self._terms)
 
-    def _score_outer(self, p) -> np.ndarray:
-        """``D = sum_i w_i² g_i g_iᵀ`` over the free parameters at parameter array ``p`` (order 1), with
-        one more row per constraint: the middle of the asymptotic covariance of a weighted fit
+    def score_outer(self, point=None) -> np.ndarray:
+        """``D = sum_i w_i² g_i g_iᵀ`` over the free parameters at ``point`` (a vector from
+        :meth:`point` with ``order=1``; default: the current values), with one more row per
+        constraint: the middle of the asymptotic covariance of a weighted fit
         (:func:`nfit.likelihood.score_outer`), in one pass over the events on either path."""
-        return self._run(p, "score")[2]
+        return self._run(self.point(order=1) if point is None else point, "score")[2]
 
-    def _sum_weights(self):
+
+    def sum_weights(self):
         """(sum of w, sum of w²) over every event of the loss, each constraint counting as one event
         of weight 1 (zfit's convention for the ``sumw2`` correction)."""
         sumw = sumw2 = float(len(self.constraints))
@@ -569,8 +587,8 @@ class SimpleLoss(BaseLoss):
             return given
         return super().derivative_order
 
-    def _gradient_from_hessian_kernel(self) -> bool:
-        return False if self._func is not None else super()._gradient_from_hessian_kernel()
+    def hessian_serves_gradient(self) -> bool:
+        return False if self._func is not None else super().hessian_serves_gradient()
 
     def create_new(self, func=None, params=None, errordef=None, **kwargs):
         """zfit's: a SimpleLoss with ``func``, ``params`` or ``errordef`` replaced."""

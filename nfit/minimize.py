@@ -153,7 +153,7 @@ class Minuit(ZfitMinimizer):
         if gradient == "auto":
             gradient = "exact" if loss.derivative_order >= 1 and run.get_autograd_mode() else "minuit"
         # a loss's first fit compiles one kernel: the Hessian kernel serves the gradients too
-        single = gradient == "exact" and loss._gradient_from_hessian_kernel()
+        single = gradient == "exact" and loss.hessian_serves_gradient()
         objective = Objective(loss, params, gradient_order=2 if single else 1)
         if gradient == "exact":
             m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
@@ -168,7 +168,7 @@ class Minuit(ZfitMinimizer):
         elapsed = time.perf_counter() - start
         self._minuit_minimizer = m
         set_values(params, m.values)
-        loss._fitted = True
+        loss.mark_fitted()
         result = FitResult.from_minuit(loss, self, params, m, elapsed)
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=hessian_kind(loss) if gradient == "exact" else "minuit",

@@ -345,12 +345,12 @@ class FitResult:
             return cov
         hess_inverse = cov / (2.0 * self.loss.errordef)
         if weightcorr == "sumw2":
-            sumw, sumw2 = self.loss._sum_weights()
+            sumw, sumw2 = self.loss.sum_weights()
             return hess_inverse * (sumw2 / sumw)
         self.update_params()
         floating = self.loss.get_params()
         index = [floating.index(p) for p in self._param_list]
-        outer = self.loss._score_outer(self.loss._layout.vector(order=1))[np.ix_(index, index)]
+        outer = self.loss.score_outer()[np.ix_(index, index)]
         keep = np.flatnonzero(np.isfinite(np.diag(hess_inverse)))  # parameters the loss depends on
         corrected = np.full(hess_inverse.shape, np.nan)
         block = np.ix_(keep, keep)
@@ -758,7 +758,7 @@ def _profile_stretch(loss, minimizer, name, values, start):
     """The profiled loss at ``values`` of parameter ``name`` (a worker's part of a profile scan): the
     others refitted, starting from ``start`` ({name: value}) next to the minimum, then each from its
     neighbour. Returns the losses and the values whose refit was not valid."""
-    params = {q.name: q for q in loss._layout.independent}
+    params = {q.name: q for q in loss.get_params(floating=None)}
     p = params[name]
     others = [q for q in loss.get_params() if q is not p]
     center = start[name]

@@ -71,7 +71,7 @@ def test_threads_sharing_a_parallel_loss(fast_switching):
     nfit.run.set_parallel_threshold(500)
     try:
         nll = _gauss_loss(30_000, "compiled", weighted=True)
-        assert nll._parallel(0) or nfit.compile.parallel.threading_layer() == "workqueue"
+        assert nfit.run.use_parallel(30_000) or nfit.compile.parallel.threading_layer() == "workqueue"
         assert _hammer(nll, rounds=60) == []
     finally:
         nfit.run.set_parallel_threshold(before)

@@ -118,7 +118,7 @@ def test_first_fit_compiles_only_the_hessian_kernel_then_the_gradient_kernel(thr
     assert second.fmin == pytest.approx(first.fmin, rel=1e-12)
     # a new loss of the same structure in this process uses the gradient kernel compiled already
     third = cls(model=model, data=data, constraints=constraints)
-    assert not third._gradient_from_hessian_kernel()
+    assert not third.hessian_serves_gradient()
 
 
 def test_pickled_loss_leaves_its_compiled_kernels_behind(threshold):
