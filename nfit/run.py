@@ -15,10 +15,10 @@ import sys
 import types
 
 from . import backends, z
-from .backends.numba_cpu import SLOW_THREADING_FACTOR, get_parallel_threshold, set_parallel_threshold, use_parallel
+from .backends.numba_cpu import get_parallel_threshold, set_parallel_threshold, use_parallel
 
 __all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backend", "current_backend",
-           "set_parallel_threshold", "get_parallel_threshold", "use_parallel", "SLOW_THREADING_FACTOR",
+           "set_parallel_threshold", "get_parallel_threshold", "use_parallel",
            "set_graph_mode", "get_graph_mode",
            "set_autograd_mode", "get_autograd_mode", "set_mode_default", "clear_graph_cache",
            "experimental_disable_param_update", "evaluate"]

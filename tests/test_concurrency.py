@@ -121,8 +121,8 @@ def test_workqueue_layer_with_threads_does_not_abort():
 import threading
 from nfit.compile.parallel import threading_layer
 assert threading_layer() == "workqueue", threading_layer()
-nfit.run.SLOW_THREADING_FACTOR = 1
-assert nll._parallel(0)
+nfit.backends.numba_cpu.SLOW_THREADING_FACTOR = 1
+assert nfit.run.use_parallel(len(x))
 points = [np.array([0.01 * k, 1.0 + 0.01 * k]) for k in range(8)]
 expected = [nll(p) for p in points]
 bad = []
@@ -144,7 +144,7 @@ def test_forked_children_work_after_a_parallel_fit():
     code = SETUP + """
 import multiprocessing as mp
 result = nfit.minimize.Minuit().minimize(nll)
-assert result.valid and nll._parallel(0)
+assert result.valid and nfit.run.use_parallel(len(x))
 reference = [nll.value({"mu": 0.1 * k, "sg": 1.1}) for k in range(3)]
 def child(k):
     value = nll.value({"mu": 0.1 * k, "sg": 1.1})
