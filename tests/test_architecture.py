@@ -86,3 +86,19 @@ def test_every_backend_is_registered_and_answers_the_interface():
         assert backend.name == name
         for method in ("loss_kernel", "pdf_kernel"):
             assert getattr(type(backend), method) is not getattr(Backend, method), (name, method)
+
+
+def test_every_package_is_shipped():
+    """A package missing from setup.cfg's ``packages`` works in a checkout and breaks ``pip install .``."""
+    text = (ROOT.parent / "setup.cfg").read_text()
+    listed = set(re.search(r"packages =\n((?:    .+\n)+)", text).group(1).split())
+    packages = {_module_name(f.parent / "__init__.py") for f in ROOT.rglob("__init__.py")}
+    assert packages - listed == set()
+
+
+def test_code_generation_edits_no_text():
+    """Kernel source is printed from the IR's records (nfit.compile.ir), never rewritten with regular
+    expressions."""
+    for name in ("ir.py", "emitter.py", "lower.py", "cuda.py"):
+        source = (ROOT / "compile" / name).read_text()
+        assert "import re" not in source and ".replace(" not in source, name
