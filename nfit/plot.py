@@ -91,8 +91,7 @@ def _sum_parts(model, extended):
     """(component, scale, extended) to draw each component of a sum with."""
     if not _is_sum(model):
         raise ValueError(f"components can be drawn for a SumPDF, not {type(model).__name__} {model.name!r}")
-    values = {p: p.value() for p in model._weights}
-    fractions = model._fractions(values)
+    fractions = model._fractions()
     if extended and model._weight_mode == "yields":
         return [(p, 1.0, True) for p in model.pdfs]
     scale = float(model.get_yield().value()) if extended else 1.0

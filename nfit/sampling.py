@@ -100,7 +100,7 @@ def _exact(pdf, n, space, rng):
     boxes = [(lo[0], hi[0]) for lo, hi in space.boxes]
     values = current_values(pdf)
     if len(boxes) > 1:  # a union of ranges: split the events by each range's probability
-        weights = np.array([pdf._normalised_integral(values, Space(pdf.obs, limits=b), None) for b in boxes])
+        weights = np.array([pdf._normalised_integral(Space(pdf.obs, limits=b), None) for b in boxes])
         counts = rng.multinomial(n, weights / weights.sum())
         parts = [pdf._inverse_cdf(values, lo, hi, rng, k) for (lo, hi), k in zip(boxes, counts)]
         x = np.concatenate(parts)

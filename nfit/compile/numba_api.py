@@ -40,13 +40,15 @@ def add_cache_locators(extra_sources, applies) -> None:
     files ``extra_sources`` (so that an edit of those makes the cached code stale)."""
     from numba.core import caching
 
+    def file_stamp(path):
+        st = path.stat()
+        if hasattr(caching, "_hash_source_file"):  # Numba >= 0.61 stamps files by their contents too
+            return caching._hash_source_file(str(path), st.st_mtime, st.st_size)
+        return st.st_mtime, st.st_size
+
     class Stamp:
         def get_source_stamp(self):
-            stamps = [super().get_source_stamp()]
-            for path in extra_sources:
-                st = path.stat()
-                stamps.append(caching._hash_source_file(str(path), st.st_mtime, st.st_size))
-            return tuple(stamps)
+            return tuple([super().get_source_stamp()] + [file_stamp(path) for path in extra_sources])
 
         @classmethod
         def from_function(cls, py_func, py_file):
@@ -56,4 +58,9 @@ def add_cache_locators(extra_sources, applies) -> None:
 
     caching.CacheImpl._locator_classes[:0] = [
         type(f"KernelClone{base.__name__}", (Stamp, base), {})
-        for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)]
+        for base in _locators(caching, "UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+
+
+def _locators(caching, *names) -> list:
+    """Numba's cache locator classes (public names from Numba 0.61 on, underscored before)."""
+    return [getattr(caching, name, None) or getattr(caching, "_" + name) for name in names]

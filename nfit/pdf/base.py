@@ -8,7 +8,6 @@ import threading
 
 import numpy as np
 
-from ..layout import current_values
 from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params, model_params, values_set
 from ..serial import Serializable
 from ..space import Space
@@ -262,7 +261,7 @@ class BasePDF(Serializable):
         """
         space = self.norm if norm is None else self._as_norm(norm)
         with self._values_from(params):
-            return float(self._normalised_integral(current_values(self), space, None))
+            return float(self._normalised_integral(space, None))
 
     def log_normalization(self, norm=None, *, params=None) -> float:
         return float(np.log(self.normalization(norm, params=params)))
@@ -424,8 +423,7 @@ class BasePDF(Serializable):
         if not isinstance(limits, Space):
             limits = Space(self.obs, limits=limits)
         with self._values_from(params):
-            values = current_values(self)
-            return np.array([self._normalised_integral(values, limits, self._norm_space(norm))])
+            return np.array([self._normalised_integral(limits, self._norm_space(norm))])
 
     def ext_integrate(self, limits, norm=None, *, params=None):
         if not self.is_extended:
@@ -541,20 +539,27 @@ class BasePDF(Serializable):
         return custom.density_method(type(self)) is not None
 
     # ------------------------------------------------------------------ node interface
-    def _normalised_integral(self, values, limits: Space, norm) -> float:
-        """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised)."""
-        if not self._is_custom():
-            raise NotImplementedError
+    def _normalised_integral(self, limits: Space, norm) -> float:
+        """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised), at
+        the current parameter values: the node's own integral (:meth:`_integral_dual`, the one both
+        paths use) evaluated eagerly. Composite nodes override it to combine their children's."""
         from ..eager import at_current_values
 
         ctx = at_current_values(self)
-        shape = self._custom()
         limits = limits.with_obs(self.obs)
         with np.errstate(all="ignore"):
-            if shape.normalises_itself(norm):
-                return float(sum(shape.quadrature(ctx, lo, hi, norm).v for lo, hi in limits.boxes))
-            value = float(shape.integral(ctx, limits).v)
-            return value if norm is None else value / float(shape.integral(ctx, norm).v)
+            if self._is_custom():
+                shape = self._custom()
+                if shape.normalises_itself(norm):
+                    return float(sum(shape.quadrature(ctx, lo, hi, norm).v for lo, hi in limits.boxes))
+                value = float(shape.integral(ctx, limits).v)
+                return value if norm is None else value / float(shape.integral(ctx, norm).v)
+
+            def integral(space):
+                return sum(float(self._integral_dual(ctx, lo[0], hi[0]).v) for lo, hi in space.with_obs(self.obs).boxes)
+
+            value = integral(limits)
+            return value if norm is None else value / integral(norm)
 
     def _integral_dual(self, ctx, lower, upper):
         """The integral of the unnormalised density over ``[lower, upper]`` (numbers, or tuples

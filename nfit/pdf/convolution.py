@@ -162,11 +162,6 @@ class FFTConvPDFV1(BasePDF):
     def _build_bin_integral(self, ctx, lower, upper, norm, rule, scale=None):
         return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
 
-    def _normalised_integral(self, values, limits, norm):
-        from .expr import eager_normalised_integral
-
-        return eager_normalised_integral(self, limits, norm)
-
     def _build(self, ctx, x, norm, scale=None):
         density = self._trace("pdf").apply(self._inputs(ctx, {"x": x[self.obs[0]]}), DualOps(ctx.be))
         return normalised(self, ctx, density, norm, scale)

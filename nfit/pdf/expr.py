@@ -9,8 +9,6 @@ quadrature.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import quadrature, z
 from ..ad import Dual
 from ..context import DualOps
@@ -88,9 +86,6 @@ class ExprPDF(BasePDF):
             return super()._build_bin_integral(ctx, lower, upper, norm, rule, scale)
         return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
 
-    def _normalised_integral(self, values, limits, norm):
-        return eager_normalised_integral(self, limits, norm)
-
 
 def normalised(pdf, ctx, value, norm, scale):
     """``scale * value / integral over norm`` (``norm`` None: no division), the integral from the
@@ -103,18 +98,3 @@ def normalised(pdf, ctx, value, norm, scale):
             integral = part if integral is None else integral + part
         scale = 1.0 / integral if scale is None else scale / integral
     return value if scale is None else value * scale
-
-
-def eager_normalised_integral(pdf, limits, norm):
-    """Integral over ``limits`` of ``pdf`` normalised over ``norm`` (None: unnormalised), from the
-    pdf's ``_integral_dual(ctx, lower, upper)`` evaluated eagerly at the current parameter values."""
-    from ..eager import at_current_values
-
-    ctx = at_current_values(pdf)
-
-    def integral(space):
-        with np.errstate(all="ignore"):
-            return sum(float(pdf._integral_dual(ctx, lo[0], hi[0]).v) for lo, hi in space.with_obs(pdf.obs).boxes)
-
-    value = integral(limits)
-    return value if norm is None else value / integral(norm)

@@ -103,7 +103,7 @@ class ProductPDF(BasePDF):
             total = part if total is None else total + part
         return total
 
-    def _normalised_integral(self, values, limits, norm):
+    def _normalised_integral(self, limits, norm):
         if self._shared:
             from ..eager import at_current_values
 
@@ -118,7 +118,7 @@ class ProductPDF(BasePDF):
             box = Space._from_boxes(limits.obs, [(lo, hi)])
             value = 1.0
             for p in self.pdfs:
-                value *= p._normalised_integral(values, box.with_obs(p.obs), self._factor_norm(norm, p))
+                value *= p._normalised_integral(box.with_obs(p.obs), self._factor_norm(norm, p))
             total += value
         return total
 

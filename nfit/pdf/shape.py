@@ -42,21 +42,6 @@ class KernelPDF(BasePDF):
     def _args(self):
         return [self.params[k] for k in self._kernel.PARAMS]
 
-    def _integral(self, values, limits):
-        args = [values[p] for p in self._args()]
-        total = 0.0
-        for lo, hi in limits.with_obs(self.obs).boxes:
-            if self._analytic:
-                total += self._kernel.integral(lo[0], hi[0], *args)
-            else:
-                x, w = self._quad_nodes(lo[0], hi[0])
-                total += float(np.dot(w, _array_call(self._kernel, "pdf", [x] + args)))
-        return total
-
-    def _normalised_integral(self, values, limits, norm):
-        value = self._integral(values, limits)
-        return value if norm is None else value / self._integral(values, norm)
-
     @property
     def _analytic(self) -> bool:
         """True when the kernel gives its integral in closed form (else: numerical normalisation)."""
@@ -88,12 +73,6 @@ class KernelPDF(BasePDF):
         if not self._analytic_for(ctx.be.order):
             return super()._build_bin_integral(ctx, lower, upper, norm, rule, scale)
         return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
-
-
-def _array_call(kernel, name, args):
-    if hasattr(kernel, "array_call"):
-        return kernel.array_call(name, args)
-    return getattr(kernel, name)(*args)
 
 
 def _gauss_inverse_cdf(mu, sigma, lo, hi, rng, n):

@@ -97,12 +97,11 @@ class SumPDF(BasePDF):
         return super().create_extended(yield_, name=name)
 
     # ------------------------------------------------------------------ weights
-    def _fractions(self, values):
-        w = [values[p] for p in self._weights]
-        if self._weight_mode == "implicit":
-            return w + [1.0 - sum(w)]
-        total = sum(w)
-        return [x / total for x in w]
+    def _fractions(self) -> list:
+        """The components' fractions at the current values (from :meth:`_fraction_duals`)."""
+        from ..eager import at_current_values
+
+        return [float(f.v) for f in self._fraction_duals(at_current_values(self))]
 
     def _fraction_duals(self, ctx):
         w = [ctx.param(p) for p in self._weights]
@@ -122,18 +121,17 @@ class SumPDF(BasePDF):
         from ..space import Space
 
         window = Space(self.obs, limits=(lo, hi))
-        probabilities = np.array([f * p._normalised_integral(values, window, self.space)
-                                  for f, p in zip(self._fractions(values), self.pdfs)])
+        probabilities = np.array([f * p._normalised_integral(window, self.space)
+                                  for f, p in zip(self._fractions(), self.pdfs)])
         counts = rng.multinomial(n, probabilities / probabilities.sum())
         x = np.concatenate([p._inverse_cdf(values, lo, hi, rng, k) for p, k in zip(self.pdfs, counts)])
         rng.shuffle(x)
         return x
 
     # ------------------------------------------------------------------ node interface
-    def _normalised_integral(self, values, limits, norm):
+    def _normalised_integral(self, limits, norm):
         norm = self.space if norm is None else norm
-        return sum(f * p._normalised_integral(values, limits, norm)
-                   for f, p in zip(self._fractions(values), self.pdfs))
+        return sum(f * p._normalised_integral(limits, norm) for f, p in zip(self._fractions(), self.pdfs))
 
     def _build_extended(self, ctx, x, norm):
         if self._weight_mode != "yields":

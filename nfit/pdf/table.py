@@ -30,7 +30,7 @@ class TablePDF(BasePDF):
     def _integral(self, space):
         return sum(self._window(lo[0], hi[0]) for lo, hi in space.with_obs(self.obs).boxes)
 
-    def _normalised_integral(self, values, limits, norm):
+    def _normalised_integral(self, limits, norm):
         value = self._integral(limits)
         return value if norm is None else value / self._integral(norm)
 

@@ -63,11 +63,11 @@ class TruncatedPDF(BasePDF):
         zero = Dual(be, be.lift(0.0))
         return where(be, be.cmp("gt", inside, be.lift(0.5)), value, zero)
 
-    def _normalised_integral(self, values, limits, norm):
+    def _normalised_integral(self, limits, norm):
         region = self._region(limits, required=False)
         if region is None:
             return 0.0
-        return self.pdfs[0]._normalised_integral(values, region, None if norm is None else self._region(norm))
+        return self.pdfs[0]._normalised_integral(region, None if norm is None else self._region(norm))
 
 
 def _union(limits, obs, name) -> Space:
