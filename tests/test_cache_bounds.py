@@ -143,7 +143,9 @@ def test_disk_cache_is_pruned_least_recently_used_first(fresh_cache, monkeypatch
     assert len(groups) == 3
     order = sorted(groups)
     for age, stem in enumerate(order):  # the first is the oldest
-        os.utime(fresh_cache / f"{stem}.py", (1e9 + age, 1e9 + age))
+        for suffix in (".py", ".manifest"):  # when it was last used
+            if (fresh_cache / f"{stem}{suffix}").exists():
+                os.utime(fresh_cache / f"{stem}{suffix}", (1e9 + age, 1e9 + age))
     sizes = {stem: cache._size(files) for stem, files in groups.items()}
     limit = sizes[order[2]] + sizes[order[1]] // 2  # room for a little more than the newest
     assert cache.prune(limit) == 2

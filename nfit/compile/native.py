@@ -347,13 +347,25 @@ def _trampoline(engine, name: str, kinds: list) -> int:
     import llvmlite.binding as ll
 
     symbol = "nfit_call_" + hashlib.sha256(name.encode()).hexdigest()[:24]
-    lines = [f'declare i32 @"{name}"({", ".join(["ptr", "ptr"] + kinds)})',
-             f'define i32 @"{symbol}"(ptr %members, ptr %result, ptr %excinfo) {{']
-    call = ["ptr %result", "ptr %excinfo"]
-    for j, kind in enumerate(kinds):
-        lines += [f"  %m{j} = getelementptr i64, ptr %members, i64 {j}",
-                  f"  %a{j} = load {kind}, ptr %m{j}"]
-        call.append(f"{kind} %a{j}")
+    if _opaque_pointers():
+        lines = [f'declare i32 @"{name}"({", ".join(["ptr", "ptr"] + kinds)})',
+                 f'define i32 @"{symbol}"(ptr %members, ptr %result, ptr %excinfo) {{']
+        call = ["ptr %result", "ptr %excinfo"]
+        for j, kind in enumerate(kinds):
+            lines += [f"  %m{j} = getelementptr i64, ptr %members, i64 {j}",
+                      f"  %a{j} = load {kind}, ptr %m{j}"]
+            call.append(f"{kind} %a{j}")
+    else:  # LLVM with typed pointers (llvmlite < 0.45): every pointer an i8*, the members cast
+        kinds = ["i8*" if kind == "ptr" else kind for kind in kinds]
+        lines = [f'declare i32 @"{name}"({", ".join(["i8*", "i8*"] + kinds)})',
+                 f'define i32 @"{symbol}"(i8* %members, i8* %result, i8* %excinfo) {{',
+                 "  %words = bitcast i8* %members to i64*"]
+        call = ["i8* %result", "i8* %excinfo"]
+        for j, kind in enumerate(kinds):
+            lines += [f"  %m{j} = getelementptr i64, i64* %words, i64 {j}",
+                      f"  %p{j} = bitcast i64* %m{j} to {kind}*",
+                      f"  %a{j} = load {kind}, {kind}* %p{j}"]
+            call.append(f"{kind} %a{j}")
     lines += [f'  %status = call i32 @"{name}"({", ".join(call)})', "  ret i32 %status", "}"]
     module = ll.parse_assembly("\n".join(lines))
     module.triple = ll.get_process_triple()
@@ -361,6 +373,13 @@ def _trampoline(engine, name: str, kinds: list) -> int:
     engine.add_module(module)
     engine.finalize_object()
     return engine.get_function_address(symbol)
+
+
+def _opaque_pointers() -> bool:
+    """Whether this llvmlite's LLVM reads opaque pointers (``ptr``); older ones need typed ones."""
+    import llvmlite.binding as ll
+
+    return ll.llvm_version_info[0] >= 16  # llvmlite 0.44 (LLVM 15) still runs LLVM in typed mode
 
 
 def undefined_symbols(code: bytes) -> list:

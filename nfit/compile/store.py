@@ -151,8 +151,9 @@ def write_source(sig: str, source: str) -> Path:
     text = f"# nfit {__version__} kernel, signature {sig}\n{source}"
     try:
         if path.read_text() == text:
-            try:
-                os.utime(path)  # used now: the disk cache prunes the least recently used
+            try:  # used now: the disk cache prunes the least recently used. Not the source's own time:
+                # Numba before 0.62 stamps its cache by the source's modification time
+                os.utime(manifest_path(path))
             except OSError:
                 pass
             return path
@@ -274,10 +275,13 @@ def prune(limit, in_use=()) -> int:
         return 0
 
     def last_used(stem):
-        try:
-            return (path / f"{stem}.py").stat().st_mtime
-        except OSError:
-            return 0.0
+        times = [0.0]
+        for name in (f"{stem}.py", f"{stem}.manifest"):
+            try:
+                times.append((path / name).stat().st_mtime)
+            except OSError:
+                pass
+        return max(times)
 
     deleted = 0
     for stem in sorted(groups, key=last_used):
