@@ -231,12 +231,8 @@ class BaseLoss:
         return p
 
     def _slot_of(self, key):
-        for q in self._layout.independent:
-            if q is key or q.name == key:
-                return self._layout.slot[q]
-        name = getattr(key, "name", key)
-        raise ValueError(f"{type(self).__name__}: unknown parameter {name!r}; "
-                         f"the loss has {[q.name for q in self._layout.independent]}")
+        (q,) = select(self._layout.independent, [key], type(self).__name__, "a parameter of this loss")
+        return self._layout.slot[q]
 
     def _evaluate(self, p) -> float:
         """The value at parameter array ``p`` on this loss's path."""

@@ -588,7 +588,8 @@ def select(available, keys, who, what="a free parameter"):
         name = getattr(key, "name", key)
         match = [q for q in available if q is key or getattr(q, "name", q) == name]
         if not match:
-            raise ValueError(f"{who}: {name!r} is not {what} ({[getattr(q, 'name', q) for q in available]})")
+            raise ValueError(f"{who}: unknown parameter {name!r}: {name!r} is not {what} "
+                             f"({[getattr(q, 'name', q) for q in available]})")
         chosen.append(match[0])
     return chosen
 
