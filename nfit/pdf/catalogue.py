@@ -1,6 +1,6 @@
 """The shape catalogue: the workhorses of HEP fits, with zfit's names and parameter names.
 
-Each shape's math lives in a module of ``nfit.kernels`` (see :mod:`nfit.pdf.expr`).
+Each shape's math lives in a module of ``nfit.kernels`` (see :mod:`nfit.pdf.shape`).
 
 >>> import nfit
 >>> obs = nfit.Space("m", limits=(5.0, 5.6))
@@ -13,13 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import argus, bifurgauss, cauchy, crystalball, johnsonsu, lognormal, studentt, voigt
-from .expr import ExprPDF
-from .shape import KernelPDF
+from .shape import ShapePDF
 
 __all__ = ["Voigt", "CrystalBall", "DoubleCB", "Cauchy", "BifurGauss", "JohnsonSU", "LogNormal", "StudentT", "Argus"]
 
 
-class CrystalBall(ExprPDF):
+class CrystalBall(ShapePDF):
     """Crystal Ball: Gaussian core, power-law tail below ``mu - alpha sigma`` (above for alpha < 0).
 
     Example
@@ -44,7 +43,7 @@ class CrystalBall(ExprPDF):
                              "must not be zero")
 
 
-class DoubleCB(ExprPDF):
+class DoubleCB(ShapePDF):
     """Double-sided Crystal Ball: tails below ``mu - alphal sigma`` and above ``mu + alphar sigma``.
 
     Example
@@ -71,7 +70,7 @@ def _uniform_between(rng, n, a, b):
     return a + rng.uniform(size=n) * (b - a)
 
 
-class Cauchy(ExprPDF):
+class Cauchy(ShapePDF):
     """Cauchy (Breit–Wigner): ``1 / (1 + ((x - m) / gamma)**2)``, ``gamma`` the half width.
 
     Example
@@ -97,7 +96,7 @@ class Cauchy(ExprPDF):
         super().__init__(obs, {"m": m, "gamma": gamma}, name=name, extended=extended, label=label, norm=norm)
 
 
-class BifurGauss(ExprPDF):
+class BifurGauss(ShapePDF):
     """Bifurcated Gaussian: width ``sigmal`` below ``mu``, ``sigmar`` above.
 
     Example
@@ -116,7 +115,7 @@ class BifurGauss(ExprPDF):
                          label=label, norm=norm)
 
 
-class JohnsonSU(ExprPDF):
+class JohnsonSU(ShapePDF):
     """Johnson's SU distribution (zfit's parameter names: mu, lambd, gamma, delta).
 
     Example
@@ -146,7 +145,7 @@ class JohnsonSU(ExprPDF):
                          extended=extended, label=label, norm=norm)
 
 
-class LogNormal(ExprPDF):
+class LogNormal(ShapePDF):
     """Log-normal: ``log(x)`` is normal with mean ``mu`` and width ``sigma`` (x > 0).
 
     Example
@@ -176,7 +175,7 @@ class LogNormal(ExprPDF):
             raise ValueError(f"LogNormal {self.name!r}: the space must lie above 0, got {self.space}")
 
 
-class StudentT(ExprPDF):
+class StudentT(ShapePDF):
     """Student's t with ``ndof`` degrees of freedom, location ``mu`` and scale ``sigma``.
 
     Example
@@ -195,7 +194,7 @@ class StudentT(ExprPDF):
                          norm=norm)
 
 
-class Argus(ExprPDF):
+class Argus(ShapePDF):
     """ARGUS background (RooArgusBG): ``x (1 - (x/m0)**2)**p exp(c (1 - (x/m0)**2))`` below ``m0``.
 
     Example
@@ -213,7 +212,7 @@ class Argus(ExprPDF):
         super().__init__(obs, {"m0": m0, "c": c, "p": p}, name=name, extended=extended, label=label, norm=norm)
 
 
-class Voigt(KernelPDF):
+class Voigt(ShapePDF):
     """Voigt profile: Gaussian width ``sigma`` convolved with a Lorentzian of half width ``gamma``
     (exact, through the Faddeeva function; as ``scipy.special.voigt_profile``). Normalised over the
     space numerically.

@@ -22,8 +22,7 @@ from ..context import DualOps
 from ..kernels import convolution
 from ..space import Space
 from .base import BasePDF
-from .expr import normalised
-from .shape import Exponential, Gauss
+from .shape import Exponential, Gauss, normalised
 from .truncated import TruncatedPDF
 
 __all__ = ["FFTConvPDFV1"]

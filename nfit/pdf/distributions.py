@@ -3,10 +3,10 @@ continuous ``Poisson``."""
 from __future__ import annotations
 
 from ..kernels import moreshapes
-from .expr import ExprPDF
+from .shape import ShapePDF
 
 
-class _Numerical(ExprPDF):
+class _Numerical(ShapePDF):
     _kernel = moreshapes
 
     def __init__(self, obs, params, name, extended, label, norm):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from .. import z
 from ..kernels import polynomials
 from ..param import convert_to_parameter
-from .expr import ExprPDF
+from .shape import ShapePDF
 
 
-class _PolynomialPDF(ExprPDF):
+class _PolynomialPDF(ShapePDF):
     """A series ``sum_k c_k B_k(x)`` on the pdf's range; subclasses pick the basis ``B_k``."""
 
     _kernel = polynomials

@@ -1,30 +1,68 @@
-"""Leaf shapes: one kernel module of ``nfit.kernels`` each, plus their parameter names."""
+"""Leaf shapes: a kernel module of ``nfit.kernels`` (or a user's ``@nfit.kernel``) and its parameter names.
+
+Every shape of the catalogue is a :class:`ShapePDF` subclass that names its kernel (``_kernel``),
+the kernel's functions (``_functions``, default ``("pdf", "integral")``), its parameters in the
+kernel's argument order (``_param_names``, default the kernel's ``PARAMS``) and those that must be
+positive (``_positive``). The kernel gives the unnormalised density and, optionally, its integral,
+in one of two forms:
+
+- **traced** (most shapes): ``pdf(x, *params, m)`` and ``integral(lower, upper, *params, m)`` written
+  with arithmetic and ``m.exp``, ``m.where``, ``m.erf``, ...; nfit passes :mod:`nfit.z` as ``m``
+  (the last argument) and traces them into expressions, which give exact first and second
+  derivatives of the density and of its integral on both paths;
+- **called**: plain scalar functions with their derivatives supplied (``pdf_grad``, ``pdf_hess``,
+  ``integral_grad``, ``integral_hess``: value, partials, upper triangle of second partials), as
+  Gauss, Exponential and Uniform (hand-tuned for the event loop), Voigt (complex arithmetic) and
+  users' ``@nfit.kernel`` functions have them.
+
+Without an integral the shape is normalised by adaptive quadrature.
+
+>>> import nfit
+>>> g = nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=nfit.Space("x", -1, 1))
+>>> g._traced, nfit.pdf.CrystalBall(mu=0.0, sigma=1.0, alpha=1.0, n=2.0, obs=g.space)._traced
+(False, True)
+"""
 from __future__ import annotations
+
+import functools
+import inspect
 
 import numpy as np
 
-from .. import quadrature
+from .. import quadrature, z
+from ..ad import Dual
+from ..context import DualOps
 from ..kernels import exponential as _exponential
 from ..kernels import gauss as _gauss
 from ..kernels import uniform as _uniform
 from .base import BasePDF
-from .expr import normalised
+
+__all__ = ["ShapePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "normalised"]
 
 
-class KernelPDF(BasePDF):
-    """A shape whose math lives in a kernel module (``pdf`` and optionally ``integral``).
+@functools.lru_cache(maxsize=None)
+def _takes_math_namespace(function) -> bool:
+    """Whether a kernel function is written for tracing: its last argument is the math namespace ``m``."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return False
+    return bool(parameters) and parameters[-1] == "m"
 
-    Subclasses set ``_kernel`` (the module) and ``_positive`` (parameters that must be > 0).
-    The kernel's ``PARAMS`` order is the order of the arguments after ``x``.
-    """
+
+class ShapePDF(BasePDF):
+    """A one-dimensional shape whose math lives in a kernel module (see the module docstring)."""
 
     _kernel = None
+    _functions = ("pdf", "integral")
+    _param_names: tuple = ()
     _positive: tuple = ()
 
     def __init__(self, obs, params, name=None, extended=None, label=None, kernel=None, panels=None, norm=None):
         if kernel is not None:
             self._kernel = kernel
         self._panels = panels or quadrature.PANELS
+        self._traces = {}
         super().__init__(obs, params, name=name, extended=extended, label=label, norm=norm)
         if self.space.n_obs != 1:
             raise ValueError(f"{type(self).__name__} {self.name!r} needs a one-dimensional space, got {self.space}")
@@ -34,37 +72,75 @@ class KernelPDF(BasePDF):
         for key in self._positive:
             value = self.params[key].value()
             if not value > 0:
-                raise ValueError(
-                    f"{type(self).__name__} {self.name!r}: parameter {key!r} "
-                    f"({self.params[key].name!r}) must be positive, got {value}"
-                )
+                raise ValueError(f"{type(self).__name__} {self.name!r}: parameter {key!r} "
+                                 f"({self.params[key].name!r}) must be positive, got {value}")
 
     def _args(self):
-        return [self.params[k] for k in self._kernel.PARAMS]
+        return [self.params[k] for k in (self._param_names or self._kernel.PARAMS)]
 
     @property
-    def _analytic(self) -> bool:
-        """True when the kernel gives its integral in closed form (else: numerical normalisation)."""
-        return hasattr(self._kernel, "integral")
+    def _traced(self) -> bool:
+        """Whether the kernel is traced math (else called functions with supplied derivatives)."""
+        if hasattr(self._kernel, "kernel_functions"):  # a user's @nfit.kernel
+            return False
+        return _takes_math_namespace(getattr(self._kernel, self._functions[0]))
+
+    @property
+    def _has_integral(self) -> bool:
+        """Whether the kernel gives its integral in closed form (else: numerical normalisation)."""
+        return hasattr(self._kernel, self._functions[1])
+
+    _analytic = _has_integral
 
     def _analytic_for(self, order) -> bool:
         """Closed-form normalisation with derivatives of ``order``; else quadrature, which gets its
         derivatives from the density's."""
-        return hasattr(self._kernel, ("integral", "integral_grad", "integral_hess")[order])
+        if self._traced:
+            return self._has_integral
+        return hasattr(self._kernel, self._functions[1] + ("", "_grad", "_hess")[order])
 
     def _derivative_order(self):
-        k = self._kernel
-        return 2 if hasattr(k, "pdf_hess") else (1 if hasattr(k, "pdf_grad") else 0)
+        if self._traced:
+            return 2
+        first = self._functions[0]
+        return 2 if hasattr(self._kernel, first + "_hess") else (1 if hasattr(self._kernel, first + "_grad") else 0)
+
+    # ------------------------------------------------------------------ traced kernels
+    def _trace(self, which):
+        if which not in self._traces:
+            symbols = [z.Symbol(p) for p in self._args()]
+            if which == "pdf":
+                expr = getattr(self._kernel, self._functions[0])(z.Symbol("x"), *symbols, m=z)
+            else:
+                expr = getattr(self._kernel, self._functions[1])(z.Symbol("lo"), z.Symbol("hi"), *symbols, m=z)
+            self._traces[which] = z.as_expr(expr)
+        return self._traces[which]
+
+    def _inputs(self, ctx, extra):
+        values = {p: ctx.param(p) for p in self._args()}
+        values.update({k: Dual(ctx.be, v) for k, v in extra.items()})
+        return values
+
+    # ------------------------------------------------------------------ the node protocol
+    def _density(self, ctx, x):
+        """The unnormalised density at ``x`` (a backend number) as a Dual."""
+        if self._traced:
+            return self._trace("pdf").apply(self._inputs(ctx, {"x": x}), DualOps(ctx.be))
+        return ctx.call(self._kernel, self._functions[0], [x], [ctx.param(p) for p in self._args()])
 
     def _integral_dual(self, ctx, lower, upper):
-        args = [ctx.param(p) for p in self._args()]
-        if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
-            return ctx.call(self._kernel, "integral", [ctx.limit(lower), ctx.limit(upper)], args)
-        return ctx.quad_sum(lambda node: ctx.call(self._kernel, "pdf", [node], args), self._quad_nodes(lower, upper))
+        if self._traced:
+            if self._has_integral:
+                inputs = self._inputs(ctx, {"lo": ctx.limit(lower), "hi": ctx.limit(upper)})
+                return self._trace("integral").apply(inputs, DualOps(ctx.be))
+        else:
+            args = [ctx.param(p) for p in self._args()]
+            if self._analytic_for(ctx.be.order if any(not a.constant for a in args) else 0):
+                return ctx.call(self._kernel, self._functions[1], [ctx.limit(lower), ctx.limit(upper)], args)
+        return ctx.quad_sum(lambda node: self._density(ctx, node), self._quad_nodes(lower, upper))
 
     def _build(self, ctx, x, norm, scale=None):
-        args = [ctx.param(p) for p in self._args()]
-        return normalised(self, ctx, ctx.call(self._kernel, "pdf", [x[self.obs[0]]], args), norm, scale)
+        return normalised(self, ctx, self._density(ctx, x[self.obs[0]]), norm, scale)
 
     def _bin_integral_exact(self):
         return self._analytic_for(self._derivative_order())
@@ -73,6 +149,27 @@ class KernelPDF(BasePDF):
         if not self._analytic_for(ctx.be.order):
             return super()._build_bin_integral(ctx, lower, upper, norm, rule, scale)
         return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_traces"] = {}  # traced expressions are rebuilt on first use
+        return state
+
+
+KernelPDF = ShapePDF  # the name a user's @nfit.kernel shape has (nfit.pdf.KernelPDF)
+
+
+def normalised(pdf, ctx, value, norm, scale):
+    """``scale * value / integral over norm`` (``norm`` None: no division), the integral from the
+    pdf's ``_integral_dual(ctx, lower, upper)`` over each box of ``norm``. The division happens
+    once per call: it folds into the per-call coefficient of the shape."""
+    if norm is not None:
+        integral = None
+        for lo, hi in norm.with_obs(pdf.obs).boxes:
+            part = pdf._integral_dual(ctx, lo[0], hi[0])
+            integral = part if integral is None else integral + part
+        scale = 1.0 / integral if scale is None else scale / integral
+    return value if scale is None else value * scale
 
 
 def _gauss_inverse_cdf(mu, sigma, lo, hi, rng, n):
@@ -91,7 +188,7 @@ def _exponential_inverse_cdf(lam, lo, hi, rng, n):
     return lo + np.log1p(u * np.expm1(lam * (hi - lo))) / lam
 
 
-class Gauss(KernelPDF):
+class Gauss(ShapePDF):
     """Gaussian (normal) density.
 
     Example
@@ -116,7 +213,7 @@ class Gauss(KernelPDF):
         super().__init__(obs, {"mu": mu, "sigma": sigma}, name=name, extended=extended, label=label, norm=norm)
 
 
-class Exponential(KernelPDF):
+class Exponential(ShapePDF):
     """Exponential density, proportional to ``exp(lam * x)``.
 
     Example
@@ -144,7 +241,7 @@ class Exponential(KernelPDF):
         super().__init__(obs, {"lam": lam}, name=name, extended=extended, label=label, norm=norm)
 
 
-class Uniform(KernelPDF):
+class Uniform(ShapePDF):
     """Uniform density on ``[low, high]`` (zero elsewhere in the space).
 
     Example

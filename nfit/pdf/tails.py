@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..kernels import crystalball, gaussexptail
-from .expr import ExprPDF
+from .shape import ShapePDF
 
 
-class GeneralizedCB(ExprPDF):
+class GeneralizedCB(ShapePDF):
     """A Crystal Ball with its own width and power-law tail on each side of ``mu`` (zfit's): below
     ``mu`` width ``sigmal`` and tail below ``mu - alphal sigmal``, above ``mu`` width ``sigmar`` and tail
     above ``mu + alphar sigmar``. Normalised in closed form.
@@ -30,7 +30,7 @@ class GeneralizedCB(ExprPDF):
                                "alphar": alphar, "nr": nr}, name=name, extended=extended, label=label, norm=norm)
 
 
-class GaussExpTail(ExprPDF):
+class GaussExpTail(ShapePDF):
     """A Gaussian core with an exponential tail below ``mu - alpha sigma`` (above ``mu + |alpha| sigma``
     for a negative ``alpha``), as zfit's; value and slope continuous. Normalised in closed form.
 
