@@ -255,7 +255,9 @@ class BaseLoss:
         """Whether a minimiser should take its gradients from the Hessian kernel, so that a fit compiles
         one kernel instead of two (a pass of the Hessian kernel costs about twice a gradient pass, a
         compilation a few thousand passes). True for a loss with exact Hessians that has not been
-        fitted yet where its backend would have to compile the gradient kernel.
+        fitted yet where its backend would have to compile the gradient kernel, and on the default
+        (tiered) path while only the Hessian kernel is compiled
+        (:meth:`nfit.backends.base.Backend.gradient_from_hessian`).
 
         Example
         -------
@@ -266,9 +268,9 @@ class BaseLoss:
         >>> nll.hessian_serves_gradient()   # the eager path compiles nothing
         False
         """
-        if self.derivative_order < 2 or self._fitted:
+        if self.derivative_order < 2:
             return False
-        return not self._backend_now().has_kernel(self._program, 1)
+        return self._backend_now().gradient_from_hessian(self._program, self._fitted)
 
 
     def mark_fitted(self) -> None:

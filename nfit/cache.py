@@ -36,7 +36,8 @@ from .compile.key import signature
 from .compile.numba_api import is_typing_error
 from .compile.store import PREFIX, disk_limit, folder
 
-__all__ = ["info", "clear", "folder", "prune", "load", "signature", "disk_limit", "memory_limit", "CompileError"]
+__all__ = ["info", "clear", "folder", "prune", "load", "stored_on_disk", "signature", "disk_limit", "memory_limit",
+           "CompileError"]
 
 _lock = threading.RLock()
 _memory: OrderedDict = OrderedDict()  # signature -> Kernel: the recently used ones, kept alive (bounded)
@@ -272,6 +273,24 @@ def compiled_in_memory(lowered, parallel, backend: str = "numba") -> bool:
     if callable(parallel):
         parallel = parallel()
     return f"{kernel.variant}_{'parallel' if parallel else 'serial'}" in kernel._ready
+
+
+def stored_on_disk(lowered, variant: str, parallel: bool, backend: str = "numba") -> bool:
+    """Whether the entry point of ``lowered``'s kernel that a call with ``parallel`` uses can be loaded
+    from the disk cache as stored machine code (:mod:`nfit.compile.native`), in milliseconds and
+    without Numba. Parallel entry points are never stored so.
+
+    >>> stored_on_disk(type("L", (), {"source": "", "kernel_modules": []})(), "nll", parallel=False)
+    False
+    """
+    if parallel or not native_kernels_enabled():
+        return False
+    sig = signature(lowered, backend)
+    kernel = _lookup(sig)
+    if kernel is not None and f"{variant}_serial" in kernel._ready:
+        return True
+    source = store.source_path(sig)
+    return source.exists() and native.path(source, f"{variant}_serial").exists()
 
 
 def load(lowered, variant: str, backend: str = "numba") -> Kernel:

@@ -12,7 +12,13 @@ zfit does. The densities are scipy.stats' (``log_pdf``, ``sample``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+
+def _stats():
+    """scipy.stats, imported on first use (it takes longer to import than the rest of nfit)."""
+    from scipy import stats
+
+    return stats
 
 __all__ = ["Normal", "Uniform", "HalfNormal", "Gamma", "Beta", "LogNormal", "Cauchy", "Poisson", "Exponential",
            "StudentT", "KDE", "BasePrior"]
@@ -96,7 +102,7 @@ class Normal(BasePrior):
 
     def __init__(self, mu, sigma, name=None):
         _positive("Normal", sigma=sigma)
-        super().__init__(stats.norm(mu, sigma), name=name, mu=mu, sigma=sigma)
+        super().__init__(_stats().norm(mu, sigma), name=name, mu=mu, sigma=sigma)
 
 
 class Uniform(BasePrior):
@@ -112,7 +118,7 @@ class Uniform(BasePrior):
         hi = np.inf if upper is None else float(upper)
         if not lo < hi:
             raise ValueError(f"Uniform prior: lower {lower} must be below upper {upper}")
-        super().__init__(stats.uniform(0, 1), bounds=(lo, hi), name=name, lower=lo, upper=hi)
+        super().__init__(_stats().uniform(0, 1), bounds=(lo, hi), name=name, lower=lo, upper=hi)
 
     def pdf(self, x):
         x = np.asarray(x, dtype=float)
@@ -145,7 +151,7 @@ class HalfNormal(BasePrior):
 
     def __init__(self, *, sigma, mu=0.0, name=None):
         _positive("HalfNormal", sigma=sigma)
-        super().__init__(stats.halfnorm(mu, sigma), bounds=(mu, np.inf), name=name, mu=mu, sigma=sigma)
+        super().__init__(_stats().halfnorm(mu, sigma), bounds=(mu, np.inf), name=name, mu=mu, sigma=sigma)
 
 
 class Gamma(BasePrior):
@@ -157,7 +163,7 @@ class Gamma(BasePrior):
 
     def __init__(self, alpha, beta, mu=0.0, name=None):
         _positive("Gamma", alpha=alpha, beta=beta)
-        super().__init__(stats.gamma(alpha, loc=mu, scale=1.0 / beta), bounds=(mu, np.inf), name=name,
+        super().__init__(_stats().gamma(alpha, loc=mu, scale=1.0 / beta), bounds=(mu, np.inf), name=name,
                          alpha=alpha, beta=beta, mu=mu)
 
 
@@ -172,7 +178,7 @@ class Beta(BasePrior):
         _positive("Beta", alpha=alpha, beta=beta)
         if not lower < upper:
             raise ValueError(f"Beta prior: lower {lower} must be below upper {upper}")
-        super().__init__(stats.beta(alpha, beta, loc=lower, scale=upper - lower), bounds=(lower, upper), name=name,
+        super().__init__(_stats().beta(alpha, beta, loc=lower, scale=upper - lower), bounds=(lower, upper), name=name,
                          alpha=alpha, beta=beta, lower=lower, upper=upper)
 
 
@@ -185,7 +191,7 @@ class LogNormal(BasePrior):
 
     def __init__(self, mu, sigma, name=None):
         _positive("LogNormal", sigma=sigma)
-        super().__init__(stats.lognorm(sigma, scale=np.exp(mu)), bounds=(0.0, np.inf), name=name, mu=mu, sigma=sigma)
+        super().__init__(_stats().lognorm(sigma, scale=np.exp(mu)), bounds=(0.0, np.inf), name=name, mu=mu, sigma=sigma)
 
 
 class Cauchy(BasePrior):
@@ -197,7 +203,7 @@ class Cauchy(BasePrior):
 
     def __init__(self, m, gamma, name=None):
         _positive("Cauchy", gamma=gamma)
-        super().__init__(stats.cauchy(m, gamma), name=name, m=m, gamma=gamma)
+        super().__init__(_stats().cauchy(m, gamma), name=name, m=m, gamma=gamma)
 
 
 class Poisson(BasePrior):
@@ -266,7 +272,7 @@ class Exponential(BasePrior):
 
     def __init__(self, lam, name=None):
         _positive("Exponential", lam=lam)
-        super().__init__(stats.expon(scale=1.0 / lam), bounds=(0.0, np.inf), name=name, lam=lam)
+        super().__init__(_stats().expon(scale=1.0 / lam), bounds=(0.0, np.inf), name=name, lam=lam)
 
 
 class StudentT(BasePrior):
@@ -278,7 +284,7 @@ class StudentT(BasePrior):
 
     def __init__(self, ndof, mu, sigma, name=None):
         _positive("StudentT", ndof=ndof, sigma=sigma)
-        super().__init__(stats.t(ndof, mu, sigma), name=name, ndof=ndof, mu=mu, sigma=sigma)
+        super().__init__(_stats().t(ndof, mu, sigma), name=name, ndof=ndof, mu=mu, sigma=sigma)
 
 
 class KDE(BasePrior):
@@ -317,7 +323,7 @@ class _Mixture:
 
     def pdf(self, x):
         x = np.asarray(x, dtype=float)
-        return np.mean(stats.norm.pdf(x[..., None], self.centers, self.width), axis=-1)
+        return np.mean(_stats().norm.pdf(x[..., None], self.centers, self.width), axis=-1)
 
     def logpdf(self, x):
         with np.errstate(divide="ignore"):
@@ -325,7 +331,7 @@ class _Mixture:
 
     def cdf(self, x):
         x = np.asarray(x, dtype=float)
-        return np.mean(stats.norm.cdf(x[..., None], self.centers, self.width), axis=-1)
+        return np.mean(_stats().norm.cdf(x[..., None], self.centers, self.width), axis=-1)
 
     def ppf(self, u):
         from scipy.optimize import brentq

@@ -11,6 +11,7 @@ and for compiled kernels the backend: ``"numba"`` (the CPU, the default) or ``"c
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import types
 
@@ -21,11 +22,19 @@ __all__ = ["set_mode", "get_mode", "mode", "set_backend", "get_backend", "backen
            "set_parallel_threshold", "get_parallel_threshold", "use_parallel",
            "set_graph_mode", "get_graph_mode",
            "set_autograd_mode", "get_autograd_mode", "set_mode_default", "clear_graph_cache",
-           "experimental_disable_param_update", "evaluate"]
+           "experimental_disable_param_update", "evaluate", "wait_for_kernels"]
 
 MODES = ("compiled", "eager")
 BACKENDS = backends.compiled_names()
-_state = {"mode": "compiled", "backend": BACKENDS[0]}
+
+
+def _tiered_by_default() -> bool:
+    """``NFIT_TIERED=0`` makes the default path compile first, as ``mode="compiled"`` does."""
+    return os.environ.get("NFIT_TIERED", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+# "explicit": the user chose the mode; the default compiled path runs tiered (eager until compiled)
+_state = {"mode": "compiled", "backend": BACKENDS[0], "explicit": not _tiered_by_default()}
 
 
 def check_mode(value) -> str:
@@ -37,11 +46,18 @@ def check_mode(value) -> str:
 def set_mode(value: str) -> None:
     """Set the global default path: ``"compiled"`` or ``"eager"``.
 
+    Without a call, the path is compiled and *tiered*: a kernel not compiled yet runs eagerly while
+    it compiles in the background (:mod:`nfit.backends.tiered`). ``set_mode("compiled")`` means
+    compiled only (the first call waits for the compiler); :func:`set_mode_default` goes back.
+
     Example
     -------
-    >>> set_mode("eager"); set_mode("compiled")
+    >>> set_mode("eager"); get_mode()
+    'eager'
+    >>> set_mode_default()
     """
     _state["mode"] = check_mode(value)
+    _state["explicit"] = True
 
 
 def get_mode() -> str:
@@ -57,12 +73,24 @@ def mode(value: str):
     >>> with mode("eager"):
     ...     pass
     """
-    previous = _state["mode"]
+    previous = _state["mode"], _state["explicit"]
     _state["mode"] = check_mode(value)
+    _state["explicit"] = True
     try:
         yield
     finally:
-        _state["mode"] = previous
+        _state["mode"], _state["explicit"] = previous
+
+
+def wait_for_kernels(timeout=None) -> bool:
+    """Wait until the kernels the default (tiered) path compiles in the background are ready (at most
+    ``timeout`` seconds); True if none is left. A script that wants its kernels in the disk cache
+    before it goes on, or a test that inspects them, calls this.
+
+    >>> wait_for_kernels()
+    True
+    """
+    return backends.tiered.wait(timeout)
 
 
 def check_backend(value) -> str:
@@ -77,7 +105,8 @@ def current_backend(mode=None, backend=None):
     >>> current_backend("eager").name
     'eager'
     """
-    return backends.select(mode or _state["mode"], backend or _state["backend"])
+    explicit = mode is not None or _state["explicit"]
+    return backends.select(mode or _state["mode"], backend or _state["backend"], explicit)
 
 
 def set_backend(value: str) -> None:
@@ -144,11 +173,16 @@ def set_graph_mode(graph=True) -> _Restore:
     ...     get_mode()
     'eager'
     """
-    previous = _state["mode"]
+    previous = _state["mode"], _state["explicit"]
     if graph not in (True, False, "auto"):
         raise ValueError(f"set_graph_mode: graph must be True, False or 'auto', got {graph!r}")
     _state["mode"] = "eager" if graph is False else "compiled"
-    return _Restore(lambda: _state.__setitem__("mode", previous))
+    _state["explicit"] = graph != "auto"
+
+    def restore():
+        _state["mode"], _state["explicit"] = previous
+
+    return _Restore(restore)
 
 
 def get_graph_mode() -> bool:
@@ -173,8 +207,9 @@ def get_autograd_mode() -> bool:
 
 
 def set_mode_default() -> None:
-    """Back to the defaults: compiled, exact derivatives."""
+    """Back to the defaults: compiled (tiered: eager until a kernel is compiled), exact derivatives."""
     _state["mode"] = "compiled"
+    _state["explicit"] = not _tiered_by_default()
     _state["autograd"] = True
 
 

@@ -42,16 +42,19 @@ def rng():
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     """An empty cache folder of the test's own, nothing in memory before or after."""
+    nfit.run.wait_for_kernels()  # no background compile of another test writes into it
     monkeypatch.setenv("NFIT_CACHE_DIR", str(tmp_path / "cache"))
     nfit.cache.clear(disk=False)
     yield tmp_path / "cache"
+    nfit.run.wait_for_kernels()
     nfit.cache.clear(disk=False)
 
 
 @pytest.fixture(autouse=True)
 def _restore_mode():
     yield
-    nfit.run.set_mode("compiled")
+    nfit.run.wait_for_kernels()  # a kernel compiling in the background belongs to this test
+    nfit.run.set_mode_default()
 
 
 # reproducible property tests in CI; random (exploring) ones on a developer's machine
@@ -60,3 +63,13 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def compiled_only(monkeypatch):
+    """For tests of the compiled path itself (its kernels, cache, threads): compiled only, as
+    ``mode="compiled"`` asks, here and in the processes they start (``NFIT_TIERED=0``); the default
+    path would run eagerly until a kernel is compiled (nfit.backends.tiered)."""
+    monkeypatch.setenv("NFIT_TIERED", "0")
+    with nfit.run.mode("compiled"):
+        yield

@@ -16,6 +16,8 @@ from nfit import cache
 from nfit.compile import key
 from nfit.compile.lower import Lowered
 
+pytestmark = pytest.mark.usefixtures("compiled_only")  # tests of the compiled path itself
+
 
 def make_loss(n, seed, mu=5.28):
     obs = nfit.Space("m", limits=(5.0, 5.6))

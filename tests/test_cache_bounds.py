@@ -16,6 +16,8 @@ import nfit
 from nfit import cache
 from nfit.compile import native, service, store
 
+pytestmark = pytest.mark.usefixtures("compiled_only")  # tests of the compiled path itself
+
 
 def _gauss_loss(n_coeffs=0, seed=1):
     obs = nfit.Space("x", limits=(-3, 3))

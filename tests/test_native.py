@@ -18,6 +18,8 @@ import nfit
 from nfit import cache
 from nfit.compile import native
 
+pytestmark = pytest.mark.usefixtures("compiled_only")  # tests of the compiled path itself
+
 
 @pytest.fixture(scope="module")
 def eager_value():

@@ -12,6 +12,8 @@ from test_gpu import CASES, _data, _signal_background, case_crystal_ball_compose
 
 import nfit
 
+pytestmark = pytest.mark.usefixtures("compiled_only")  # tests of the compiled path itself
+
 
 @pytest.fixture
 def threshold():

@@ -22,6 +22,7 @@ from .base import Backend, LossProgram
 from .cuda import CudaBackend, is_device_array, to_device, to_host
 from .eager import EagerBackend
 from .numba_cpu import NumbaBackend
+from .tiered import TieredBackend
 
 __all__ = ["Backend", "LossProgram", "register", "get", "names", "compiled_names", "select", "check_compiled",
            "is_device_array", "to_host", "keep_on_device"]
@@ -74,10 +75,17 @@ def check_compiled(name) -> str:
     return name
 
 
-def select(mode: str, backend: str) -> Backend:
+def select(mode: str, backend: str, explicit: bool = True) -> Backend:
     """The backend that runs a kernel for path ``mode`` (``"eager"`` or ``"compiled"``) with the
-    compiled backend ``backend``: the eager one for the eager path, else ``backend``."""
-    return _registry["eager"] if mode == "eager" else get(backend)
+    compiled backend ``backend``: the eager one for the eager path; for the compiled path chosen
+    ``explicit``-ly, ``backend``; else (the default path) ``backend`` behind tiered execution where it
+    has it (:mod:`nfit.backends.tiered`: eager until its kernel is compiled)."""
+    if mode == "eager":
+        return _registry["eager"]
+    target = get(backend)
+    if not explicit and target.name in _tiered:
+        return _tiered[target.name]
+    return target
 
 
 def keep_on_device(host, device) -> None:
@@ -88,3 +96,5 @@ def keep_on_device(host, device) -> None:
 
 for _backend in (EagerBackend(), NumbaBackend(), CudaBackend()):
     register(_backend)
+# the default path runs Numba CPU kernels tiered; the GPU path compiles first, as chosen
+_tiered = {"numba": TieredBackend(_registry["numba"], _registry["eager"])}

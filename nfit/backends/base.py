@@ -28,8 +28,9 @@ __all__ = ["Backend", "LossProgram", "CompiledKernel", "output_buffer", "point_o
 class LossProgram:
     """A loss as the backends see it: ``terms`` (:class:`nfit.likelihood.Term` or
     :class:`nfit.binnedterm.BinnedTerm`, one per data set), the parameter ``layout``, the
-    ``constraints`` and the ``datas``. ``kernels`` is where backends keep this loss's kernels
-    (dropped when the loss is pickled: compiled code stays in its process).
+    ``constraints`` and the ``datas``. ``kernels`` is where backends keep this loss's kernels, and
+    ``parts`` what they make on the way (both dropped when the loss is pickled: compiled code stays
+    in its process).
 
     Example
     -------
@@ -48,6 +49,7 @@ class LossProgram:
         self.datas = list(datas)
         self.n_events = sum(term.size(d) for term, d in zip(self.terms, self.datas))
         self.kernels: dict = {}
+        self.parts: dict = {}  # what backends make on the way to a kernel (lowered source, cache entry)
 
     @property
     def n_free(self) -> int:
@@ -76,6 +78,7 @@ class LossProgram:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["kernels"] = {}
+        state["parts"] = {}
         return state
 
 
@@ -109,9 +112,19 @@ class Backend:
         current parameter values, ``arrays`` one float64 column per observable of ``model.obs``."""
         raise NotImplementedError
 
+    def prepare(self, program: LossProgram, order) -> None:
+        """Do the quick part of making the kernel of ``order`` now (a compiled backend: lowering, the
+        signature); :meth:`loss_kernel` does the rest."""
+
     def has_kernel(self, program: LossProgram, order) -> bool:
         """Whether :meth:`loss_kernel` of ``order`` is ready in this process without compiling."""
         return True
+
+    def gradient_from_hessian(self, program: LossProgram, fitted: bool) -> bool:
+        """Whether a fit of a loss with exact Hessians should take its gradients from the Hessian
+        kernel (one compile instead of two, a pass costing about twice a gradient pass): for the
+        loss's first fit (``fitted`` False) where the gradient kernel is not ready."""
+        return not fitted and not self.has_kernel(program, 1)
 
     def __repr__(self):
         return f"<nfit backend {self.name!r}>"

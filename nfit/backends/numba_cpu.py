@@ -96,13 +96,31 @@ class NumbaBackend(Backend):
             kernel = program.kernels[key] = self._compile(program, order)
         return kernel
 
-    def _compile(self, program, order) -> CompiledKernel:
-        from .. import cache
+    def _lowered(self, program, order):
+        """The kernel source of ``order`` (lowered once per free set)."""
         from ..compile.lower import lower_nll
 
-        lowered = lower_nll(program.terms, program.layout, program.constraints, order)
-        constants = np.array(lowered.constants, dtype=np.float64)
-        kernel = cache.load(lowered, "nll")
+        key = ("lowered",) + self.key(program, order)[1:3]
+        lowered = program.parts.get(key)
+        if lowered is None:
+            lowered = program.parts[key] = lower_nll(program.terms, program.layout, program.constraints, order)
+        return lowered
+
+    def prepare(self, program, order):
+        """The first, quick part of making a kernel: its source lowered and looked up in (or written to)
+        the cache; what remains is loading or compiling its code."""
+        from .. import cache
+
+        key = ("prepared",) + self.key(program, order)[1:3]
+        prepared = program.parts.get(key)
+        if prepared is None:
+            lowered = self._lowered(program, order)
+            constants = np.array(lowered.constants, dtype=np.float64)
+            prepared = program.parts[key] = (cache.load(lowered, "nll"), constants)
+        return prepared
+
+    def _compile(self, program, order) -> CompiledKernel:
+        kernel, constants = self.prepare(program, order)
         parallel = use_parallel(program.n_events, PARALLEL_FACTOR[order])
         out = output_buffer(program.n_free, order)
         point = program.layout.vector(order=point_order(order))
@@ -116,10 +134,25 @@ class NumbaBackend(Backend):
         if self.key(program, order) in program.kernels:
             return True
         from .. import cache
-        from ..compile.lower import lower_nll
 
-        lowered = lower_nll(program.terms, program.layout, program.constraints, order)
-        return cache.compiled_in_memory(lowered, lambda: use_parallel(program.n_events, PARALLEL_FACTOR[order]))
+        return cache.compiled_in_memory(self._lowered(program, order),
+                                        lambda: use_parallel(program.n_events, PARALLEL_FACTOR[order]))
+
+    def stored(self, program, order) -> bool:
+        """Whether the kernel of ``order`` loads from the disk cache as machine code, without Numba."""
+        from .. import cache
+
+        parallel = use_parallel(program.n_events, PARALLEL_FACTOR[order])
+        return cache.stored_on_disk(self._lowered(program, order), "nll", parallel)
+
+    def calls_user_code(self, program, order) -> bool:
+        """Whether the kernel calls a user's ``@nfit.kernel`` functions (compiled in this process, and
+        the code Numba may reject: such a kernel is compiled before it runs, so an error shows at once)."""
+        return any(hasattr(m, "kernel_functions") for m in self._lowered(program, order).kernel_modules)
+
+    def has_pdf_kernel(self, model, norm) -> bool:
+        """Whether ``model``'s density kernel for ``norm`` is ready in this process."""
+        return norm in model.__dict__.get("_pdf_kernels", {})
 
     def pdf_kernel(self, model, norm):
         compiled, layout, constants = _pdf_kernel(model, norm)

@@ -33,7 +33,7 @@ __all__ = ["enabled", "compile_and_store", "HelperFailed", "MAX_HELPER_MB"]
 
 MAX_HELPER_MB = 1500  # the helper is restarted after a compile leaves it above this resident size
 _lock = threading.Lock()
-_helper: dict = {"process": None, "pid": None, "failures": 0}
+_helper: dict = {"process": None, "pid": None, "failures": 0, "busy": False}
 MAX_FAILURES = 2  # helpers that stopped without answering, in a row, before this process stops asking
 
 
@@ -65,6 +65,7 @@ def compile_and_store(path: Path, entry: str, arg_types: list, timeout: float = 
     with _lock:
         process = _running_helper()
         try:
+            _helper["busy"] = True
             process.stdin.write(request)
             process.stdin.flush()
             line = process.stdout.readline()
@@ -72,6 +73,8 @@ def compile_and_store(path: Path, entry: str, arg_types: list, timeout: float = 
             _stop_helper()
             _helper["failures"] += 1
             raise HelperFailed(f"the compile helper stopped: {exc}") from None
+        finally:
+            _helper["busy"] = False
         if not line:
             code = process.poll()
             _stop_helper()
@@ -103,14 +106,15 @@ def _running_helper():
     return process
 
 
-def _stop_helper():
+def _stop_helper(wait=True):
     process = _helper["process"]
     _helper.update(process=None, pid=None)
     if process is None:
         return
     try:
         process.stdin.close()
-        process.wait(timeout=5)
+        if wait:
+            process.wait(timeout=5)
     except Exception:  # noqa: BLE001 - a helper that does not stop is killed
         process.kill()
 
@@ -118,7 +122,9 @@ def _stop_helper():
 @atexit.register
 def _stop_at_exit():
     if _helper["pid"] == os.getpid():
-        _stop_helper()
+        # a compile still under way (a tiered fit ended first) is left to finish and store its code
+        # by itself: the helper exits when it reads the end of its input
+        _stop_helper(wait=not _helper["busy"])
 
 
 # ---------------------------------------------------------------------- the helper's side
@@ -146,8 +152,11 @@ def _serve(stdin, stdout) -> None:
             answer = {"status": kind, "message": f"{type(exc).__name__}: {exc}"}
         answer["seconds"] = time.perf_counter() - start
         answer["rss_mb"] = _resident_mb()
-        stdout.write(json.dumps(answer) + "\n")
-        stdout.flush()
+        try:
+            stdout.write(json.dumps(answer) + "\n")
+            stdout.flush()
+        except (BrokenPipeError, OSError):  # the process that asked has gone; the code is stored
+            return
 
 
 def _resident_mb() -> float:

@@ -145,9 +145,13 @@ def module_name(path: Path) -> str:
     return path.stem
 
 
+def source_path(sig: str) -> Path:
+    """Where the generated module of signature ``sig`` lives."""
+    return folder() / f"{PREFIX}{sig[:40]}.py"
+
+
 def write_source(sig: str, source: str) -> Path:
-    directory = folder()
-    path = directory / f"{PREFIX}{sig[:40]}.py"
+    path = source_path(sig)
     text = f"# nfit {__version__} kernel, signature {sig}\n{source}"
     try:
         if path.read_text() == text:
