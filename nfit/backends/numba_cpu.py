@@ -146,9 +146,11 @@ class NumbaBackend(Backend):
         return cache.stored_on_disk(self._lowered(program, order), "nll", parallel)
 
     def calls_user_code(self, program, order) -> bool:
-        """Whether the kernel calls a user's ``@nfit.kernel`` functions (compiled in this process, and
-        the code Numba may reject: such a kernel is compiled before it runs, so an error shows at once)."""
-        return any(hasattr(m, "kernel_functions") for m in self._lowered(program, order).kernel_modules)
+        """Whether the kernel calls kernel code that is not nfit's own (a user's ``@nfit.kernel``
+        functions or kernel module): code Numba may reject, so such a kernel is compiled before it
+        runs and an error shows at once."""
+        return any(not getattr(m, "__name__", "").startswith("nfit.kernels.")
+                   for m in self._lowered(program, order).kernel_modules)
 
     def has_pdf_kernel(self, model, norm) -> bool:
         """Whether ``model``'s density kernel for ``norm`` is ready in this process."""

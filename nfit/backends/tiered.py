@@ -59,11 +59,21 @@ class TieredBackend(Backend):
     def pdf_kernel(self, model, norm):
         if self.target.has_pdf_kernel(model, norm):
             return self.target.pdf_kernel(model, norm)
-        compiling = model.__dict__.setdefault("_pdf_kernels", {})
-        if ("compiling", norm) not in compiling:  # once per model and range (dropped when pickled)
-            compiling[("compiling", norm)] = True
-            _start(f"density kernel of {model.name!r}", lambda: self.target.pdf_kernel(model, norm), lambda _: None)
-        return self.eager.pdf_kernel(model, norm)
+        store = model.__dict__.setdefault("_pdf_kernels", {})  # dropped when the model is pickled
+        failed = store.pop(("failed", norm), None)
+        if failed is not None:
+            raise failed
+        eager = self.eager.pdf_kernel(model, norm)
+
+        def kernel(arrays):
+            out = eager(arrays)
+            if ("compiling", norm) not in store:  # once the density evaluates: once per model and range
+                store[("compiling", norm)] = True
+                _start(f"density kernel of {model.name!r}", lambda: self.target.pdf_kernel(model, norm),
+                       lambda result: _remember_failure(store, norm, result))
+            return out
+
+        return kernel
 
     def has_kernel(self, program, order) -> bool:
         return self.target.has_kernel(program, order)
@@ -106,6 +116,11 @@ class TieredKernel:
             error, self.error = self.error, None
             raise error
         return self.eager(p)
+
+
+def _remember_failure(store, norm, result):
+    if isinstance(result, BaseException):
+        store[("failed", norm)] = result
 
 
 def _start(what, build, done) -> None:

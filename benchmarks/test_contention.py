@@ -1,0 +1,59 @@
+"""Contention: one NLL + gradient pass of channel A at 1e5 and 1e6 events, parallel against serial,
+with 0, 1 and 2 busy processes spinning on the cores (a compile, another fit, a browser). A parallel
+pass must never cost more than 1.2x the serial one; the ratio is in extra_info ("parallel_over_serial").
+
+Run: ``pytest benchmarks/test_contention.py --benchmark-only -s``."""
+import multiprocessing as mp
+import time
+
+import numpy as np
+import pytest
+
+import nfit
+from nfit import headline
+from nfit.bench import channel_a_loss
+
+
+def _spin(stop):
+    while not stop.is_set():
+        sum(range(1000))
+
+
+def _best_of(f, rounds=15):
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+@pytest.mark.parametrize("busy", [0, 1, 2])
+@pytest.mark.parametrize("n", [100_000, 1_000_000])
+def test_parallel_pass_under_contention(benchmark, n, busy):
+    x = headline.make_channel_a(n, np.random.default_rng(1))
+    timings = {}
+    for name, threshold in (("serial", 10**12), ("parallel", 1)):
+        nfit.run.set_parallel_threshold(threshold)
+        try:
+            loss, _ = channel_a_loss(x, "compiled")
+            loss.value_gradient()  # compiled (or loaded) before the clock starts
+            timings[name] = lambda loss=loss: loss.value_gradient()
+        finally:
+            nfit.run.set_parallel_threshold(20_000)
+    ctx = mp.get_context("spawn")
+    stop = ctx.Event()
+    spinners = [ctx.Process(target=_spin, args=(stop,)) for _ in range(busy)]
+    [s.start() for s in spinners]
+    try:
+        time.sleep(0.3)
+        result = {name: _best_of(f) for name, f in timings.items()}
+        benchmark.pedantic(timings["parallel"], rounds=5, iterations=1)
+    finally:
+        stop.set()
+        [s.join() for s in spinners]
+    ratio = result["parallel"] / result["serial"]
+    benchmark.extra_info.update(serial_s=result["serial"], parallel_s=result["parallel"], parallel_over_serial=ratio,
+                                busy_processes=busy, layer=nfit.compile.parallel.threading_layer())
+    print(f"\n{n} events, {busy} busy: serial {result['serial'] * 1e3:.2f} ms, parallel "
+          f"{result['parallel'] * 1e3:.2f} ms, parallel/serial {ratio:.2f}")
