@@ -277,6 +277,7 @@ class BaseLoss:
         """Told by a minimiser after a fit: later fits compile their own gradient kernel
         (:meth:`hessian_serves_gradient`)."""
         self._fitted = True
+        self._program.fitted = True
 
     @property
     def is_weighted(self) -> bool:
@@ -305,6 +306,7 @@ class BaseLoss:
     def _derivatives(self, p, order):
         """(value, gradient, Hessian) at ``p`` by the free parameters, exact where the model allows."""
         exact = self.derivative_order
+        self._program.exact_order = exact
         if exact >= order:
             return self._run(p, order)
         self._warn_numerical(order)

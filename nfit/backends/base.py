@@ -50,6 +50,8 @@ class LossProgram:
         self.n_events = sum(term.size(d) for term, d in zip(self.terms, self.datas))
         self.kernels: dict = {}
         self.parts: dict = {}  # what backends make on the way to a kernel (lowered source, cache entry)
+        self.exact_order = None  # the loss's highest order of exact derivatives, once it has asked for some
+        self.fitted = False  # set after the loss's first fit
 
     @property
     def n_free(self) -> int:

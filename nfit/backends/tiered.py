@@ -56,6 +56,17 @@ class TieredBackend(Backend):
             kernel = program.kernels.setdefault(key, TieredKernel(self, program, order))
         return kernel.settled() or kernel
 
+    def compiling(self, program, order) -> "_Compile":
+        """The background compile of ``program``'s kernel of ``order``, started on first request."""
+        key = ("tiered", self.target.name, order, tuple(id(q) for q in program.layout.floating) if order else (),
+               parallel_allowed())
+        job = program.parts.get(key)
+        if job is None:
+            job = program.parts.setdefault(key, _Compile())
+            self.target.prepare(program, order)  # the signature now, so the cache counts it at once
+            _start(f"loss kernel of order {order}", lambda: self.target.loss_kernel(program, order), job.done)
+        return job
+
     def pdf_kernel(self, model, norm):
         if self.target.has_pdf_kernel(model, norm):
             return self.target.pdf_kernel(model, norm)
@@ -79,42 +90,73 @@ class TieredBackend(Backend):
         return self.target.has_kernel(program, order)
 
     def gradient_from_hessian(self, program, fitted) -> bool:
-        if self.target.has_kernel(program, 1):
-            return False
-        if fitted and self.target.has_kernel(program, 2):
-            self.loss_kernel(program, 1)  # compiles the gradient kernel in the background meanwhile
-            return True
-        return not fitted
+        # a tiered kernel of order 1 takes its gradients from the compiled Hessian kernel by itself
+        # while that is the one ready, and runs eagerly (a gradient pass, a third of a Hessian pass)
+        # while none is
+        return False
 
 
-class TieredKernel:
-    """A loss kernel that answers on the eager path until its compiled twin is ready."""
+class _Compile:
+    """A kernel compiling in the background: ``kernel`` once ready, ``error`` if it failed."""
 
-    def __init__(self, backend, program, order):
-        self.order = order
-        self.eager = backend.eager.loss_kernel(program, order)
-        self.compiled = None
+    def __init__(self):
+        self.kernel = None
         self.error = None
-        backend.target.prepare(program, order)  # the signature now, so the cache counts it at once
-        _start(f"loss kernel of order {order}", lambda: backend.target.loss_kernel(program, order), self._done)
 
-    def _done(self, result):
+    def done(self, result):
         if isinstance(result, BaseException):
             self.error = result
         else:
-            self.compiled = result
+            self.kernel = result
+
+
+class TieredKernel:
+    """A loss kernel of ``order`` that answers on the eager path until a compiled kernel can.
+
+    A loss's first fit compiles one kernel, of the highest order it has exactly (the Hessian kernel
+    gives gradients and values too; its point is rebuilt for it); after the first fit
+    (``program.fitted``) each order compiles its own, cheaper kernel, which takes over once ready.
+    """
+
+    def __init__(self, backend, program, order):
+        self.backend = backend
+        self.program = program
+        self.order = order
+        self.eager = backend.eager.loss_kernel(program, order)
+        self._own = None
+        self._start()
+
+    def _start(self):
+        program, order = self.program, self.order
+        first_fit_gradients = order == 1 and not program.fitted and (program.exact_order or 0) >= 2
+        wanted = 2 if first_fit_gradients else order
+        if wanted == order:
+            self._own = self.backend.compiling(program, order)
+        else:
+            self.backend.compiling(program, wanted)
 
     def settled(self):
-        """The compiled kernel once it is ready (then the loss keeps asking for it directly)."""
-        return self.compiled
+        """The compiled kernel of this very order once it is ready (the loss then calls it directly)."""
+        own = self._own
+        return own.kernel if own is not None else None
 
     def __call__(self, p):
-        compiled = self.compiled
-        if compiled is not None:
-            return compiled(p)
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
+        own = self._own
+        if own is not None:
+            if own.kernel is not None:
+                return own.kernel(p)
+            if own.error is not None:
+                raise own.error
+        elif self.program.fitted:
+            self._own = self.backend.compiling(self.program, self.order)
+        if self.order in (0, 1):
+            higher = self.program.parts.get(("tiered", self.backend.target.name, 2,
+                                             tuple(id(q) for q in self.program.layout.floating), parallel_allowed()))
+            if higher is not None and higher.kernel is not None:
+                q = p.copy()
+                self.program.layout.fill_python_composed(q, 2)
+                value, grad, _ = higher.kernel(q)
+                return value, grad if self.order else None, None
         return self.eager(p)
 
 
