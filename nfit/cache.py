@@ -119,6 +119,9 @@ class Kernel:
         self.variant = variant
         self._ready = {}
         self._chunk_functions = (None, ())
+        # one compile of this kernel at a time; the cache's lock stays free meanwhile (a background
+        # compile must not hold up the lookups of other kernels)
+        self._compiling = threading.Lock()
 
     @property
     def module(self):
@@ -146,7 +149,7 @@ class Kernel:
         if fn is not None:
             return fn
         compiled = False
-        with _lock:
+        with self._compiling:
             fn = self._ready.get(name)
             if fn is None:
                 fn = None if parallel else self._stored(name)

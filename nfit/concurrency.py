@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 
-__all__ = ["call_parallel", "parallel_allowed"]
+__all__ = ["call_parallel", "parallel_allowed", "expected_layer"]
 
 _lock = threading.Lock()
 _state = {"serial_only": False, "layer": None}
@@ -43,6 +43,44 @@ def _layer():
         except ValueError:
             return None
     return _state["layer"]
+
+
+def expected_layer() -> str:
+    """The threading layer parallel code runs on: the actual one once parallel code has run, else the
+    one Numba will choose, predicted without starting its threads (which costs a Numba start-up):
+    ``NUMBA_THREADING_LAYER`` where it names one, else ``"omp"`` where an OpenMP or TBB runtime is
+    installed, else ``"workqueue"``.
+
+    >>> expected_layer() in ("omp", "tbb", "workqueue")
+    True
+    """
+    layer = _layer()
+    if layer is not None:
+        return layer
+    if "predicted" not in _state:
+        chosen = os.environ.get("NUMBA_THREADING_LAYER", "default").strip().lower()
+        if chosen in ("omp", "tbb", "workqueue"):
+            _state["predicted"] = chosen
+        else:
+            _state["predicted"] = "omp" if _loadable(_THREADING_RUNTIMES) else "workqueue"
+    return _state["predicted"]
+
+
+# OpenMP (GNU, Intel, LLVM) and TBB runtimes as the dynamic loader names them (Linux, macOS)
+_THREADING_RUNTIMES = ("libgomp.so.1", "libiomp5.so", "libomp.so", "libtbb.so.12", "libtbb.so.2", "libomp.dylib",
+                       "libtbb.dylib")
+
+
+def _loadable(names) -> bool:
+    import ctypes
+
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
 
 
 def call_parallel(function, *args):

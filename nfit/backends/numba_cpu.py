@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from ..concurrency import call_parallel, parallel_allowed
+from ..concurrency import call_parallel, expected_layer, parallel_allowed
 from ..layout import ParamLayout
 from ..param import model_params
 from .base import Backend, CompiledKernel, output_buffer, point_order
@@ -73,9 +73,7 @@ def use_parallel(n_events: int, scale: float = 1.0) -> bool:
     threshold = _threshold["events"] * scale
     if n_events < threshold or not parallel_allowed():
         return False
-    from ..compile.parallel import threading_layer
-
-    return threading_layer() != "workqueue" or n_events >= threshold * SLOW_THREADING_FACTOR
+    return expected_layer() != "workqueue" or n_events >= threshold * SLOW_THREADING_FACTOR
 
 
 class NumbaBackend(Backend):
@@ -93,7 +91,23 @@ class NumbaBackend(Backend):
         key = self.key(program, order)
         kernel = program.kernels.get(key)
         if kernel is None:
-            kernel = program.kernels[key] = self._compile(program, order)
+            kernel = program.kernels[key] = self._compile(program, order, self.parallel(program, order))
+        return kernel
+
+    def parallel(self, program, order) -> bool:
+        """Whether :meth:`loss_kernel` of ``order`` sums the events in parallel (by the data size)."""
+        return use_parallel(program.n_events, PARALLEL_FACTOR[order])
+
+    def serial_kernel(self, program, order) -> CompiledKernel:
+        """The serial kernel of ``order`` whatever the data size: compiled in the helper process and
+        loaded as machine code, so compiling it takes nothing from this process (the default path's
+        first step, :mod:`nfit.backends.tiered`)."""
+        if not self.parallel(program, order):
+            return self.loss_kernel(program, order)
+        key = self.key(program, order) + ("serial",)
+        kernel = program.parts.get(key)
+        if kernel is None:
+            kernel = program.parts[key] = self._compile(program, order, False)
         return kernel
 
     def _lowered(self, program, order):
@@ -119,9 +133,8 @@ class NumbaBackend(Backend):
             prepared = program.parts[key] = (cache.load(lowered, "nll"), constants)
         return prepared
 
-    def _compile(self, program, order) -> CompiledKernel:
+    def _compile(self, program, order, parallel) -> CompiledKernel:
         kernel, constants = self.prepare(program, order)
-        parallel = use_parallel(program.n_events, PARALLEL_FACTOR[order])
         out = output_buffer(program.n_free, order)
         point = program.layout.vector(order=point_order(order))
         args = (point, constants, *program.arrays_at(None)) + ((out,) if order else ())
@@ -135,15 +148,13 @@ class NumbaBackend(Backend):
             return True
         from .. import cache
 
-        return cache.compiled_in_memory(self._lowered(program, order),
-                                        lambda: use_parallel(program.n_events, PARALLEL_FACTOR[order]))
+        return cache.compiled_in_memory(self._lowered(program, order), lambda: self.parallel(program, order))
 
     def stored(self, program, order) -> bool:
         """Whether the kernel of ``order`` loads from the disk cache as machine code, without Numba."""
         from .. import cache
 
-        parallel = use_parallel(program.n_events, PARALLEL_FACTOR[order])
-        return cache.stored_on_disk(self._lowered(program, order), "nll", parallel)
+        return cache.stored_on_disk(self._lowered(program, order), "nll", self.parallel(program, order))
 
     def calls_user_code(self, program, order) -> bool:
         """Whether the kernel calls kernel code that is not nfit's own (a user's ``@nfit.kernel``

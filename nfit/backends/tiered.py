@@ -63,8 +63,19 @@ class TieredBackend(Backend):
         job = program.parts.get(key)
         if job is None:
             job = program.parts.setdefault(key, _Compile())
-            self.target.prepare(program, order)  # the signature now, so the cache counts it at once
-            _start(f"loss kernel of order {order}", lambda: self.target.loss_kernel(program, order), job.done)
+            target = self.target
+            target.prepare(program, order)  # the signature now, so the cache counts it at once
+
+            def build():
+                # first the serial kernel, compiled in the helper process (the eager passes here keep
+                # the interpreter); then, where the data call for it, the parallel one (compiled here,
+                # while the serial one runs without holding the interpreter)
+                serial = getattr(target, "serial_kernel", None)
+                if serial is not None:
+                    job.kernel = serial(program, order)
+                return target.loss_kernel(program, order)
+
+            _start(f"loss kernel of order {order}", build, job.done)
         return job
 
     def pdf_kernel(self, model, norm):
@@ -97,17 +108,20 @@ class TieredBackend(Backend):
 
 
 class _Compile:
-    """A kernel compiling in the background: ``kernel`` once ready, ``error`` if it failed."""
+    """A kernel compiling in the background: ``kernel`` as soon as one is ready (a serial one may come
+    first), ``finished`` with the final one, ``error`` if it failed."""
 
     def __init__(self):
         self.kernel = None
         self.error = None
+        self.finished = False
 
     def done(self, result):
         if isinstance(result, BaseException):
             self.error = result
         else:
             self.kernel = result
+            self.finished = True
 
 
 class TieredKernel:
@@ -128,8 +142,7 @@ class TieredKernel:
 
     def _start(self):
         program, order = self.program, self.order
-        first_fit_gradients = order == 1 and not program.fitted and (program.exact_order or 0) >= 2
-        wanted = 2 if first_fit_gradients else order
+        wanted = order
         if wanted == order:
             self._own = self.backend.compiling(program, order)
         else:
@@ -138,7 +151,7 @@ class TieredKernel:
     def settled(self):
         """The compiled kernel of this very order once it is ready (the loss then calls it directly)."""
         own = self._own
-        return own.kernel if own is not None else None
+        return own.kernel if own is not None and own.finished else None
 
     def __call__(self, p):
         own = self._own
