@@ -40,7 +40,7 @@ def _layer():
             return None
         try:
             _state["layer"] = numba.threading_layer()
-        except ValueError:
+        except (ValueError, AttributeError):  # no parallel code ran yet; or Numba is being imported now
             return None
     return _state["layer"]
 

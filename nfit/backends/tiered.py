@@ -194,19 +194,31 @@ def _start(what, build, done) -> None:
             _pending.discard(token)
             _finished.notify_all()
 
+    _register_fork_hook()
     with _pending_lock:
         _pending.add(token)
     threading.Thread(target=work, name=f"nfit compile: {what}", daemon=True).start()
 
 
 def _before_fork():
-    # a thread compiling holds locks (nfit's cache, Numba's compiler) that a forked child would find
-    # taken forever: fork only once the background compiles are done
+    # a thread compiling holds locks (nfit's cache, Numba's compiler, LLVM's) that a forked child would
+    # find taken forever: fork only once the background compiles are done
     wait()
 
 
-if hasattr(os, "register_at_fork"):
+def _register_fork_hook():
+    """Wait for the background compiles before a fork. Registered when the first one starts, after
+    ``logging``'s hook: hooks run before a fork in reverse order of registration, and logging's takes
+    its module lock, which a compiling thread may need to finish."""
+    if _fork_hook or not hasattr(os, "register_at_fork"):
+        return
+    import logging  # noqa: F401 - registers its own hook first
+
     os.register_at_fork(before=_before_fork)
+    _fork_hook.append(True)
+
+
+_fork_hook: list = []
 
 
 def pending() -> int:
