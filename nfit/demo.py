@@ -2,8 +2,8 @@
 then eager and compiled, with parameters, timings and the cache state.
 
 >>> report = run_demo(n_events=4000, repeats=1, quiet=True)
->>> sorted(report)[:3]
-['cache', 'events', 'fits']
+>>> sorted(report)[:4]
+['cache', 'default_path', 'events', 'fits']
 """
 from __future__ import annotations
 
