@@ -57,6 +57,14 @@ class LossProgram:
     def n_free(self) -> int:
         return len(self.layout.floating)
 
+    def kernel_key(self, order) -> tuple:
+        """What a kernel of ``order`` depends on besides the program: derivative kernels on which
+        parameters are free, and (a forked child may have to run serial kernels where its parent ran
+        parallel ones, nfit.concurrency) whether parallel code may run."""
+        from ..concurrency import parallel_allowed
+
+        return order, tuple(id(q) for q in self.layout.floating) if order else (), parallel_allowed()
+
     def _point_values(self, p):
         """{parameter: value} at the point ``p`` where a term's columns depend on it, else None."""
         if p is None or not any(term.dynamic for term in self.terms):

@@ -222,7 +222,7 @@ class CudaBackend(Backend):
         require()
 
     def loss_kernel(self, program, order):
-        key = (self.name, order, tuple(id(q) for q in program.layout.floating) if order else ())
+        key = (self.name,) + program.kernel_key(order)
         kernel = program.kernels.get(key)
         if kernel is None:
             kernel = program.kernels[key] = self._compile(program, order)

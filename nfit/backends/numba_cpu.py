@@ -82,10 +82,7 @@ class NumbaBackend(Backend):
     name = "numba"
 
     def key(self, program, order) -> tuple:
-        # derivative kernels depend on which parameters are free; a forked child may have to run
-        # serial kernels where its parent ran parallel ones (nfit.concurrency)
-        free = tuple(id(q) for q in program.layout.floating) if order else ()
-        return (self.name, order, free, parallel_allowed())
+        return (self.name,) + program.kernel_key(order)
 
     def loss_kernel(self, program, order):
         key = self.key(program, order)

@@ -24,7 +24,6 @@ import os
 import threading
 import warnings
 
-from ..concurrency import parallel_allowed
 from .base import Backend
 
 __all__ = ["TieredBackend", "TieredKernel", "wait", "pending"]
@@ -45,8 +44,7 @@ class TieredBackend(Backend):
         self.eager = eager
 
     def loss_kernel(self, program, order):
-        key = (self.name, self.target.name, order, tuple(id(q) for q in program.layout.floating) if order else (),
-               parallel_allowed())
+        key = (self.name, self.target.name) + program.kernel_key(order)
         kernel = program.kernels.get(key)
         if kernel is None:
             target = self.target
@@ -58,8 +56,7 @@ class TieredBackend(Backend):
 
     def compiling(self, program, order) -> "_Compile":
         """The background compile of ``program``'s kernel of ``order``, started on first request."""
-        key = ("tiered", self.target.name, order, tuple(id(q) for q in program.layout.floating) if order else (),
-               parallel_allowed())
+        key = _job_key(self, program, order)
         job = program.parts.get(key)
         if job is None:
             job = program.parts.setdefault(key, _Compile())
@@ -163,14 +160,17 @@ class TieredKernel:
         elif self.program.fitted:
             self._own = self.backend.compiling(self.program, self.order)
         if self.order in (0, 1):
-            higher = self.program.parts.get(("tiered", self.backend.target.name, 2,
-                                             tuple(id(q) for q in self.program.layout.floating), parallel_allowed()))
+            higher = self.program.parts.get(_job_key(self.backend, self.program, 2))
             if higher is not None and higher.kernel is not None:
                 q = p.copy()
                 self.program.layout.fill_python_composed(q, 2)
                 value, grad, _ = higher.kernel(q)
                 return value, grad if self.order else None, None
         return self.eager(p)
+
+
+def _job_key(backend, program, order) -> tuple:
+    return ("tiered", backend.target.name) + program.kernel_key(order)
 
 
 def _remember_failure(store, norm, result):

@@ -24,7 +24,19 @@ import numpy as np
 from ..ad import Dual
 from ..context import BuildContext
 from ..z import _SCALAR_CODE
-from .ir import Assign, CpuPrinter, EventLoop, NodeLoop, Op, as_float, canonical, from_float, function_source, is_name
+from .ir import (
+    Assign,
+    CpuPrinter,
+    EventLoop,
+    NodeLoop,
+    Op,
+    as_float,
+    canonical,
+    from_float,
+    function_source,
+    is_name,
+    tuple_return,
+)
 
 CHUNK = 2048  # events per chunk of the event loop
 MAX_CHUNKS = 256
@@ -194,7 +206,7 @@ def chunk_helper_source(printer, name, loop: EventLoop) -> str:
     negative-index fix-up, which would turn contiguous loads into gathers."""
     views = [f"{col} = {col}[start:stop]" for col in loop.data_columns]
     return function_source(CPU_HELPER, name, ["c", "start", "stop", *loop.data_columns, *loop.inputs],
-                           views + _event_sum_lines(printer, loop) + [_tuple_return(loop.count)])
+                           views + _event_sum_lines(printer, loop) + [tuple_return(loop.count)])
 
 
 def rows_helper_source(printer, name, loop: EventLoop) -> str:
@@ -218,8 +230,6 @@ def _event_sum_lines(printer, loop) -> list:
         "    " + line for line in printer.event_lines(loop)]
 
 
-def _tuple_return(count) -> str:
-    return "return (" + ", ".join(f"s{k}" for k in range(count)) + ",)"
 
 
 @dataclass

@@ -28,7 +28,8 @@ from dataclasses import dataclass, fields, replace
 from ..z import _SCALAR_CODE
 
 __all__ = ["Op", "Assign", "Store", "Return", "EventLoop", "NodeLoop", "Printer", "CpuPrinter",
-           "DevicePrinter", "canonical", "is_name", "reads", "as_float", "from_float", "function_source"]
+           "DevicePrinter", "canonical", "is_name", "reads", "as_float", "from_float", "function_source",
+           "tuple_return"]
 
 _OPERATORS = ("+", "-", "*", "/", "**")
 _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
@@ -248,7 +249,7 @@ class Printer:
             bind = [f"{node} = c[off + {k} * n + i]" for k, node in enumerate(loop.nodes)]
             bind.append(f"wq = c[off + {len(loop.nodes)} * n + i]")
         body = bind + [self.assign(r) for r in loop.body] + [f"s{k} += wq * {v}" for k, v in enumerate(loop.sums)]
-        return head + ["    " + line for line in body] + [_tuple_return(len(loop.sums))]
+        return head + ["    " + line for line in body] + [tuple_return(len(loop.sums))]
 
 
 class CpuPrinter(Printer):
@@ -273,7 +274,8 @@ def from_float(element: str, type_: str) -> str:
     return f"({element} != 0.0)" if type_ == "bool" else element
 
 
-def _tuple_return(count) -> str:
+def tuple_return(count) -> str:
+    """``return (s0, s1, ...,)``: a helper's sums."""
     return "return (" + ", ".join(f"s{k}" for k in range(count)) + ",)"
 
 
