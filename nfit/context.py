@@ -15,6 +15,55 @@ from .ad import Dual
 from .param import ComposedParameter
 
 
+class Grid:
+    """Functions tabulated at ``n`` points (a numerical convolution's tables): one row per component
+    of a Dual — ``keys[r]`` is ``"v"``, a parameter index (first derivative) or an index pair (second)
+    — in ``data``: a ``(rows, n)`` NumPy array on the eager path, the name of a flat array in
+    generated code."""
+
+    __slots__ = ("keys", "data", "n")
+
+    def __init__(self, keys, data, n):
+        self.keys, self.data, self.n = list(keys), data, int(n)
+
+    def row(self, key) -> int:
+        return self.keys.index(key)
+
+
+def convolution_pairs(f: Grid, g: Grid, order: int):
+    """The components of a product of ``f`` and ``g`` (here a convolution, bilinear like a product):
+    the output keys and, for each, the (output row, row of ``f``, row of ``g``) pairs that add up to
+    it by the product rule (value, gradient and, at ``order`` 2, Hessian)."""
+    fr = {k: r for r, k in enumerate(f.keys)}
+    gr = {k: r for r, k in enumerate(g.keys)}
+    keys, pairs = ["v"], [(0, fr["v"], gr["v"])]
+    first = sorted({k for k in list(fr) + list(gr) if isinstance(k, int)})
+    for j in first:
+        out = len(keys)
+        keys.append(j)
+        if j in fr:
+            pairs.append((out, fr[j], gr["v"]))
+        if j in gr:
+            pairs.append((out, fr["v"], gr[j]))
+    if order >= 2:
+        for a, j in enumerate(first):
+            for k in first[a:]:
+                terms = []
+                if (j, k) in fr:
+                    terms.append((fr[(j, k)], gr["v"]))
+                if (j, k) in gr:
+                    terms.append((fr["v"], gr[(j, k)]))
+                if j in fr and k in gr:
+                    terms.append((fr[j], gr[k]))
+                if k in fr and j in gr:
+                    terms.append((fr[k], gr[j]))
+                if terms:
+                    out = len(keys)
+                    keys.append((j, k))
+                    pairs += [(out, fa, gb) for fa, gb in terms]
+    return keys, pairs
+
+
 class MissingDerivative(LookupError):
     """A kernel has no derivative function for the order asked."""
 
@@ -52,6 +101,27 @@ class BuildContext:
         """The integral of ``integrand(x)`` (a Dual) from ``lower`` to ``upper``, backend numbers
         that vary from bin to bin, by the quadrature ``rule`` = (nodes, weights) on [0, 1]."""
         raise NotImplementedError  # pragma: no cover - each context has its own
+
+    # tables on a grid (numerical convolutions); each context has its own
+    def grid_values(self, integrand, nodes, weights) -> Grid:
+        """``weights[i] * integrand(nodes[i])`` (a Dual) at each node: one row per component."""
+        raise NotImplementedError  # pragma: no cover
+
+    def grid_correlate(self, f: Grid, g: Grid) -> Grid:
+        """``out[i] = sum_j f[i + j] g[j]`` (``f.n - g.n + 1`` points), derivatives by the product rule."""
+        raise NotImplementedError  # pragma: no cover
+
+    def grid_interpolate(self, table: Grid, x, x0, h, degree) -> Dual:
+        """The table (points ``x0 + i h``) interpolated at the events ``x`` (see nfit.kernels.grid)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def grid_integral(self, table: Grid, lower, upper, x0, h, degree) -> Dual:
+        """The exact integral of the interpolated table from ``lower`` to ``upper``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def is_per_event(self, dual) -> bool:
+        """Whether ``dual`` varies from event to event (a conditional parameter, an observable)."""
+        raise NotImplementedError  # pragma: no cover
 
     def param(self, p) -> Dual:
         """The Dual of parameter ``p``: free ones carry a unit derivative in their own slot."""

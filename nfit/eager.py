@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from .ad import Dual
-from .context import BuildContext
+from .context import BuildContext, Grid, convolution_pairs
+from .kernels import grid
 from .z import _NUMPY_FUNCS
 
 _CMP = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
@@ -130,6 +131,41 @@ class EagerContext(BuildContext):
         return Dual(self.be, total(d.v), {j: total(v) for j, v in d.g.items()},
                     {jk: total(v) for jk, v in d.h.items()})
 
+    def grid_values(self, integrand, nodes, weights):
+        nodes, weights = np.asarray(nodes, dtype=float), np.asarray(weights, dtype=float)
+        d = integrand(nodes)
+        keys = _dual_keys(d)
+        rows = [np.broadcast_to(x, nodes.shape) * weights for x in _dual_components(d)]
+        return Grid(keys, np.array(rows), nodes.size)
+
+    def grid_correlate(self, f, g):
+        keys, pairs = convolution_pairs(f, g, self.be.order)
+        out = np.zeros((len(keys), f.n - g.n + 1))
+        for r, a, b in pairs:
+            out[r] += np.correlate(f.data[a], g.data[b], "valid")
+        return Grid(keys, out, out.shape[1])
+
+    def grid_interpolate(self, table, x, x0, h, degree):
+        start, weights = grid.stencil_array(x, table.n, x0, 1.0 / h, degree)
+        flat = table.data.reshape(-1)
+        return _dual_of(self.be, table.keys, [grid.combine_array(flat, r, table.n, start, weights)
+                                              for r in range(len(table.keys))])
+
+    def grid_integral(self, table, lower, upper, x0, h, degree):
+        flat = table.data.reshape(-1)
+
+        def one(r):
+            if np.ndim(lower) == 0 and np.ndim(upper) == 0:
+                return grid.integral_array(float(lower), float(upper), flat, r, table.n, x0, h, degree)
+            lo, hi = np.broadcast_arrays(np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+            return np.array([grid.integral_array(a, b, flat, r, table.n, x0, h, degree)
+                             for a, b in zip(lo.ravel(), hi.ravel())]).reshape(lo.shape)
+
+        return _dual_of(self.be, table.keys, [one(r) for r in range(len(table.keys))])
+
+    def is_per_event(self, dual):
+        return any(np.ndim(x) > 0 for x in _dual_components(dual))
+
     def columns(self, t, obs, weighted):
         return {o: self.datas[t].column(o) for o in obs}
 
@@ -147,6 +183,21 @@ class EagerContext(BuildContext):
 
         return Dual(self.be, total(dual.v), {j: total(x) for j, x in dual.g.items()},
                     {jk: total(x) for jk, x in dual.h.items()})
+
+
+def _dual_keys(d) -> list:
+    return ["v"] + sorted(d.g) + sorted(d.h)
+
+
+def _dual_components(d) -> list:
+    return [d.v] + [d.g[k] for k in sorted(d.g)] + [d.h[k] for k in sorted(d.h)]
+
+
+def _dual_of(be, keys, values) -> Dual:
+    """The Dual whose components (in the order of ``keys``, see :class:`nfit.context.Grid`) are ``values``."""
+    parts = dict(zip(keys, values))
+    return Dual(be, parts["v"], {k: v for k, v in parts.items() if isinstance(k, int)},
+                {k: v for k, v in parts.items() if isinstance(k, tuple)})
 
 
 def at_current_values(model) -> EagerContext:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ad import Dual
-from ..context import BuildContext
+from ..context import BuildContext, Grid, convolution_pairs
+from ..kernels import grid
 from ..z import _SCALAR_CODE
 from .ir import (
     Assign,
@@ -172,9 +173,15 @@ class CodeBackend:
         self.functions.setdefault((module.__name__, name), index)
         return self._emit(Op("call", tuple(args), (module.__name__, name)), prefix="k")
 
-    def helper_call(self, helper, args):
-        """The tuple a generated helper returns for ``args``."""
-        return self._emit(Op("helper", tuple(args), helper), prefix="k")
+    def helper_call(self, helper, args, type_="float"):
+        """What a generated helper returns for ``args``: a tuple, or (``type_`` ``"array"``) an array."""
+        return self._emit(Op("helper", tuple(args), helper), prefix="g" if type_ == "array" else "k", type_=type_)
+
+    def array_call(self, module, name, args):
+        """A kernel function that returns an array (a table of a numerical convolution)."""
+        index = self.imports.setdefault(module.__name__, len(self.imports))
+        self.functions.setdefault((module.__name__, name), index)
+        return self._emit(Op("call", tuple(args), (module.__name__, name)), prefix="g", type_="array")
 
     def item(self, out, i):
         return self._emit(Op("item", (out,), i))
@@ -212,11 +219,26 @@ def chunk_helper_source(printer, name, loop: EventLoop) -> str:
 def rows_helper_source(printer, name, loop: EventLoop) -> str:
     """The parallel driver's twin of :func:`chunk_helper_source`: the inputs in one float64 array,
     the sums written into ``row``."""
-    unpack = [f"{x} = {from_float(f'inputs[{j}]', t)}" for j, (x, t) in enumerate(zip(loop.inputs, loop.input_types))]
+    scalars, arrays = split_inputs(loop.inputs, loop.input_types)
+    unpack = [f"{x} = {from_float(f'inputs[{j}]', t)}" for j, (x, t) in enumerate(scalars)]
+    unpack += [f"{x} = cols[{len(loop.data_columns) + j}]" for j, x in enumerate(arrays)]
     views = [f"{col} = cols[{j}][start:stop]" for j, col in enumerate(loop.data_columns)]
     return function_source(CPU_HELPER, name, ["c", "start", "stop", "cols", "inputs", "row"],
                            unpack + views + _event_sum_lines(printer, loop)
                            + [f"row[{k}] = s{k}" for k in range(loop.count)])
+
+
+def split_inputs(inputs, types):
+    """A loop's per-call inputs split into the (name, type) of its numbers and the names of its
+    arrays (tables): the parallel driver hands the numbers over in one float64 array and the
+    tables beside the data columns."""
+    scalars = [(x, t) for x, t in zip(inputs, types) if t != "array"]
+    return scalars, [x for x, t in zip(inputs, types) if t == "array"]
+
+
+def grid_helper_source(printer, name, loop: NodeLoop) -> str:
+    """A per-call helper tabulating every component of a :class:`NodeLoop`'s value at its nodes."""
+    return function_source(CPU_HELPER, name, ["c", "off", "n", *loop.inputs], printer.grid_lines(loop))
 
 
 def node_helper_source(printer, name, loop: NodeLoop) -> str:
@@ -265,11 +287,12 @@ class ChunkLoop:
                 f"    {name} += r[{k}]" for k, name in enumerate(sums)]
         # comparisons become 1.0 / 0.0 in lines of their own: a conditional expression inside the tuple
         # display would make Python build a list first, a step Numba does not compile
-        flags = [f"f_{x} = {as_float(x, t)}" for x, t in zip(self.inputs, self.input_types) if t == "bool"]
-        values = ", ".join(f"f_{x}" if t == "bool" else x for x, t in zip(self.inputs, self.input_types))
-        cols = "(" + "".join(f"{col}, " for col in self.columns) + ")"
+        scalars, arrays = split_inputs(self.inputs, self.input_types)
+        flags = [f"f_{x} = {as_float(x, t)}" for x, t in scalars if t == "bool"]
+        values = ", ".join(f"f_{x}" if t == "bool" else x for x, t in scalars)
+        cols = "(" + "".join(f"{col}, " for col in self.columns + arrays) + ")"
         return head + flags + [
-            f"in{t} = np.array(({values},))" if self.inputs else f"in{t} = np.empty(0)",
+            f"in{t} = np.array(({values},))" if scalars else f"in{t} = np.empty(0)",
             f"tot{t} = _run_chunks({self.function}, c, {cols}, in{t}, {n}, {chunks}, {self.count})",
             # unpacking the array is cheaper for Numba to compile than indexing it element by element
             "".join(f"{name}, " for name in sums) + f"= tot{t}",
@@ -337,7 +360,7 @@ class CodeContext(BuildContext):
         helper = self._helper("_chunk", loop, chunk_helper_source)
         adapter = self._helper("_rows", loop, rows_helper_source)
         if adapter not in self.chunk_helpers:
-            self.chunk_helpers[adapter] = len(loop.data_columns)
+            self.chunk_helpers[adapter] = len(loop.data_columns) + len(split_inputs(loop.inputs, loop.input_types)[1])
         function = f"fn{list(self.chunk_helpers).index(adapter)}"
         self.body.append(ChunkLoop(t, helper, function, list(loop.data_columns), list(loop.inputs),
                                    list(loop.input_types), loop.count))
@@ -394,6 +417,46 @@ class CodeContext(BuildContext):
     def _bin_quad_helper(self, loop) -> str:
         """The function :meth:`bin_quad` calls from the bin loop (a CPU helper here)."""
         return self._helper("_bquad", loop, node_helper_source)
+
+    def grid_values(self, integrand, nodes, weights):
+        be = self.be
+        nodes, weights = np.asarray(nodes, dtype=float), np.asarray(weights, dtype=float)
+        offset = len(be.constants)
+        be.constants.extend(nodes.tolist())
+        be.constants.extend(weights.tolist())
+        loop, keys = self._node_loop(lambda names: integrand(names[0]), 1, False)
+        helper = self._helper("_grid", loop, grid_helper_source)
+        table = be.helper_call(helper, ["c", str(offset), str(nodes.size), *loop.inputs], type_="array")
+        return Grid(keys, table, nodes.size)
+
+    def grid_correlate(self, f, g):
+        be = self.be
+        keys, pairs = convolution_pairs(f, g, be.order)
+        offset = len(be.constants)
+        for triple in pairs:
+            be.constants.extend(float(i) for i in triple)
+        table = be.array_call(grid, "correlate", [f.data, str(f.n), g.data, str(g.n), "c", str(offset),
+                                                  str(len(pairs)), str(len(keys))])
+        return Grid(keys, table, f.n - g.n + 1)
+
+    def grid_interpolate(self, table, x, x0, h, degree):
+        be = self.be
+        where = be.call(grid, "stencil", [x, str(table.n), self.const(x0), self.const(1.0 / h), str(degree)])
+        stencil = [be.item(where, k) if k < degree + 2 else "0.0" for k in range(7)]
+        values = [be.call(grid, "combine", [table.data, str(r), str(table.n), str(degree), *stencil])
+                  for r in range(len(table.keys))]
+        return _sums_dual(be, values, table.keys)
+
+    def grid_integral(self, table, lower, upper, x0, h, degree):
+        be = self.be
+        lower, upper = self.limit(lower), self.limit(upper)
+        values = [be.call(grid, "integral", [lower, upper, table.data, str(r), str(table.n), self.const(x0),
+                                             self.const(h), str(degree)]) for r in range(len(table.keys))]
+        return _sums_dual(be, values, table.keys)
+
+    def is_per_event(self, dual):
+        components = [dual.v, *dual.g.values(), *dual.h.values()]
+        return any(x in self.be.per_event for x in components if isinstance(x, str))
 
     def _helper(self, prefix, loop, source) -> str:
         """Name of a generated helper for ``loop``, shared by every loop of the same structure

@@ -252,6 +252,17 @@ class Printer:
         return head + ["    " + line for line in body] + [tuple_return(len(loop.sums))]
 
 
+    def grid_lines(self, loop: NodeLoop) -> list:
+        """A function body tabulating a :class:`NodeLoop` (arguments ``c, off, n, inputs``): row ``k``
+        of the flat ``out`` holds ``w_i`` times its ``k``-th component at node ``i``."""
+        count = len(loop.sums)
+        bind = [f"{loop.nodes[0]} = c[off + i]", "wq = c[off + n + i]"]
+        body = bind + [self.assign(r) for r in loop.body] + [f"out[{k} * n + i] = wq * {v}"
+                                                              for k, v in enumerate(loop.sums)]
+        head = [f"out = np.empty({count} * n)", "for i in range(n):"]
+        return head + ["    " + line for line in body] + ["return out"]
+
+
 class CpuPrinter(Printer):
     """Numba CPU source: ``math`` is :mod:`nfit.compile.vecmath` in the kernel's header."""
 

@@ -3,8 +3,11 @@
 A Gaussian resolution convolved with a Gaussian, or with an exponential (truncated to a range: a decay
 model), has a closed form (:mod:`nfit.kernels.convolution`): nfit uses it, with no grid, so the result
 is exact, fused into the kernel, with exact derivatives, and works with per-event parameters
-(:class:`~nfit.pdf.ConditionalPDFV1`). Other pairs need the numerical FFT convolution, which is not
-built yet: they are an error that says so.
+(:class:`~nfit.pdf.ConditionalPDFV1`). Every other pair is convolved numerically on a grid, once
+per call: the func and the kernel are tabulated (with their derivatives), convolved by a discrete sum
+(trapezoid rule over the kernel), and the table is interpolated at the events (local Lagrange
+polynomials, :mod:`nfit.kernels.grid`); its integral, the normalisation, is exact for the
+interpolant. See ``docs/convolution.md`` for the accuracy.
 
 >>> import nfit
 >>> obs = nfit.Space("t", limits=(-1, 8))
@@ -22,12 +25,61 @@ from ..context import DualOps
 from ..kernels import convolution
 from ..space import Space
 from .base import BasePDF
-from .shape import Exponential, Gauss, normalised
+from .shape import Exponential, Gauss, Uniform, normalised
 from .truncated import TruncatedPDF
 
 __all__ = ["FFTConvPDFV1"]
 
 _INTERPOLATIONS = ("linear", "spline") + tuple(f"spline:{k}" for k in range(1, 6))
+MAX_POINTS = 1_000_000
+
+
+def default_points(space, kernel_range) -> int:
+    """Kernel points of the numerical convolution when ``n`` is not given: 401 (zfit's default, 51,
+    is much coarser), fewer where the kernel is narrow, so that the space holds about 1000 grid
+    points at most; at least 51."""
+    ratio = (kernel_range[1] - kernel_range[0]) / (float(space.upper) - float(space.lower))
+    return int(np.clip(round(1000 * ratio) + 1, 51, 401))
+
+
+def _degree(interpolation) -> int:
+    """The degree of the local Lagrange interpolation: ``linear`` 1, ``spline`` (the default) 3,
+    ``spline:k`` k."""
+    if interpolation in (None, "spline"):
+        return 3
+    if interpolation == "linear":
+        return 1
+    return int(interpolation.split(":")[1])
+
+
+class _GridPlan:
+    """Where a numerical convolution tabulates: the output grid ``x0 + i h`` (``n_out`` points over
+    the pdf's space and a margin for the stencils), the kernel at ``k_hi - j h`` (reversed, so the
+    convolution is a correlation) with trapezoid weights, and the func at ``x0 - k_hi + m h``
+    weighted by the part of each point's cell inside the func's range."""
+
+    def __init__(self, space, func_range, kernel_range, n, degree, who):
+        f_lo, f_hi = func_range
+        k_lo, k_hi = kernel_range
+        if not (np.isfinite([f_lo, f_hi, k_lo, k_hi]).all() and f_hi > f_lo and k_hi > k_lo):
+            raise ValueError(f"{who}: the func range {func_range} and the kernel range {kernel_range} must be "
+                             "finite and not empty")
+        x_lo, x_hi = float(space.lower), float(space.upper)
+        self.degree = degree
+        self.h = h = (k_hi - k_lo) / (n - 1)
+        margin = degree + 1
+        self.n_out = int(np.ceil((x_hi - x_lo) / h)) + 1 + 2 * margin
+        if self.n_out + n > MAX_POINTS:
+            raise ValueError(f"{who}: the grid would have {self.n_out + n} points (spacing {h:.3g} from the kernel's "
+                             f"{n} points over {kernel_range}, across the space {x_lo, x_hi}); give a smaller n or "
+                             "narrower limits_kernel")
+        self.x0 = x_lo - margin * h
+        self.kernel_nodes = k_hi - h * np.arange(n)
+        self.kernel_weights = np.full(n, h)
+        self.kernel_weights[[0, -1]] = 0.5 * h
+        u = self.x0 - k_hi + h * np.arange(self.n_out + n - 1)
+        self.func_weights = np.clip((np.minimum(u + 0.5 * h, f_hi) - np.maximum(u - 0.5 * h, f_lo)) / h, 0.0, 1.0)
+        self.func_nodes = np.clip(u, f_lo, f_hi)  # never evaluated outside its range (weight 0 there)
 
 
 def _limits(value, obs, who):
@@ -74,37 +126,64 @@ class FFTConvPDFV1(BasePDF):
         self.n, self.interpolation = n, interpolation
         self._form, self._range = self._closed_form(func, kernel, limits_func, limits_kernel, name)
         super().__init__(space, {}, name=name, extended=extended, label=label, norm=norm)
+        self._plan = None
+        if self._form == "numeric":
+            who = f"FFTConvPDFV1 {name!r}"
+            kernel_range = self._kernel_range(kernel, limits_kernel, who)
+            points = default_points(self.space, kernel_range) if n is None else int(n)
+            self._plan = _GridPlan(self.space, self._func_range(func, limits_func, who), kernel_range, points,
+                                   _degree(interpolation), who)
+
+    @staticmethod
+    def _func_range(func, limits_func, who):
+        """Where the func is convolved: ``limits_func`` (a range, or as in zfit a float: its space
+        widened by that fraction of its width on each side), else its space; a func truncated to
+        one range is cut there too."""
+        lo, hi = float(func.space.lower), float(func.space.upper)
+        if isinstance(limits_func, (int, float)) and not isinstance(limits_func, bool):
+            if limits_func < 0:
+                raise ValueError(f"{who}: limits_func as a fraction must be >= 0, got {limits_func}")
+            width = hi - lo
+            lo, hi = lo - limits_func * width, hi + limits_func * width
+        elif limits_func is not None:
+            lo, hi = _limits(limits_func, func.obs, who)
+        if isinstance(func, TruncatedPDF) and func.limits.n_limits == 1:
+            lo, hi = max(lo, float(func.limits.lower)), min(hi, float(func.limits.upper))
+        return lo, hi
+
+    @staticmethod
+    def _kernel_range(kernel, limits_kernel, who):
+        if limits_kernel is not None:
+            return _limits(limits_kernel, kernel.obs, who)
+        if kernel.space.n_limits != 1:
+            raise ValueError(f"{who}: the kernel's space must be one range (or give limits_kernel)")
+        return float(kernel.space.lower), float(kernel.space.upper)
 
     @staticmethod
     def _closed_form(func, kernel, limits_func, limits_kernel, name):
+        """``("gauss" | "exp", range)`` where the pair has a closed form, else ``("numeric", None)``."""
         who = f"FFTConvPDFV1 {name!r}"
-        if not isinstance(kernel, Gauss):
-            raise NotImplementedError(f"{who}: only a Gauss kernel has a closed form in nfit; the numerical FFT "
-                                      f"convolution of {type(func).__name__} with {type(kernel).__name__} is not "
-                                      "built yet")
+        if not isinstance(kernel, Gauss) or isinstance(limits_func, (int, float)):
+            return "numeric", None
         if limits_kernel is not None:
             lo, hi = _limits(limits_kernel, kernel.obs, who)
             mu, sigma = kernel.params["mu"].value(), kernel.params["sigma"].value()
             if lo > mu - 10 * sigma or hi < mu + 10 * sigma:
-                raise NotImplementedError(f"{who}: the kernel is cut at {limits_kernel}, inside 10 sigma of its "
-                                          "mean; a truncated resolution has no closed form here")
+                return "numeric", None  # a resolution cut inside its tails
         given = _limits(limits_func, func.obs, who)
         if isinstance(func, Gauss):
-            if given is not None:
-                raise NotImplementedError(f"{who}: a Gauss cut to limits_func={limits_func} has no closed form here")
-            return "gauss", None
+            return ("gauss", None) if given is None else ("numeric", None)
         inner, box = func, None
         if isinstance(func, TruncatedPDF) and isinstance(func.pdfs[0], Exponential):
             if func.limits.n_limits != 1:
-                raise NotImplementedError(f"{who}: an exponential truncated to several ranges has no closed form here")
+                return "numeric", None
             inner, box = func.pdfs[0], (float(func.limits.lower), float(func.limits.upper))
         if isinstance(inner, Exponential):
             box = box or given or (inner.space.lower, inner.space.upper)
             if given is not None:
                 box = (max(box[0], given[0]), min(box[1], given[1]))
             return "exp", box
-        raise NotImplementedError(f"{who}: the convolution of {type(func).__name__} with a Gauss has no closed form "
-                                  "here, and the numerical FFT convolution is not built yet")
+        return "numeric", None
 
     def _children(self):
         return list(self.pdfs)
@@ -118,7 +197,51 @@ class FFTConvPDFV1(BasePDF):
         return params
 
     def _derivative_order(self):
+        if self._form == "numeric":
+            return min(pdf._derivative_order() for pdf in self.pdfs)
         return 2
+
+    # ------------------------------------------------------------------ the numerical convolution
+    def _table(self, ctx):
+        """The convolution tabulated on the output grid (with its derivatives), once per context."""
+        tables = ctx.__dict__.setdefault("_convolution_tables", {})
+        if id(self) not in tables:
+            func, kernel = self.pdfs
+            plan = self._plan
+            for p in self._shape_params():
+                if ctx.is_per_event(ctx.param(p)):
+                    raise NotImplementedError(
+                        f"FFTConvPDFV1 {self.name!r}: parameter {p.name!r} varies from event to event (a conditional "
+                        "parameter); a numerical convolution is one table for all events. Per-event parameters work "
+                        "with the closed forms (a Gauss kernel with a Gauss or an exponential)")
+            f = ctx.grid_values(lambda u: self._func_cells(ctx, u), plan.func_nodes, plan.func_weights)
+            g = ctx.grid_values(lambda t: kernel._build(ctx, {kernel.obs[0]: t}, None), plan.kernel_nodes,
+                                plan.kernel_weights)
+            tables[id(self)] = ctx.grid_correlate(f, g)
+        return tables[id(self)]
+
+    def _func_cells(self, ctx, u):
+        """The func at the grid points ``u``. A Uniform func (a box with edges that may float) is the part
+        of each point's cell inside the box instead: its edges then fall between grid points without a
+        step of the grid's size in the result."""
+        func = self.pdfs[0]
+        if not isinstance(func, Uniform):
+            return func._build(ctx, {func.obs[0]: u}, None)
+        from ..ad import Dual, where
+
+        be, half = ctx.be, 0.5 * self._plan.h
+        point = Dual(be, u)
+        low, high = ctx.param(func.params["low"]), ctx.param(func.params["high"])
+        lower, upper = point - half, point + half
+        lower = where(be, be.cmp("gt", low.v, lower.v), low, lower)
+        upper = where(be, be.cmp("lt", high.v, upper.v), high, upper)
+        inside = upper - lower
+        zero = Dual(be, be.lift(0.0))
+        return where(be, be.cmp("gt", inside.v, be.lift(0.0)), inside, zero) * (1.0 / self._plan.h)
+
+    def _numeric_integral(self, ctx, lower, upper):
+        plan = self._plan
+        return ctx.grid_integral(self._table(ctx), lower, upper, plan.x0, plan.h, plan.degree)
 
     # the closed forms, traced once into expressions of the parameters
     def _trace(self, which):
@@ -152,16 +275,22 @@ class FFTConvPDFV1(BasePDF):
         return values
 
     def _integral_dual(self, ctx, lower, upper):
+        if self._form == "numeric":
+            return self._numeric_integral(ctx, lower, upper)
         inputs = self._inputs(ctx, {"lo": ctx.limit(lower), "hi": ctx.limit(upper)})
         return self._trace("integral").apply(inputs, DualOps(ctx.be))
 
     def _bin_integral_exact(self):
-        return True
+        return True  # the numerical convolution's interpolant is integrated exactly too
 
     def _build_bin_integral(self, ctx, lower, upper, norm, rule, scale=None):
         return normalised(self, ctx, self._integral_dual(ctx, lower, upper), norm, scale)
 
     def _build(self, ctx, x, norm, scale=None):
+        if self._form == "numeric":
+            plan = self._plan
+            density = ctx.grid_interpolate(self._table(ctx), x[self.obs[0]], plan.x0, plan.h, plan.degree)
+            return normalised(self, ctx, density, norm, scale)
         density = self._trace("pdf").apply(self._inputs(ctx, {"x": x[self.obs[0]]}), DualOps(ctx.be))
         return normalised(self, ctx, density, norm, scale)
 
