@@ -79,6 +79,10 @@ class CudaCodeContext(CodeContext):
 
     def event_sum(self, t, dual, weighted, weight_power=1):
         loop, keys = self._loop(t, dual, weighted, weight_power)
+        if "array" in loop.input_types:
+            raise NotImplementedError("the CUDA backend does not take a numerical convolution's tables (FFTConvPDFV1 "
+                                      "of a pair without a closed form) to the GPU yet; fit this model on the CPU "
+                                      "(backend='numba')")
         threads = threads_per_block(loop.count, self.simulator)
         kernel = self._helper("_gpu", loop, lambda printer, name, canon: _gpu_kernel_source(
             self.device_printer, name, canon, threads))
