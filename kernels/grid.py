@@ -28,8 +28,19 @@ _GL_WEIGHTS = (5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0)
 
 def _start(s, n, degree):
     """First point of the stencil for the local coordinate ``s`` (in units of h from x0)."""
-    start = math.floor(s) - (degree - 1) // 2
+    start = int(math.floor(s)) - (degree - 1) // 2
     return min(max(start, 0), n - 1 - degree)
+
+
+def _lagrange(t, k, degree):
+    """The weight of stencil point ``k`` at the local coordinate ``t`` (0 for ``k > degree``)."""
+    if k > degree:
+        return 0.0
+    weight = 1.0
+    for m in range(degree + 1):
+        if m != k:
+            weight *= (t - m) / (k - m)
+    return weight
 
 
 def stencil(x, n, x0, inv_h, degree):
@@ -39,14 +50,8 @@ def stencil(x, n, x0, inv_h, degree):
     s = (x - x0) * inv_h
     start = _start(s, n, degree)
     t = s - start
-    w = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-    for k in range(degree + 1):
-        weight = 1.0
-        for m in range(degree + 1):
-            if m != k:
-                weight *= (t - m) / (k - m)
-        w[k] = weight
-    return float(start), w[0], w[1], w[2], w[3], w[4], w[5]
+    return (float(start), _lagrange(t, 0, degree), _lagrange(t, 1, degree), _lagrange(t, 2, degree),
+            _lagrange(t, 3, degree), _lagrange(t, 4, degree), _lagrange(t, 5, degree))
 
 
 def combine(table, row, n, degree, start, w0, w1, w2, w3, w4, w5):
@@ -107,8 +112,8 @@ def integral(lower, upper, table, row, n, x0, h, degree):
     if upper < lower:
         lower, upper, sign = upper, lower, -1.0
     inv_h = 1.0 / h
-    first = math.floor((lower - x0) * inv_h)
-    last = math.floor((upper - x0) * inv_h)
+    first = int(math.floor((lower - x0) * inv_h))
+    last = int(math.floor((upper - x0) * inv_h))
     total = 0.0
     for cell in range(first, last + 1):
         a = max(lower, x0 + cell * h)

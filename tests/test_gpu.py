@@ -134,9 +134,29 @@ def case_binned_quadrature_chi2():
     return nfit.loss.ExtendedBinnedChi2, voigt.to_binned(bobs), _data(weighted=True).to_binned(bobs), None
 
 
+def case_numerical_convolution():
+    m = nfit.Parameter("fcm", 5.28, 5.2, 5.4)
+    width = nfit.Parameter("fcw", 0.02, 0.005, 0.1)
+    peak = nfit.pdf.CrystalBall(mu=m, sigma=0.015, alpha=1.5, n=3.0, obs=OBS)
+    func = nfit.pdf.SumPDF([peak, nfit.pdf.Exponential(lam=-1.0, obs=OBS)], fracs=[0.6])
+    resolution = nfit.pdf.Gauss(mu=0.0, sigma=width, obs=nfit.Space("m", limits=(-0.15, 0.15)))
+    conv = nfit.pdf.FFTConvPDFV1(func, resolution, n=61, extended=90.0)
+    return nfit.loss.ExtendedUnbinnedNLL, conv, _data(weighted=True), None
+
+
+def case_numerical_convolution_binned():
+    width = nfit.Parameter("fbw", 0.02, 0.005, 0.1)
+    low = nfit.Parameter("fblow", 4.98, 4.9, 5.05)
+    conv = nfit.pdf.FFTConvPDFV1(nfit.pdf.Uniform(low, 5.63, obs=OBS),
+                                 nfit.pdf.Gauss(mu=0.0, sigma=width, obs=nfit.Space("m", limits=(-0.1, 0.1))),
+                                 n=41, interpolation="linear", extended=90.0)
+    bobs = OBS.with_binning(nfit.binned.RegularBinning(12, LO, HI, name="m"))
+    return nfit.loss.ExtendedBinnedNLL, conv.to_binned(bobs), _data(weighted=False).to_binned(bobs), None
+
+
 CASES = [case_sum_weighted, case_extended_simultaneous_constrained, case_crystal_ball_composed_width,
          case_numerically_normalised, case_tables_and_polynomials, case_product_2d, case_binned_template,
-         case_binned_quadrature_chi2]
+         case_binned_quadrature_chi2, case_numerical_convolution, case_numerical_convolution_binned]
 
 
 @needs_cuda

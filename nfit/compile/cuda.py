@@ -75,21 +75,23 @@ class CudaCodeContext(CodeContext):
         self.device_printer = DevicePrinter(self.be.functions)
         self.launches: list[Launch] = []
         self.inputs: list[str] = []  # names the GPU kernels read from h, launch after launch
+        self.input_widths: list[int] = []  # how many numbers of h each takes (a table: its length)
         self.result_size = 0
 
     def event_sum(self, t, dual, weighted, weight_power=1):
         loop, keys = self._loop(t, dual, weighted, weight_power)
-        if "array" in loop.input_types:
-            raise NotImplementedError("the CUDA backend does not take a numerical convolution's tables (FFTConvPDFV1 "
-                                      "of a pair without a closed form) to the GPU yet; fit this model on the CPU "
-                                      "(backend='numba')")
         threads = threads_per_block(loop.count, self.simulator)
-        kernel = self._helper("_gpu", loop, lambda printer, name, canon: _gpu_kernel_source(
-            self.device_printer, name, canon, threads))
+        # a table (a numerical convolution's) travels in h too, its length part of the kernel's structure
+        widths = [self.be.sizes[x] if t == "array" else 1 for x, t in zip(loop.inputs, loop.input_types)]
+        tables = [w for w, t in zip(widths, loop.input_types) if t == "array"]
+        prefix = "_gpu" + "".join(f"_t{w}" for w in tables) + ("_" if tables else "")
+        kernel = self._helper(prefix, loop, lambda printer, name, canon: _gpu_kernel_source(
+            self.device_printer, name, canon, threads, widths))
         data_args = self.args[2:]
         self.launches.append(Launch(kernel, t, [data_args.index(col) for col in loop.data_columns],
-                                    len(self.inputs), self.result_size, loop.count, threads))
+                                    sum(self.input_widths), self.result_size, loop.count, threads))
         self.inputs += loop.inputs
+        self.input_widths += widths
         self.result_size += loop.count
         return _sums_dual(self.be, [f"acc{t}_{k}" for k in range(loop.count)], keys)
 
@@ -100,10 +102,15 @@ class CudaCodeContext(CodeContext):
             self.device_printer.node_lines(canon)))
 
 
-def _gpu_kernel_source(printer, name, loop: EventLoop, threads) -> str:
+def _gpu_kernel_source(printer, name, loop: EventLoop, threads, widths) -> str:
     """A term's event sum on the GPU: a grid-stride loop accumulating in registers, then a block
-    reduction into one row of ``partial``."""
-    lines = [f"{x} = {from_float(f'h[off + {j}]', t)}" for j, (x, t) in enumerate(zip(loop.inputs, loop.input_types))]
+    reduction into one row of ``partial``. Its inputs are read from ``h`` (``widths``: one number
+    each, a table its length)."""
+    lines, at = [], 0
+    for x, t, width in zip(loop.inputs, loop.input_types, widths):
+        lines.append(f"{x} = h[off + {at}:off + {at + width}]" if t == "array" else
+                     f"{x} = {from_float(f'h[off + {at}]', t)}")
+        at += width
     lines += [f"s{k} = 0.0" for k in range(loop.count)]
     lines += ["i = cuda.grid(1)", "stride = cuda.gridsize(1)", "while i < n:"]
     lines += ["    " + line for line in printer.event_lines(loop) + ["i += stride"]]
@@ -143,21 +150,26 @@ def lower_nll_cuda(terms, layout, constraints=(), order=0, simulator=False) -> C
             defined.add(record.target)
             prelude.append(record)
     # h: each launch's inputs (contiguous, from its offset), then what else the epilogue reads
-    slot = {}
-    for k, name in enumerate(ctx.inputs):
-        slot.setdefault(name, k)
-    h_size = len(ctx.inputs)
+    slot, at = {}, 0
+    stores = []
+    for name, width in zip(ctx.inputs, ctx.input_widths):
+        slot.setdefault(name, at)
+        kind = be.type_of(name)
+        stores.append(Store("h", f"{at}:{at + width}" if kind == "array" else at, name, kind))
+        at += width
+    h_size = at
     needs = []
     for record in epilogue + tail:
         for name in reads(record):
             if name in defined and name not in needs:
+                if be.type_of(name) == "array":
+                    raise NotImplementedError(f"CUDA lowering: the epilogue reads the table {name!r}")
                 needs.append(name)
     for name in needs:
         if name not in slot:
             slot[name] = h_size
             h_size += 1
-    stores = [Store("h", k, name, be.type_of(name)) for k, name in enumerate(ctx.inputs)]
-    stores += [Store("h", slot[name], name, be.type_of(name)) for name in needs if slot[name] >= len(ctx.inputs)]
+    stores += [Store("h", slot[name], name, be.type_of(name)) for name in needs if slot[name] >= at]
     loads = [Assign(name, Op("item", ("h",), slot[name]), be.type_of(name)) for name in needs]
     loads += [Assign(name, Op("item", ("r",), k)) for name, k in sums.items()]
 

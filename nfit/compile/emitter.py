@@ -69,6 +69,7 @@ class CodeBackend:
         self.imports: dict = {}  # kernel module name -> alias index
         self.user_kernels: dict = {}
         self.functions: dict = {}  # (module name, function name) -> alias index of its module
+        self.sizes: dict = {}  # name of an array (a table) -> its length
         self._counter = 0
         self._written: dict = {}
 
@@ -427,6 +428,7 @@ class CodeContext(BuildContext):
         loop, keys = self._node_loop(lambda names: integrand(names[0]), 1, False)
         helper = self._helper("_grid", loop, grid_helper_source)
         table = be.helper_call(helper, ["c", str(offset), str(nodes.size), *loop.inputs], type_="array")
+        be.sizes[table] = len(keys) * nodes.size
         return Grid(keys, table, nodes.size)
 
     def grid_correlate(self, f, g):
@@ -437,6 +439,7 @@ class CodeContext(BuildContext):
             be.constants.extend(float(i) for i in triple)
         table = be.array_call(grid, "correlate", [f.data, str(f.n), g.data, str(g.n), "c", str(offset),
                                                   str(len(pairs)), str(len(keys))])
+        be.sizes[table] = len(keys) * (f.n - g.n + 1)
         return Grid(keys, table, f.n - g.n + 1)
 
     def grid_interpolate(self, table, x, x0, h, degree):
