@@ -96,9 +96,10 @@ class FFTConvPDFV1(BasePDF):
     on ``limits_func`` (default: its space); an Exponential truncated to a range (``TruncatedPDF``) is
     that range. The kernel is zero outside ``limits_kernel``.
 
-    Closed forms (exact; ``n`` and ``interpolation``, the FFT grid's settings, change nothing there):
-    Gauss ⊗ Gauss, and Exponential (or a truncated one) ⊗ Gauss. Other pairs raise
-    ``NotImplementedError``.
+    Closed forms (exact; ``n`` and ``interpolation``, the grid's settings, change nothing there):
+    Gauss ⊗ Gauss, and Exponential (or a truncated one) ⊗ Gauss. Other pairs are convolved
+    numerically on a grid of ``n`` kernel points (default: up to 401) with ``interpolation``
+    ``"spline"`` (cubic, the default), ``"linear"`` or ``"spline:k"`` (degree k up to 5).
 
     Example
     -------
@@ -107,6 +108,9 @@ class FFTConvPDFV1(BasePDF):
     >>> conv = FFTConvPDFV1(nfit.pdf.Gauss(mu=1.0, sigma=0.3, obs=obs), nfit.pdf.Gauss(mu=0.0, sigma=0.4, obs=obs))
     >>> round(float(conv.pdf([1.0])[0]), 6)   # a Gauss of width 0.5
     0.797885
+    >>> box = FFTConvPDFV1(nfit.pdf.Uniform(-1.0, 1.0, obs=obs), nfit.pdf.Gauss(mu=0.0, sigma=0.3, obs=obs))
+    >>> round(float(box.pdf([0.0])[0]), 4)   # Phi(1 / 0.3) - Phi(-1 / 0.3), over the box's width 2
+    0.4996
     """
 
     def __init__(self, func, kernel, n=None, limits_func=None, limits_kernel=None, interpolation=None, obs=None, *,
