@@ -44,11 +44,14 @@ def test_grid_interpolation_is_exact_for_polynomials_of_its_degree(degree):
     assert grid.integral(2.3, -0.7, table, 1, n, x0, h, degree) == pytest.approx(-exact, rel=1e-12)
 
 
+def _numerical_gauss(mu, sigma, obs):
+    """A Gauss that is no Gauss to FFTConvPDFV1 (cut at its space's edges, far out): the numerical path."""
+    return nfit.pdf.TruncatedPDF(nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs), limits=(obs.lower, obs.upper))
+
+
 def test_gauss_gauss_numerically_matches_the_closed_form(mode):
-    # limits_func forces the numerical path for a pair that has a closed form
     obs = nfit.Space("x", limits=(-10, 10))
-    conv = nfit.pdf.FFTConvPDFV1(nfit.pdf.Gauss(mu=1.0, sigma=0.3, obs=obs), nfit.pdf.Gauss(mu=0.2, sigma=0.4, obs=obs),
-                                 limits_func=(-10, 10))
+    conv = nfit.pdf.FFTConvPDFV1(nfit.pdf.Gauss(mu=1.0, sigma=0.3, obs=obs), _numerical_gauss(0.2, 0.4, obs))
     assert conv._form == "numeric"
     x = np.linspace(-1.5, 3.9, 301)
     ref = stats.norm.pdf(x, 1.2, 0.5)
@@ -66,9 +69,8 @@ def test_finer_grid_and_higher_degree_converge():
     ref = stats.norm.pdf(x, 1.2, 0.5)
     errors = []
     for n, interpolation in ((101, "linear"), (201, "spline"), (401, "spline:5")):
-        conv = nfit.pdf.FFTConvPDFV1(nfit.pdf.Gauss(mu=1.0, sigma=0.3, obs=obs),
-                                     nfit.pdf.Gauss(mu=0.2, sigma=0.4, obs=obs), n=n, limits_func=(-10, 10),
-                                     interpolation=interpolation)
+        conv = nfit.pdf.FFTConvPDFV1(nfit.pdf.Gauss(mu=1.0, sigma=0.3, obs=obs), _numerical_gauss(0.2, 0.4, obs),
+                                     n=n, interpolation=interpolation)
         errors.append(np.abs(conv.pdf(x) - ref).max())
     assert errors[0] > 30 * errors[1] > 30 * 30 * errors[2]
 
@@ -211,18 +213,30 @@ def test_pickles_and_rejects_bad_input():
                               limits_func=-0.5)
 
 
-def test_limits_func_as_a_fraction_widens_the_func_range():
-    # zfit: a float extends the func's space by that fraction of its width on each side
+def test_the_func_is_cut_where_zfit_cuts_it(mode):
+    """zfit's code: the func is a plain function on limits_func (default: its space) widened by the
+    kernel's range, zero outside; a float limits_func (zfit's docstring) widens the space first."""
     narrow = nfit.Space("x", limits=(-1.0, 1.0))
     gauss = nfit.pdf.Gauss(mu=0.9, sigma=0.3, obs=narrow)
-    kernel = nfit.pdf.Gauss(mu=0.0, sigma=0.2, obs=nfit.Space("x", limits=(-1.5, 1.5)))
-    cut = nfit.pdf.FFTConvPDFV1(gauss, kernel, obs=X, limits_func=(-1.0, 1.0))
-    wide = nfit.pdf.FFTConvPDFV1(gauss, kernel, obs=X, limits_func=1.0)  # (-3, 3): the Gauss is not cut
-    explicit = nfit.pdf.FFTConvPDFV1(gauss, kernel, obs=X, limits_func=(-3.0, 3.0))
-    x = np.linspace(-2, 3, 51)
-    np.testing.assert_allclose(wide.pdf(x), stats.norm.pdf(x, 0.9, np.hypot(0.3, 0.2)), atol=2e-5)
-    np.testing.assert_allclose(wide.pdf(x), explicit.pdf(x), rtol=1e-13)
-    assert float(cut.pdf(np.array([2.0]))[0]) < 0.5 * float(wide.pdf(np.array([2.0]))[0])
+    kernel = nfit.pdf.Gauss(mu=0.0, sigma=0.1, obs=nfit.Space("x", limits=(-0.5, 0.5)))
+    x = np.linspace(-2, 2.5, 46)
+    # the default: the func on (-1.5, 1.5) — the Gauss is cut at 2 sigma above its mean
+    for limits_func, (lo, hi) in ((None, (-1.5, 1.5)), ((-1.0, 0.8), (-1.5, 1.3))):
+        conv = nfit.pdf.FFTConvPDFV1(gauss, kernel, obs=X, limits_func=limits_func)
+        assert conv._form == "numeric"
+
+        def smeared(v, lo=lo, hi=hi):
+            a, b = max(-0.5, v - hi), min(0.5, v - lo)
+            if b <= a:
+                return 0.0
+            return integrate.quad(lambda t: stats.norm.pdf(v - t, 0.9, 0.3) * stats.norm.pdf(t, 0.0, 0.1), a, b,
+                                  epsabs=0, epsrel=1e-11)[0]
+
+        norm = integrate.quad(smeared, -5, 5, points=[lo - 0.5, hi + 0.5], limit=200)[0]
+        ref = np.array([smeared(v) for v in x]) / norm
+        np.testing.assert_allclose(conv.pdf(x, mode=mode), ref, atol=3e-4 * ref.max())
+    wide = nfit.pdf.FFTConvPDFV1(gauss, kernel, obs=X, limits_func=1.0)  # (-3, 3) widened by the kernel: no cut
+    np.testing.assert_allclose(wide.pdf(x, mode=mode), stats.norm.pdf(x, 0.9, np.hypot(0.3, 0.1)), atol=2e-5)
 
 
 def test_per_event_parameters_need_a_closed_form():

@@ -52,6 +52,13 @@ def _degree(interpolation) -> int:
     return int(interpolation.split(":")[1])
 
 
+def _cut_inside(gauss, limits) -> bool:
+    """Whether ``limits`` cut a Gauss (at its current values) within 8 sigma of its mean (beyond, the
+    cut-off mass, below 1e-15, is below what the closed forms' rounding leaves)."""
+    mu, sigma = gauss.params["mu"].value(), gauss.params["sigma"].value()
+    return limits[0] > mu - 8 * sigma or limits[1] < mu + 8 * sigma
+
+
 class _GridPlan:
     """Where a numerical convolution tabulates: the output grid ``x0 + i h`` (``n_out`` points over
     the pdf's space and a margin for the stencils), the kernel at ``k_hi - j h`` (reversed, so the
@@ -135,14 +142,16 @@ class FFTConvPDFV1(BasePDF):
             who = f"FFTConvPDFV1 {name!r}"
             kernel_range = self._kernel_range(kernel, limits_kernel, who)
             points = default_points(self.space, kernel_range) if n is None else int(n)
-            self._plan = _GridPlan(self.space, self._func_range(func, limits_func, who), kernel_range, points,
-                                   _degree(interpolation), who)
+            self._plan = _GridPlan(self.space, self._func_range(func, limits_func, kernel_range, who), kernel_range,
+                                   points, _degree(interpolation), who)
 
     @staticmethod
-    def _func_range(func, limits_func, who):
-        """Where the func is convolved: ``limits_func`` (a range, or as in zfit a float: its space
-        widened by that fraction of its width on each side), else its space; a func truncated to
-        one range is cut there too."""
+    def _func_range(func, limits_func, kernel_range, who):
+        """Where the func is convolved, as zfit's code does it: ``limits_func`` (default: the func's
+        space; as in zfit's docstring a float widens the space by that fraction of its width on each
+        side) widened by the kernel's range, ``[lower + kernel lower, upper + kernel upper]``; the func
+        is a plain function there (an Exponential is not zero below its space) and zero outside. A
+        func truncated to one range is cut there too."""
         lo, hi = float(func.space.lower), float(func.space.upper)
         if isinstance(limits_func, (int, float)) and not isinstance(limits_func, bool):
             if limits_func < 0:
@@ -151,6 +160,7 @@ class FFTConvPDFV1(BasePDF):
             lo, hi = lo - limits_func * width, hi + limits_func * width
         elif limits_func is not None:
             lo, hi = _limits(limits_func, func.obs, who)
+        lo, hi = lo + kernel_range[0], hi + kernel_range[1]
         if isinstance(func, TruncatedPDF) and func.limits.n_limits == 1:
             lo, hi = max(lo, float(func.limits.lower)), min(hi, float(func.limits.upper))
         return lo, hi
@@ -169,24 +179,18 @@ class FFTConvPDFV1(BasePDF):
         who = f"FFTConvPDFV1 {name!r}"
         if not isinstance(kernel, Gauss) or isinstance(limits_func, (int, float)):
             return "numeric", None
-        if limits_kernel is not None:
-            lo, hi = _limits(limits_kernel, kernel.obs, who)
-            mu, sigma = kernel.params["mu"].value(), kernel.params["sigma"].value()
-            if lo > mu - 10 * sigma or hi < mu + 10 * sigma:
-                return "numeric", None  # a resolution cut inside its tails
-        given = _limits(limits_func, func.obs, who)
+        kernel_range = FFTConvPDFV1._kernel_range(kernel, limits_kernel, who)
+        if _cut_inside(kernel, kernel_range):
+            return "numeric", None  # a resolution cut inside its tails
         if isinstance(func, Gauss):
-            return ("gauss", None) if given is None else ("numeric", None)
-        inner, box = func, None
-        if isinstance(func, TruncatedPDF) and isinstance(func.pdfs[0], Exponential):
-            if func.limits.n_limits != 1:
-                return "numeric", None
-            inner, box = func.pdfs[0], (float(func.limits.lower), float(func.limits.upper))
+            cut = _cut_inside(func, FFTConvPDFV1._func_range(func, limits_func, kernel_range, who))
+            return ("numeric", None) if cut else ("gauss", None)
+        inner = func.pdfs[0] if isinstance(func, TruncatedPDF) else func
         if isinstance(inner, Exponential):
-            box = box or given or (inner.space.lower, inner.space.upper)
-            if given is not None:
-                box = (max(box[0], given[0]), min(box[1], given[1]))
-            return "exp", box
+            if isinstance(func, TruncatedPDF) and func.limits.n_limits != 1:
+                return "numeric", None
+            # the exponential on the range zfit evaluates it over (see _func_range), exactly
+            return "exp", FFTConvPDFV1._func_range(func, limits_func, kernel_range, who)
         return "numeric", None
 
     def _children(self):
