@@ -116,3 +116,41 @@ def test_decay_time_fit_with_per_event_resolution(mode):
     assert scale.value() == pytest.approx(ref.values["k"], abs=2e-3 * ref.errors["k"])
     assert result.params[lam]["hesse"]["error"] == pytest.approx(ref.errors["lam_"], rel=1e-3)
     assert abs(lam.value() + 0.8) < 4 * ref.errors["lam_"] and abs(scale.value() - 1.3) < 4 * ref.errors["k"]
+
+
+def test_conditional_sampling_draws_each_row_at_its_own_values(mode):
+    """zfit's sample(x=...): one event per row of x, at that row's conditional values."""
+    t, s = nfit.Space("t", limits=(-4.0, 4.0)), nfit.Space("s", limits=(0.05, 1.0))
+    sigma = nfit.Parameter(f"cs_sigma_{mode}", 0.3)
+    model = nfit.pdf.ConditionalPDFV1(nfit.pdf.Gauss(mu=0.2, sigma=sigma, obs=t), cond={sigma: s})
+    rng = np.random.default_rng(4)
+    widths = rng.uniform(0.05, 1.0, 4000)
+    with nfit.run.mode(mode):
+        draws = model.sample(x=nfit.Data.from_numpy(s, widths), rng=5)
+    assert draws.obs == ("t", "s") and draws.nevents == 4000
+    np.testing.assert_array_equal(draws.column("s"), widths)
+    pulls = (draws.column("t") - 0.2) / widths
+    assert stats.kstest(pulls, "norm").pvalue > 1e-3
+    with pytest.raises(ValueError, match="x="):
+        model.sample(100)
+    with pytest.raises(ValueError, match="rows"):
+        model.sample(10, x=widths[:5, None])
+    with pytest.raises(ValueError, match="outside"):
+        model.sample(x=np.array([[2.0]]))
+
+
+def test_conditional_decay_sample_and_fit_back():
+    """Sampling the per-event-resolution decay model (closed-form convolution) and fitting it back."""
+    tobs, eobs = nfit.Space("t", limits=(-1.0, 8.0)), nfit.Space("terr", limits=(0.01, 0.5))
+    lam = nfit.Parameter("csd_lam", -0.8, -3, -0.05)
+    per_event = nfit.Parameter("csd_terr", 0.1)
+    decay = nfit.pdf.TruncatedPDF(nfit.pdf.Exponential(lam=lam, obs=nfit.Space("t", limits=(-1, 60))), limits=(0, 60))
+    conv = nfit.pdf.FFTConvPDFV1(decay, nfit.pdf.Gauss(mu=0.0, sigma=per_event, obs=tobs), obs=tobs)
+    model = nfit.pdf.ConditionalPDFV1(conv, cond={per_event: eobs})
+    terr = np.random.default_rng(8).uniform(0.03, 0.3, 5000)
+    data = model.sample(x=nfit.Data.from_numpy(eobs, terr), rng=9)
+    lam.set_value(-0.5)
+    result = nfit.minimize.Minuit().minimize(nfit.loss.UnbinnedNLL(model, data))
+    result.hesse()
+    assert result.valid
+    assert abs(result.params[lam]["value"] + 0.8) < 4 * result.params[lam]["hesse"]["error"]
