@@ -4,8 +4,17 @@ import tempfile
 import numpy as np
 import pytest
 
-# every test session compiles into a folder of its own, so that CI always starts cold
-os.environ.setdefault("NFIT_CACHE_DIR", tempfile.mkdtemp(prefix="nfit-test-cache-"))
+# every test session compiles into a folder of its own, so that CI always starts cold (removed at the end)
+_SESSION_CACHE = None
+if "NFIT_CACHE_DIR" not in os.environ:
+    _SESSION_CACHE = os.environ["NFIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="nfit-test-cache-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SESSION_CACHE is not None:
+        import shutil
+
+        shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 
 def _has_cuda_driver() -> bool:
