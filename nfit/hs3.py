@@ -3,7 +3,10 @@
 
 ``dumps(obj)`` writes a pdf, a loss (with its data, its constraints as Gaussian factors over constant
 global observables, and a likelihood), or a list of these as a JSON string; ``loads(text or dict)``
-builds nfit objects from such a document, RooFit's exports included. Shapes RooFit cannot represent
+builds nfit objects from such a document, RooFit's exports included. Binned data (``binned``) and
+histograms as pdfs (``histogram_dist``, RooHistPdf) travel too; a binned likelihood is written with
+the unbinned pdf a binned one was made from (``to_binned``), as RooFit fits binned data with
+unbinned pdfs. Shapes RooFit cannot represent
 (Voigt, Cauchy, JohnsonSU, custom kernels) are an error that names the pdf.
 
 >>> import nfit
@@ -22,10 +25,13 @@ import math
 import numpy as np
 
 from . import z
-from .data import Data
+from .binned import RegularBinning, VariableBinning
+from .data import BinnedData, Data
 from .param import ComposedParameter, ConstantParameter, Parameter
 from .pdf.base import BasePDF
+from .pdf.binnedpdf import BaseBinnedPDF, BinnedFromUnbinnedPDF, BinnedSumPDF
 from .pdf.catalogue import Argus, BifurGauss, CrystalBall, DoubleCB
+from .pdf.histogram import HistogramPDF
 from .pdf.polynomial import Bernstein, Chebyshev, Polynomial
 from .pdf.product import ProductPDF
 from .pdf.shape import Exponential, Gauss, Uniform
@@ -108,6 +114,8 @@ class _Writer:
     def pdf(self, pdf):
         if id(pdf) in self.written:
             return self.written[id(pdf)]
+        if isinstance(pdf, BinnedFromUnbinnedPDF):
+            return self.pdf(pdf._unbinned)  # RooFit fits binned data with the unbinned pdf
         entry = self._entry(pdf)
         name = self.name_of(pdf, pdf.name)
         entry["name"] = name
@@ -159,6 +167,23 @@ class _Writer:
             return entry
         if kind is ProductPDF:
             return {"type": "product_dist", "factors": [self.pdf(p) for p in pdf.pdfs]}
+        if kind is BinnedSumPDF:
+            summands = [self.pdf(p) for p in pdf.pdfs]
+            if pdf._mode == "yields":
+                if not pdf._sum_of_yields:
+                    raise ValueError(f"hs3: BinnedSumPDF {pdf.name!r} has a yield of its own besides its components'; "
+                                     "HS3's mixture_dist takes the components' yields")
+                return {"type": "mixture_dist", "summands": summands, "extended": True,
+                        "coefficients": [self.value(p.get_yield()) for p in pdf.pdfs]}
+            if pdf.is_extended:
+                raise ValueError(f"hs3: BinnedSumPDF {pdf.name!r} of fractions with a yield of its own has no HS3 "
+                                 "form; sum extended components instead")
+            return {"type": "mixture_dist", "summands": summands, "extended": False,
+                    "coefficients": [self.value(p) for p in pdf._fracs]}
+        if kind is HistogramPDF:
+            self.observable(pdf.space.with_binning(None))
+            return {"type": "histogram_dist", "data": {"axes": _binned_axes(pdf.space),
+                                                       "contents": np.asarray(pdf.counts_, dtype=float).tolist()}}
         raise ValueError(f"hs3: {kind.__name__} {pdf.name!r} has no HS3 type that RooFit reads (HS3 has Gauss, "
                          "Exponential, CrystalBall, DoubleCB, Chebyshev, Bernstein, Polynomial, Argus, BifurGauss, "
                          "Uniform, sums and products)")
@@ -185,7 +210,13 @@ class _Writer:
 
     def extended_pdf(self, pdf):
         """An extended pdf that is not a sum of yields: a one-summand extended mixture (as RooFit's RooExtendPdf)."""
-        if pdf.is_extended and not (isinstance(pdf, SumPDF) and pdf._weight_mode == "yields"):
+        sum_of_yields = (isinstance(pdf, SumPDF) and pdf._weight_mode == "yields") or (
+            isinstance(pdf, BinnedSumPDF) and pdf._mode == "yields")
+        if isinstance(pdf, BinnedFromUnbinnedPDF):
+            inner = pdf._unbinned
+            if inner.is_extended and inner.get_yield() is pdf.get_yield():
+                return self.extended_pdf(inner)
+        if pdf.is_extended and not sum_of_yields:
             inner = self.pdf(pdf)
             name = self.name_of(("ext", id(pdf)), f"{pdf.name}_extended")
             self.distributions.append({"name": name, "type": "mixture_dist", "summands": [inner],
@@ -195,6 +226,15 @@ class _Writer:
 
     def dataset(self, data):
         name = self.name_of(data, data.name)
+        if isinstance(data, BinnedData):
+            self.observable(data.space.with_binning(None))
+            entry = {"name": name, "type": "binned", "axes": _binned_axes(data.space),
+                     "contents": np.asarray(data.values(), dtype=float).tolist()}
+            variances = data.variances()
+            if variances is not None and not np.allclose(variances, data.values()):
+                entry["uncertainty"] = {"type": "gaussian_uncorrelated", "sigma": np.sqrt(variances).tolist()}
+            self.data.append(entry)
+            return name
         self.observable(data.space)
         lower, upper = np.atleast_1d(data.space.lower), np.atleast_1d(data.space.upper)
         entry = {"name": name, "type": "unbinned",
@@ -207,8 +247,9 @@ class _Writer:
 
     def loss(self, loss):
         names, datasets = [], []
+        extended = getattr(loss, "_term_extended", None) or [False] * len(loss.model)
         for k, (model, data) in enumerate(zip(loss.model, loss.data)):
-            top = self.extended_pdf(model) if getattr(loss, "_term_extended", [False])[k] else self.pdf(model)
+            top = self.extended_pdf(model) if extended[k] else self.pdf(model)
             factors = [self.constraint(c) for c in loss.constraints] if k == 0 else []
             if factors:
                 name = self.name_of(("constrained", id(model)), f"{model.name}_constrained")
@@ -264,6 +305,35 @@ class _Writer:
         doc["parameter_points"] = [{"name": "default_values", "parameters": parameters}]
         doc["domains"] = [{"name": "default_domain", "type": "product_domain", "axes": axes}]
         return doc
+
+
+def _binned_axes(space) -> list:
+    """HS3 axes of a binned space: ``min``, ``max`` and ``nbins`` for equal bins, else ``edges``."""
+    (binning,) = space.binning
+    edges = np.asarray(binning.edges, dtype=float)
+    name = space.obs[0]
+    widths = np.diff(edges)
+    if np.allclose(widths, widths[0], rtol=1e-12, atol=0):
+        return [{"name": name, "min": float(edges[0]), "max": float(edges[-1]), "nbins": int(len(widths))}]
+    return [{"name": name, "edges": edges.tolist()}]
+
+
+def _binned_space(axes, who) -> Space:
+    """The binned nfit space of HS3 ``axes`` (one axis: nfit's binned spaces are one-dimensional)."""
+    if len(axes) != 1:
+        raise ValueError(f"hs3: {who} has {len(axes)} binned axes; nfit's binned spaces have one")
+    axis = axes[0]
+    if "edges" in axis:
+        binning = VariableBinning(axis["edges"], name=axis["name"])
+    else:
+        binning = RegularBinning(axis["nbins"], axis["min"], axis["max"], name=axis["name"])
+    return Space(axis["name"], binning=binning)
+
+
+def _axis_range(axis):
+    if "edges" in axis:
+        return float(axis["edges"][0]), float(axis["edges"][-1])
+    return axis.get("min"), axis.get("max")
 
 
 def _version():
@@ -345,8 +415,12 @@ class _Reader:
         for d in doc.get("data", []) or []:
             for axis in d.get("axes", []) or []:
                 self.observables.add(axis["name"])
-                self.domain.setdefault(axis["name"], (axis.get("min"), axis.get("max")))
+                self.domain.setdefault(axis["name"], _axis_range(axis))
         for spec in self.dist_specs.values():
+            if spec.get("type") == "histogram_dist":
+                for axis in spec.get("data", {}).get("axes", []):
+                    self.observables.add(axis["name"])
+                    self.domain.setdefault(axis["name"], _axis_range(axis))
             key = OBS_KEY.get(spec["type"])
             if key is not None:
                 x = spec[key]
@@ -440,19 +514,25 @@ class _Reader:
             pdf = self.polynomial(name, spec)
         elif kind == "mixture_dist":
             summands = [self.pdf(s) for s in spec["summands"]]
+            Sum = BinnedSumPDF if all(isinstance(s, BaseBinnedPDF) for s in summands) else SumPDF
             coefficients = [self.param(c) for c in spec["coefficients"]]
             extended = spec.get("extended", len(coefficients) == len(summands))
             if not extended and len(coefficients) == len(summands):
                 # n coefficients that are not yields: weights of the shapes, divided by their sum (RooAddPdf)
-                pdf = SumPDF(summands, fracs=coefficients, name=name)
+                pdf = Sum(summands, fracs=coefficients, name=name)
             elif extended:
                 if len(summands) == 1:
                     pdf = summands[0].create_extended(coefficients[0], name=name)
                 else:
-                    pdf = SumPDF([s.create_extended(c) if not s.is_extended else s
-                                  for s, c in zip(summands, coefficients)], name=name)
+                    pdf = Sum([s.create_extended(c) if not s.is_extended else s
+                               for s, c in zip(summands, coefficients)], name=name)
             else:
-                pdf = SumPDF(summands, fracs=coefficients, name=name)
+                pdf = Sum(summands, fracs=coefficients, name=name)
+        elif kind == "histogram_dist":
+            space = _binned_space(spec["data"]["axes"], f"histogram {name!r}")
+            edges = np.asarray(space.binning[0].edges)
+            pdf = HistogramPDF((np.asarray(spec["data"]["contents"], dtype=float), edges),
+                               obs=Space(space.obs[0], limits=(float(edges[0]), float(edges[-1]))), name=name)
         elif kind == "product_dist":
             # Gaussian factors over constant global observables are constraints, not part of the density
             factors = [self.pdf(f) for f in spec["factors"] if self.constraint_of(f) is None]
@@ -503,8 +583,20 @@ class _Reader:
         return model, constraints
 
     def dataset(self, spec):
+        if spec.get("type") == "binned":
+            space = _binned_space(spec["axes"], f"data {spec['name']!r}")
+            variances = None
+            uncertainty = spec.get("uncertainty")
+            if uncertainty is not None:
+                if uncertainty.get("type") != "gaussian_uncorrelated":
+                    raise ValueError(f"hs3: data {spec['name']!r} has an uncertainty of type "
+                                     f"{uncertainty.get('type')!r} (gaussian_uncorrelated is read)")
+                variances = np.asarray(uncertainty["sigma"], dtype=float) ** 2
+            return BinnedData.from_tensor(space, np.asarray(spec["contents"], dtype=float), variances,
+                                          name=spec["name"])
         if spec.get("type") != "unbinned":
-            raise ValueError(f"hs3: data {spec['name']!r} of type {spec.get('type')!r} is not supported (unbinned is)")
+            raise ValueError(f"hs3: data {spec['name']!r} of type {spec.get('type')!r} is not supported (unbinned and "
+                             "binned are)")
         axes = spec["axes"]
         space = Space(axes[0]["name"], limits=(axes[0]["min"], axes[0]["max"]))
         for axis in axes[1:]:
@@ -514,6 +606,7 @@ class _Reader:
 
     def workspace(self):
         from .baseloss import ExtendedUnbinnedNLL, UnbinnedNLL
+        from .binnedloss import BinnedNLL, ExtendedBinnedNLL
 
         distributions = {name: self.pdf(name) for name in self.dist_specs
                          if not _is_global_factor(self, name)}
@@ -527,7 +620,14 @@ class _Reader:
                 models.append(model)
                 datas.append(data[dname] if dname in data else _missing_data(dname, data))
                 cons += found
-            cls = ExtendedUnbinnedNLL if all(m.is_extended for m in models) else UnbinnedNLL
+            extended = all(m.is_extended for m in models)
+            if any(isinstance(d, BinnedData) for d in datas):
+                if not all(isinstance(d, BinnedData) for d in datas):
+                    raise ValueError(f"hs3: likelihood {lik['name']!r} mixes binned and unbinned data")
+                models = [m if isinstance(m, BaseBinnedPDF) else m.to_binned(d.space) for m, d in zip(models, datas)]
+                cls = ExtendedBinnedNLL if extended else BinnedNLL
+            else:
+                cls = ExtendedUnbinnedNLL if extended else UnbinnedNLL
             losses[lik["name"]] = cls(model=models, data=datas, constraints=cons or None)
         for name in self.values:  # every parameter the document names is built
             if name not in self.observables and name not in self.variables:
@@ -545,7 +645,7 @@ def _missing_data(name, data):
 
 
 _OTHER_TYPES = ("exponential_dist", "uniform_dist", "chebychev_dist", "bernstein_poly_dist", "polynomial_dist",
-                "mixture_dist", "product_dist")
+                "mixture_dist", "product_dist", "histogram_dist")
 _FUNCTIONS = {"exp": z.exp, "log": z.log, "sqrt": z.sqrt, "sin": z.sin, "cos": z.cos, "tan": z.tan, "abs": z.abs,
               "pow": lambda a, b: a ** b, "TMath::Exp": z.exp}
 

@@ -139,3 +139,91 @@ def test_mixtures_of_n_coefficients():
     gauss = np.exp(-0.5 * x ** 2) / np.sqrt(2 * np.pi) / 0.9999994266968563
     np.testing.assert_allclose(weights.pdf(x), 0.25 * gauss + 0.75 / 10, rtol=1e-9)
     np.testing.assert_allclose(yields.pdf(x), weights.pdf(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["templates_binned", "gauss_exponential_binned"])
+def test_roofit_binned_exports_fit_to_roofits_values(name):
+    """RooFit's binned data (RooDataHist: HS3 ``binned``) and templates (RooHistPdf: ``histogram_dist``):
+    a template fit, and a continuous model fitted to binned data with its bin integrals (RooFit's
+    IntegrateBins)."""
+    ws = nfit.hs3.load(HERE / f"{name}.json")
+    reference = json.loads((HERE / f"{name}_fit.json").read_text())
+    model, data = ws["distributions"]["model"], ws["data"]["obsData"]
+    assert isinstance(data, nfit.data.BinnedData)
+    binned = model if isinstance(model, nfit.pdf.BaseBinnedPDF) else model.to_binned(data.space)
+    cls = nfit.loss.ExtendedBinnedNLL if model.is_extended else nfit.loss.BinnedNLL
+    loss = cls(model=binned, data=data)
+    result = _fit(loss)
+    assert result.valid
+    assert sorted(p.name for p in loss.get_params()) == sorted(reference["params"])
+    for p in loss.get_params():
+        ref = reference["params"][p.name]
+        assert p.value() == pytest.approx(ref["value"], abs=0.03 * ref["error"]), p.name
+        assert result.params[p]["hesse"]["error"] == pytest.approx(ref["error"], rel=0.02), p.name
+
+
+def _binned_template_loss():
+    obs = nfit.Space("bt_m", limits=(5.0, 5.6))
+    bobs = obs.with_binning(nfit.binned.RegularBinning(24, 5.0, 5.6, name="bt_m"))
+    rng = np.random.default_rng(12)
+    sig_counts = np.histogram(rng.normal(5.28, 0.03, 4000), bins=24, range=(5.0, 5.6))[0].astype(float)
+    bkg_counts = np.histogram(5.0 + rng.exponential(0.4, 8000) % 0.6, bins=24, range=(5.0, 5.6))[0].astype(float)
+    edges = np.linspace(5.0, 5.6, 25)
+    nsig, nbkg = nfit.Parameter("bt_nsig", 300, 0, 5000), nfit.Parameter("bt_nbkg", 700, 0, 5000)
+    sig = nfit.pdf.HistogramPDF((sig_counts, edges), obs=obs, name="bt_sig", extended=nsig)
+    bkg = nfit.pdf.HistogramPDF((bkg_counts, edges), obs=obs, name="bt_bkg", extended=nbkg)
+    model = nfit.pdf.BinnedSumPDF([sig, bkg], name="bt_model")
+    truth = 400 * sig_counts / sig_counts.sum() + 900 * bkg_counts / bkg_counts.sum()
+    data = nfit.data.BinnedData.from_tensor(bobs, rng.poisson(truth).astype(float), name="bt_data")
+    return nfit.loss.ExtendedBinnedNLL(model=model, data=data), [nsig, nbkg]
+
+
+def _binned_continuous_loss():
+    obs = nfit.Space("bc_m", limits=(5.0, 5.6))
+    mu, sigma = nfit.Parameter("bc_mu", 5.28, 5.2, 5.35), nfit.Parameter("bc_sigma", 0.03, 0.005, 0.1)
+    lam, frac = nfit.Parameter("bc_lam", -1.0, -5, 1), nfit.Parameter("bc_frac", 0.3, 0, 1)
+    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs, name="bc_sig"),
+                             nfit.pdf.Exponential(lam=lam, obs=obs, name="bc_bkg")], fracs=frac, name="bc_model")
+    edges = [5.0, 5.1, 5.2, 5.24, 5.26, 5.27, 5.28, 5.29, 5.3, 5.32, 5.36, 5.45, 5.6]  # variable bins
+    bobs = obs.with_binning(nfit.binned.VariableBinning(edges, name="bc_m"))
+    data = model.sample(4000, rng=6).to_binned(bobs)
+    data.name = "bc_data"
+    return nfit.loss.BinnedNLL(model=model.to_binned(bobs), data=data), [mu, sigma, lam, frac]
+
+
+@pytest.mark.parametrize("make", [_binned_template_loss, _binned_continuous_loss])
+def test_binned_documents_load_back_and_fit_alike(make):
+    loss, params = make()
+    text = nfit.hs3.dumps(loss)
+    doc = json.loads(text)
+    assert {d["type"] for d in doc["data"]} == {"binned"}
+    result = _fit(loss)
+    fitted = {p.name: (p.value(), result.params[p]["hesse"]["error"]) for p in params}
+    ws = nfit.hs3.loads(text)
+    (again,) = ws["loss"].values()
+    assert type(again) is type(loss)
+    np.testing.assert_allclose(again.data[0].values(), loss.data[0].values())
+    second = _fit(again)
+    for p in again.get_params():
+        value, error = fitted[p.name]
+        assert p.value() == pytest.approx(value, abs=1e-3 * error), p.name
+        assert second.params[p]["hesse"]["error"] == pytest.approx(error, rel=1e-3), p.name
+
+
+@pytest.mark.parametrize("make", [_binned_template_loss, _binned_continuous_loss])
+def test_roofit_fits_nfits_binned_documents(make):
+    ROOT = pytest.importorskip("ROOT")
+    loss, params = make()
+    text = nfit.hs3.dumps(loss)
+    result = _fit(loss)
+    ws = ROOT.RooWorkspace("w")
+    assert ROOT.RooJSONFactoryWSTool(ws).importJSONfromString(text)
+    top, data = loss.model[0].name, loss.data[0].name
+    if make is _binned_continuous_loss:  # nfit's binned pdf integrates the shape over each bin
+        top, options = "bc_model", [ROOT.RooFit.IntegrateBins(1e-9)]
+    else:
+        options = [ROOT.RooFit.Extended(True)]
+    fit = ws.pdf(top).fitTo(ws.data(data), ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1), *options)
+    assert fit.status() == 0
+    for p in params:
+        assert ws.var(p.name).getVal() == pytest.approx(p.value(), abs=0.03 * result.params[p]["hesse"]["error"])

@@ -92,7 +92,58 @@ def simultaneous(folder):
                                                              indent=1))
 
 
+def binned(folder):
+    """Binned data (RooDataHist): a template fit of two RooHistPdf with yields, and a Gauss plus
+    exponential fitted to binned data with the pdf integrated over the bins (IntegrateBins)."""
+    import ROOT
+
+    ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
+    ws = ROOT.RooWorkspace("templates")
+    for part in ["Gaussian::sigshape(m[5.0,5.6], mu_t[5.28], sigma_t[0.03])", "Exponential::bkgshape(m, c_t[-1.5])"]:
+        ws.factory(part)
+    m = ws.var("m")
+    m.setBins(30)
+    ROOT.RooRandom.randomGenerator().SetSeed(23)
+    sig_hist = ROOT.RooDataHist("sig_template", "", ROOT.RooArgSet(m),
+                                ws.pdf("sigshape").generate(ROOT.RooArgSet(m), 5000))
+    bkg_hist = ROOT.RooDataHist("bkg_template", "", ROOT.RooArgSet(m),
+                                ws.pdf("bkgshape").generate(ROOT.RooArgSet(m), 5000))
+    sig = ROOT.RooHistPdf("sig", "", ROOT.RooArgSet(m), sig_hist)
+    bkg = ROOT.RooHistPdf("bkg", "", ROOT.RooArgSet(m), bkg_hist)
+    nsig, nbkg = ROOT.RooRealVar("nsig", "", 400, 0, 5000), ROOT.RooRealVar("nbkg", "", 900, 0, 5000)
+    model = ROOT.RooAddPdf("model", "", ROOT.RooArgList(sig, bkg), ROOT.RooArgList(nsig, nbkg))
+    truth = ROOT.RooAddPdf("truth", "", ROOT.RooArgList(ws.pdf("sigshape"), ws.pdf("bkgshape")),
+                           ROOT.RooArgList(nsig, nbkg))
+    data = ROOT.RooDataHist("obsData", "", ROOT.RooArgSet(m), truth.generate(ROOT.RooArgSet(m), 1300))
+    out = ROOT.RooWorkspace("templates_out")
+    out.Import(model)
+    out.Import(data)
+    (folder / "templates_binned.json").write_text(ROOT.RooJSONFactoryWSTool(out).exportJSONtoString())
+    result = model.fitTo(data, ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1), ROOT.RooFit.Extended(True))
+    fitted = {p.GetName(): {"value": p.getVal(), "error": p.getError()} for p in result.floatParsFinal()}
+    (folder / "templates_binned_fit.json").write_text(json.dumps({"status": result.status(), "params": fitted},
+                                                                 indent=1))
+
+    ws = ROOT.RooWorkspace("gauss_exponential_binned")
+    for part in ["Gaussian::sig(m[5.0,5.6], mu[5.28,5.2,5.35], sigma[0.03,0.005,0.1])",
+                 "Exponential::bkg(m, c[-1.0,-5,1])", "SUM::model(f[0.3,0,1]*sig, bkg)"]:
+        ws.factory(part)
+    m = ws.var("m")
+    m.setBins(40)
+    ROOT.RooRandom.randomGenerator().SetSeed(29)
+    data = ROOT.RooDataHist("obsData", "", ROOT.RooArgSet(m), ws.pdf("model").generate(ROOT.RooArgSet(m), 3000))
+    ws.Import(data)
+    (folder / "gauss_exponential_binned.json").write_text(ROOT.RooJSONFactoryWSTool(ws).exportJSONtoString())
+    result = ws.pdf("model").fitTo(data, ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1),
+                                   ROOT.RooFit.IntegrateBins(1e-9))
+    fitted = {p.GetName(): {"value": p.getVal(), "error": p.getError()} for p in result.floatParsFinal()}
+    (folder / "gauss_exponential_binned_fit.json").write_text(json.dumps({"status": result.status(),
+                                                                          "params": fitted}, indent=1))
+
+
 if __name__ == "__main__":
     target = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent)
-    main(target)
-    simultaneous(target)
+    if "--binned" not in sys.argv:
+        main(target)
+        simultaneous(target)
+    binned(target)
