@@ -155,3 +155,20 @@ def test_nfit_tiered_environment_variable(tmp_path, tiered):
         assert answer == {"backend": "tiered", "kernel": "TieredKernel"}
     else:
         assert answer == {"backend": "numba", "kernel": "CompiledKernel"}
+
+
+def test_kernel_signature_does_not_read_a_half_imported_numba(monkeypatch):
+    """A compiling thread may be importing Numba while a fit asks for a kernel's signature: the
+    half-initialised module has no __version__ yet, so the version comes from the package metadata."""
+    import sys
+    import types
+    from importlib.metadata import version
+
+    from nfit.compile import key
+
+    key.numba_version.cache_clear()
+    monkeypatch.setitem(sys.modules, "numba", types.ModuleType("numba"))  # what a partial import looks like
+    try:
+        assert key.numba_version() == version("numba")
+    finally:
+        key.numba_version.cache_clear()

@@ -12,6 +12,7 @@ a changed kernel source or version is a new signature, never a stale kernel.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 from pathlib import Path
@@ -21,12 +22,11 @@ from .jitmodule import COMPILER_SOURCES
 from .native import FORMAT
 
 
+@functools.lru_cache(maxsize=1)
 def numba_version() -> str:
-    # read from the installed package's metadata where Numba is not imported yet: importing it
-    # costs more than a warm fit that loads stored machine code (see nfit.compile.native)
-    numba = sys.modules.get("numba")
-    if numba is not None:
-        return numba.__version__
+    # read from the installed package's metadata, never from the module: importing Numba costs more
+    # than a warm fit that loads stored machine code (see nfit.compile.native), and a module that a
+    # compiling thread is still importing has no __version__ yet
     from importlib.metadata import version
 
     return version("numba")
