@@ -27,6 +27,7 @@ from .layout import ParamLayout
 from .likelihood import Term
 from .param import ComposedParameter, Parameter, ParamSet, independent_params, select
 from .pdf.base import BasePDF, model_params
+from .tensorlike import numpy_result
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss"]
 
@@ -192,6 +193,7 @@ class BaseLoss:
         return ParamSet(out)
 
     # ------------------------------------------------------------------ values
+    @numpy_result
     def value(self, params=None) -> float:
         """The loss at the parameters' current values (``params``: optional {param or name: value})."""
         p = self._point(params)
@@ -383,6 +385,7 @@ class BaseLoss:
             return list(range(len(floating)))
         return [floating.index(p) for p in select(floating, params, type(self).__name__)]
 
+    @numpy_result
     def gradient(self, params=None) -> np.ndarray:
         """Gradient by the free parameters (or ``params``), at their current values."""
         return self.value_gradient(params)[1]
@@ -396,6 +399,7 @@ class BaseLoss:
     gradients = gradient  # zfit's older names
     value_gradients = value_gradient
 
+    @numpy_result
     def hessian(self, params=None) -> np.ndarray:
         """Hessian by the free parameters (or ``params``), at their current values."""
         return self.value_gradient_hessian(params)[2]
@@ -605,6 +609,7 @@ class SimpleLoss(BaseLoss):
     def is_weighted(self) -> bool:
         return False if self._func is not None else super().is_weighted
 
+    @numpy_result
     def value(self, params=None) -> float:
         if self._func is None:
             return super().value(params)

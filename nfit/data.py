@@ -16,6 +16,7 @@ import numpy as np
 
 from .binned import RegularBinning, VariableBinning  # noqa: F401 -- zfit's nfit.data.RegularBinning
 from .space import Space
+from .tensorlike import as_result, numpy_result
 
 __all__ = ["Data", "BinnedData", "from_numpy", "from_pandas", "from_hist", "from_root", "concat", "convert_to_data",
            "RegularBinning", "VariableBinning"]
@@ -283,13 +284,19 @@ class Data:
         """``data["x"]``: the column of observable ``x``; a list of names: a Data of those."""
         if isinstance(obs, (list, tuple)):
             return self.with_obs(obs)
-        return self.column(obs)
+        return as_result(self.column(obs))
 
     def to_numpy(self) -> np.ndarray:
         """All observables as an array of shape ``(n, n_obs)``."""
         return np.column_stack([self._columns[o] for o in self.obs])
 
-    value = to_numpy
+    @numpy_result
+    def value(self, obs=None) -> np.ndarray:
+        """zfit's: the observables ``obs`` (default: all) as an array of shape ``(n, n_obs)``."""
+        if obs is None:
+            return self.to_numpy()
+        chosen = (obs,) if isinstance(obs, str) else tuple(getattr(obs, "obs", obs))
+        return np.column_stack([self.column(o) for o in chosen])
 
     def to_pandas(self):
         import pandas as pd

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import z
 from .serial import Serializable
+from .tensorlike import numpy_result
 
 __all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter", "set_values"]
 
@@ -143,6 +144,7 @@ class Parameter(_Arithmetic, Serializable):
         """The parameter of :meth:`to_dict`'s dictionary."""
         return parameter_from_dict(d, registry)
 
+    @numpy_result
     def value(self) -> float:
         return self._value
 
@@ -439,6 +441,7 @@ class ComposedParameter(_Arithmetic):
                 named = RuntimeError(message)
             raise named from err
 
+    @numpy_result
     def value(self) -> float:
         return float(self._call({k: p.value() for k, p in self.params.items()}))
 

@@ -350,3 +350,23 @@ def test_losses_as_hepstats_and_zfit_use_them():
     assert result.success == result.valid and result.fun == result.fmin and result.x[0] == result.params[mu]["value"]
     evaluator = nfit.minimize.Minuit().create_evaluator(nll)
     assert evaluator.value([0.0]) == pytest.approx(nll.value(params={mu: 0.0}))
+
+
+def test_results_answer_numpy_as_zfit_tensors_do():
+    """zfit scripts call .numpy() on what zfit returns (TensorFlow tensors): nfit's arrays and floats answer it."""
+    obs = nfit.Space("x", -5, 5)
+    mu = nfit.Parameter("np_mu", 0.5)
+    gauss = nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs)
+    x = np.array([0.0, 1.0])
+    values = gauss.pdf(x)
+    assert type(values.numpy()) is np.ndarray and repr(values).startswith("array(")
+    np.testing.assert_array_equal(values.numpy(), gauss.pdf(x, mode="eager"))
+    assert isinstance(mu.value().numpy(), np.float64) and mu.value().numpy() == 0.5
+    assert gauss.integrate((-1, 1)).numpy().shape == (1,)
+    data = gauss.sample(20, rng=1)
+    assert data.value().numpy().shape == (20, 1) and data["x"].numpy().shape == (20,)
+    loss = nfit.loss.UnbinnedNLL(gauss, data)
+    assert loss.value().numpy() == pytest.approx(float(loss.value()))
+    assert loss.gradient().numpy().shape == (1,)
+    binned = gauss.to_binned(obs.with_binning(5))
+    assert binned.rel_counts().numpy().sum() == pytest.approx(1.0)

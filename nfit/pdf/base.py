@@ -11,6 +11,7 @@ import numpy as np
 from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params, model_params, values_set
 from ..serial import Serializable
 from ..space import Space
+from ..tensorlike import numpy_result
 from . import custom
 
 _ids = itertools.count()
@@ -196,6 +197,7 @@ class BasePDF(Serializable):
         return self._shape_params() + ([self._yield] if self._yield is not None else [])
 
     # ------------------------------------------------------------------ evaluation (both paths)
+    @numpy_result
     def pdf(self, x, norm=None, *, mode=None, params=None):
         """The density at ``x`` (an array, or :class:`~nfit.Data`), normalised over ``norm``.
 
@@ -223,6 +225,7 @@ class BasePDF(Serializable):
             x = x.value()
         return evaluate_pdf(self, x, norm_space, mode=mode)
 
+    @numpy_result
     def log_pdf(self, x, norm=None, *, mode=None, params=None):
         """The logarithm of :meth:`pdf`.
 
@@ -244,6 +247,7 @@ class BasePDF(Serializable):
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x, norm=norm, mode=mode))
 
+    @numpy_result
     def ext_log_pdf(self, x, norm=None, *, mode=None, params=None):
         """The logarithm of :meth:`ext_pdf` (extended pdfs only)."""
         with np.errstate(divide="ignore"):
@@ -283,6 +287,7 @@ class BasePDF(Serializable):
 
     dtype = np.float64
 
+    @numpy_result
     def unnormalized_pdf(self, x, *, mode=None):
         """zfit's (deprecated there) unnormalised density: ``pdf(x, norm=False)``."""
         return self.pdf(x, norm=False, mode=mode)
@@ -393,6 +398,7 @@ class BasePDF(Serializable):
             return NotImplemented
         return self.__mul__(other)
 
+    @numpy_result
     def ext_pdf(self, x, norm=None, *, mode=None, params=None):
         """The density times the yield (extended pdfs only)."""
         if not self.is_extended:
@@ -407,6 +413,7 @@ class BasePDF(Serializable):
         _check_box_norm(self, norm)
         return norm
 
+    @numpy_result
     def integrate(self, limits, norm=None, *, mode=None, params=None):
         """Integral of the normalised density over ``limits`` (a Space or ``(lower, upper)``).
 
@@ -425,6 +432,7 @@ class BasePDF(Serializable):
         with self._values_from(params):
             return np.array([self._normalised_integral(limits, self._norm_space(norm))])
 
+    @numpy_result
     def ext_integrate(self, limits, norm=None, *, params=None):
         if not self.is_extended:
             raise ValueError(f"pdf {self.name!r} is not extended")

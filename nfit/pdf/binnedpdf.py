@@ -20,6 +20,7 @@ import numpy as np
 from ..ad import Dual
 from ..param import convert_to_parameter, model_params
 from ..space import Space
+from ..tensorlike import numpy_result
 from .base import _BINNED, BasePDF
 
 __all__ = ["BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "Bins",
@@ -221,17 +222,20 @@ class BaseBinnedPDF(BasePDF):
                 value = (self._build_rel if what == "rel" else self._build_counts)(ctx, bins).v
             return np.broadcast_to(np.asarray(value, dtype=float), (edges.size - 1,)).copy()
 
+    @numpy_result
     def rel_counts(self, x=None, norm=None, *, params=None) -> np.ndarray:
         """The probability of each bin (of ``x``, a binned Space or BinnedData; default: the pdf's own)."""
         _check_norm(self, norm)
         return self._eager_bins("rel", x, params)
 
+    @numpy_result
     def counts(self, x=None, norm=None, *, params=None) -> np.ndarray:
         """The expected count of each bin: yield × :meth:`rel_counts` (extended pdfs only)."""
         _check_norm(self, norm)
         self._require_extended("counts")
         return self._eager_bins("counts", x, params)
 
+    @numpy_result
     def values(self, *, params=None) -> np.ndarray:
         """:meth:`counts` for an extended pdf, else :meth:`rel_counts`."""
         return self.counts(params=params) if self.is_extended else self.rel_counts(params=params)
@@ -248,18 +252,21 @@ class BaseBinnedPDF(BasePDF):
         per_bin = self._eager_bins(what, None, params) / np.diff(edges)
         return np.where(inside, per_bin[np.clip(index, 0, edges.size - 2)], 0.0)
 
+    @numpy_result
     def pdf(self, x, norm=None, *, mode=None, params=None):
         """The density: on a binned Space or BinnedData, ``rel_counts / bin width``; at unbinned
         points, the density of each point's bin (0 outside the space)."""
         _check_norm(self, norm)
         return self._density_at(x, "rel", params)
 
+    @numpy_result
     def ext_pdf(self, x, norm=None, *, mode=None, params=None):
         """``counts / bin width`` (extended pdfs), on bins or at points as :meth:`pdf`."""
         _check_norm(self, norm)
         self._require_extended("ext_pdf")
         return self._density_at(x, "counts", params)
 
+    @numpy_result
     def log_pdf(self, x, norm=None, *, mode=None, params=None):
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x, norm, params=params))
@@ -309,6 +316,7 @@ class BaseBinnedPDF(BasePDF):
                             extended=float(self.get_yield().value()) if self.is_extended else None,
                             name=f"{self.name}_unbinned")
 
+    @numpy_result
     def integrate(self, limits=None, norm=None, *, mode=None, params=None):
         """The probability in ``limits`` (whole bins; default: the whole space, 1)."""
         rel = self.rel_counts(params=params)
