@@ -14,6 +14,7 @@ on which worker runs it or in which batch: a run on a cluster equals the same ru
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -131,17 +132,31 @@ def _in_process(model, n_toys, nevents, loss, minimizer, seed, truth, batch_size
     return records
 
 
-def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, client, batch_size, progress):
+@contextlib.contextmanager
+def dask_client(workers=None, client=None, who="toys.run"):
+    """``client``, or a ``dask.distributed.LocalCluster`` of ``workers`` single-threaded worker processes
+    started here (under the script's ``__main__`` guard) and closed at the end."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise ImportError("toys.run on a cluster needs dask.distributed: pip install 'nfit[dist]'") from None
-    own = None
-    if client is None:
-        _check_main_guard()
-        own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(own)
+        raise ImportError(f"{who} on a cluster needs dask.distributed: pip install 'nfit[dist]'") from None
+    if client is not None:
+        yield client
+        return
+    _check_main_guard()
+    own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(own)
     try:
+        yield client
+    finally:
+        client.close()
+        own.close()
+
+
+def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, client, batch_size, progress):
+    from dask.distributed import as_completed
+
+    with dask_client(workers, client) as client:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
         size = batch_size or max(1, min(100, math.ceil(n_toys / (4 * n_workers))))
         futures = [client.submit(_run_toys, model, batch, nevents, loss, minimizer, seed, truth, pure=False)
@@ -156,10 +171,6 @@ def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, clie
         if bar is not None:
             bar.close()
         return records
-    finally:
-        if own is not None:
-            client.close()
-            own.close()
 
 
 _GUARD_ADVICE = ("nfit.toys.run(..., workers=N) starts worker processes, and each of them imports your script "

@@ -77,6 +77,39 @@ def test_frequentist_limit_with_toys_matches_the_asymptotic_one():
     assert limit == pytest.approx(REFERENCE["upper_limit"]["observed"], rel=0.15)
 
 
+def test_frequentist_toys_on_a_dask_cluster():
+    """nfit.hypotests.FrequentistCalculator: hepstats' calculator with its toys on Dask workers (issue:
+    toys run on the cluster nfit's toys use, where asked). The limit agrees with the asymptotic one as
+    the in-process toys do, and every requested toy is there."""
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import Client, LocalCluster
+    from hepstats.hypotests import UpperLimit
+    from hepstats.hypotests.parameters import POI, POIarray
+
+    from nfit.hypotests import FrequentistCalculator
+
+    _, _, loss, p = analysis.build(nfit)
+    minimizer = nfit.minimize.Minuit()
+    minimizer.minimize(loss)
+    p["mu"].floating = False
+    p["sigma"].floating = False
+    grid = np.linspace(30.0, 90.0, 7)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        calc = FrequentistCalculator(input=loss, minimizer=minimizer, ntoysnull=100, ntoysalt=100, client=client,
+                                     batch_size=25, seed=3, progress=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pvalues = UpperLimit(calc, POIarray(p["nsig"], grid), POI(p["nsig"], 0.0),
+                                 qtilde=False).pvalues(CLs=True)
+    for key, toys in calc._toys.items():
+        assert toys.ntoys >= 100 and np.all(np.isfinite(toys.bestfit)), key
+    limit = analysis.upper_limit(grid, pvalues["cls"])
+    assert limit == pytest.approx(REFERENCE["upper_limit"]["observed"], rel=0.15)
+    with pytest.raises(ValueError, match="workers"):
+        FrequentistCalculator(input=loss, minimizer=minimizer, workers=0)
+
+
 def test_what_hepstats_calls_exists():
     model, data, loss, p = analysis.build(nfit)
     nsig = p["nsig"]
