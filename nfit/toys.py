@@ -132,10 +132,25 @@ def _in_process(model, n_toys, nevents, loss, minimizer, seed, truth, batch_size
     return records
 
 
+def worker_threads(workers: int) -> int:
+    """Threads for each of ``workers`` processes sharing this machine's cores (at least one).
+
+    >>> worker_threads(10**6)
+    1
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
 @contextlib.contextmanager
 def dask_client(workers=None, client=None, who="toys.run"):
     """``client``, or a ``dask.distributed.LocalCluster`` of ``workers`` single-threaded worker processes
-    started here (under the script's ``__main__`` guard) and closed at the end."""
+    started here (under the script's ``__main__`` guard) and closed at the end. Each worker's kernels
+    get ``cores // workers`` threads (at least one), so that the workers together do not
+    oversubscribe the cores."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -144,7 +159,9 @@ def dask_client(workers=None, client=None, who="toys.run"):
         yield client
         return
     _check_main_guard()
-    own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+    threads = str(worker_threads(int(workers)))
+    own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                       env={"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads})
     client = Client(own)
     try:
         yield client
