@@ -18,6 +18,7 @@ from .distributions import ChiSquared, Gamma, Poisson, QGauss
 from .functor import BaseFunctor
 from .histogram import HistogramPDF
 from .kde import GaussianKDE1DimV1, KDE1DimExact
+from .morphing import SplineMorphingPDF
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
 from .shape import Exponential, Gauss, KernelPDF, Uniform
@@ -32,4 +33,4 @@ __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", 
            "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF",
            "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "GeneralizedCB",
            "GaussExpTail", "QGauss", "Gamma", "ChiSquared", "Poisson", "FFTConvPDFV1",
-           "ConditionalPDFV1"]
+           "ConditionalPDFV1", "SplineMorphingPDF"]
