@@ -1,6 +1,13 @@
-"""Counts and probabilities of SplineMorphingPDF on two knot sets, as zfit 0.28 gives them (stored in
-morphing_zfit_reference.json): python tests/data/morphing_reference.py zfit > tests/data/morphing_zfit_reference.json"""
-import numpy as np, json, sys
+"""Counts and probabilities of SplineMorphingPDF on two knot sets, as zfit 0.28 gives them, stored in
+morphing_zfit_reference.json by
+
+    python tests/data/morphing_reference.py zfit > tests/data/morphing_zfit_reference.json
+"""
+import json
+import sys
+
+import numpy as np
+
 lib = __import__(sys.argv[1])
 obs = lib.Space("x", binning=lib.binned.RegularBinning(5, 0, 5, name="x"))
 vals = [[10., 20., 30., 20., 10.], [15., 25., 25., 15., 10.], [30., 25., 20., 10., 5.], [40., 20., 10., 5., 5.]]
