@@ -82,3 +82,56 @@ def test_morphing_fit_with_a_constrained_alpha_on_both_paths():
         np.testing.assert_allclose(gradient, nd.Gradient(f, step=1e-5)([point]), rtol=1e-6, atol=1e-6)
         if point != 0.0:  # at a knot the kernel's second derivative sees zfit's floor under r2
             np.testing.assert_allclose(hessian, nd.Hessian(f, step=1e-4)([point]), rtol=1e-4)
+
+
+def test_spline_pdf_is_zfits_spline_normalised():
+    """zfit's SplinePDF returns the spline through the bin densities as it is (its integral is 0.998
+    here); nfit's unnormalised density is that spline (to 1e-10), and its pdf integrates to 1."""
+    from scipy import integrate
+
+    reference = json.loads((HERE / "splinepdf_zfit_reference.json").read_text())
+    obs = nfit.Space("x", binning=nfit.binned.RegularBinning(8, -4, 4, name="x"))
+    counts = np.array([2., 8., 25., 60., 58., 30., 9., 3.])
+    hist = nfit.pdf.HistogramPDF(nfit.data.BinnedData.from_tensor(obs, counts), extended=False)
+    smooth = nfit.pdf.SplinePDF(hist)
+    x = np.array(reference["x"])
+    for mode in ("eager", "compiled"):
+        np.testing.assert_allclose(smooth.pdf(x, norm=False, mode=mode), reference["pdf"], rtol=1e-10)
+    total = integrate.quad(lambda t: smooth.pdf(np.array([t]), mode="eager")[0], -4, 4, limit=200, epsabs=1e-13)[0]
+    assert total == pytest.approx(1.0, abs=1e-10)
+    for order in (1, 3, 4, 5):  # the closed-form normalisation of every order
+        other = nfit.pdf.SplinePDF(hist, order=order)
+        total = integrate.quad(lambda t: other.pdf(np.array([t]), mode="eager")[0], -4, 4, limit=200)[0]
+        assert total == pytest.approx(1.0, abs=1e-9), order
+        centers = obs.binning[0].centers
+        np.testing.assert_allclose(other.pdf(centers, norm=False), counts / counts.sum(), rtol=1e-9)
+    with pytest.raises(ValueError, match="order"):
+        nfit.pdf.SplinePDF(hist, order=7)
+    with pytest.raises(TypeError, match="binned"):
+        nfit.pdf.SplinePDF(nfit.pdf.Gauss(mu=0.0, sigma=1.0, obs=nfit.Space("x", -4, 4)))
+
+
+def test_spline_of_a_morphed_template_fits_with_exact_derivatives():
+    morph, alpha = _morph([-1.0, 0.0, 1.0], "ms_alpha")
+    alpha.lower, alpha.upper = -2.0, 2.0
+    smooth = nfit.pdf.SplinePDF(morph)
+    assert smooth.is_extended and smooth.get_yield() is morph.get_yield()
+    alpha.set_value(0.5)
+    data = nfit.Data.from_numpy(smooth.space, smooth.sample(3000, rng=np.random.default_rng(4)).value())
+    losses = {mode: nfit.loss.UnbinnedNLL(smooth, data, mode=mode) for mode in ("eager", "compiled")}
+    for point in (-0.6, 0.3):
+        alpha.set_value(point)
+        values = {mode: (float(loss.value()), np.asarray(loss.gradient())) for mode, loss in losses.items()}
+        assert values["compiled"][0] == pytest.approx(values["eager"][0], rel=1e-12)
+        np.testing.assert_allclose(values["compiled"][1], values["eager"][1], rtol=1e-9)
+
+        def f(x):
+            alpha.set_value(x[0])
+            return float(losses["eager"].value())
+
+        np.testing.assert_allclose(values["eager"][1], nd.Gradient(f, step=1e-5)([point]), rtol=1e-6)
+        alpha.set_value(point)
+    alpha.set_value(0.0)
+    result = nfit.minimize.Minuit().minimize(losses["compiled"])
+    result.hesse()
+    assert result.valid and abs(alpha.value() - 0.5) < 4 * result.params[alpha]["hesse"]["error"]

@@ -17,6 +17,7 @@ from .custom import supports
 from .distributions import ChiSquared, Gamma, Poisson, QGauss
 from .functor import BaseFunctor
 from .histogram import HistogramPDF
+from .interpolation import SplinePDF
 from .kde import GaussianKDE1DimV1, KDE1DimExact
 from .morphing import SplineMorphingPDF
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
@@ -33,4 +34,4 @@ __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", 
            "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF",
            "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "GeneralizedCB",
            "GaussExpTail", "QGauss", "Gamma", "ChiSquared", "Poisson", "FFTConvPDFV1",
-           "ConditionalPDFV1", "SplineMorphingPDF"]
+           "ConditionalPDFV1", "SplineMorphingPDF", "SplinePDF"]
