@@ -135,3 +135,16 @@ def test_spline_of_a_morphed_template_fits_with_exact_derivatives():
     result = nfit.minimize.Minuit().minimize(losses["compiled"])
     result.hesse()
     assert result.valid and abs(alpha.value() - 0.5) < 4 * result.params[alpha]["hesse"]["error"]
+
+
+def test_spline_of_a_binwise_scaled_template():
+    """Bin probabilities that need all bins (BinwiseScaleModifier): the spline takes counts over their sum."""
+    obs = nfit.Space("x", binning=nfit.binned.RegularBinning(5, 0, 5, name="x"))
+    hist = nfit.pdf.HistogramPDF(nfit.data.BinnedData.from_tensor(obs, np.array(VALUES[0])))
+    modified = nfit.pdf.BinwiseScaleModifier(hist, modifiers=True)
+    modified.params[modified._names[2]].set_value(1.5)
+    scaled = np.array(VALUES[0]) * np.array([1, 1, 1.5, 1, 1])
+    plain = nfit.pdf.SplinePDF(nfit.pdf.HistogramPDF(nfit.data.BinnedData.from_tensor(obs, scaled)))
+    x = np.linspace(0.1, 4.9, 13)
+    for mode in ("eager", "compiled"):
+        np.testing.assert_allclose(nfit.pdf.SplinePDF(modified).pdf(x, mode=mode), plain.pdf(x, mode=mode), rtol=1e-12)

@@ -125,11 +125,21 @@ class SplinePDF(BasePDF):
             raise NotImplementedError(f"SplinePDF {self.name!r}: {pdf.name!r} computes its bins in Python "
                                       "(_rel_counts and friends); fit this SplinePDF with mode='eager'")
         tables = [(leaf, key, np.asarray(evaluated(table, None), dtype=float)) for leaf, key, table in columns]
-        densities = []
-        for j in range(len(self._centers)):
-            bins = Bins(ctx.const(self._edges[j]), ctx.const(self._edges[j + 1]),
+        per_bin = [Bins(ctx.const(self._edges[j]), ctx.const(self._edges[j + 1]),
                         {(leaf._uid, key): ctx.const(float(table[j])) for leaf, key, table in tables})
-            densities.append(pdf._build_rel(ctx, bins) * (1.0 / (self._edges[j + 1] - self._edges[j])))
+                   for j in range(len(self._centers))]
+        if pdf.is_extended:
+            # the counts over their sum: every bin is at hand here, so also pdfs whose probabilities
+            # need the sum over all bins (a BinwiseScaleModifier) work
+            counts = [pdf._build_counts(ctx, bins) for bins in per_bin]
+            total = counts[0]
+            for c in counts[1:]:
+                total = total + c
+            rel = [c / total for c in counts]
+        else:
+            rel = [pdf._build_rel(ctx, bins) for bins in per_bin]
+        widths = np.diff(self._edges)
+        densities = [r * (1.0 / w) for r, w in zip(rel, widths)]
 
         def combine(row):
             total = None
