@@ -12,8 +12,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 HERE = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
@@ -27,12 +25,7 @@ def main(name, workers=2):
     from hepstats.hypotests.calculators import FrequentistCalculator
     from hepstats.hypotests.parameters import POI, POIarray
 
-    _, _, loss, p = analysis.build(lib)
-    minimizer = lib.minimize.Minuit()
-    minimizer.minimize(loss)
-    p["mu"].floating = False
-    p["sigma"].floating = False
-    grid = np.linspace(30.0, 90.0, 7)
+    loss, minimizer, p, grid = analysis.toys_setup(lib)
     begin = time.perf_counter()
     if name == "nfit-dask":
         from nfit.hypotests import FrequentistCalculator as OnDask

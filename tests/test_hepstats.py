@@ -62,13 +62,8 @@ def test_frequentist_limit_with_toys_matches_the_asymptotic_one():
     from hepstats.hypotests.calculators import FrequentistCalculator
     from hepstats.hypotests.parameters import POI, POIarray
 
-    _, _, loss, p = analysis.build(nfit)
-    minimizer = nfit.minimize.Minuit()
-    minimizer.minimize(loss)
-    p["mu"].floating = False
-    p["sigma"].floating = False
+    loss, minimizer, p, grid = analysis.toys_setup(nfit)
     calc = FrequentistCalculator(input=loss, minimizer=minimizer, ntoysnull=100, ntoysalt=100)
-    grid = np.linspace(30.0, 90.0, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pvalues = UpperLimit(calc, POIarray(p["nsig"], grid), POI(p["nsig"], 0.0), qtilde=False).pvalues(CLs=True)
@@ -88,12 +83,7 @@ def test_frequentist_toys_on_a_dask_cluster():
 
     from nfit.hypotests import FrequentistCalculator
 
-    _, _, loss, p = analysis.build(nfit)
-    minimizer = nfit.minimize.Minuit()
-    minimizer.minimize(loss)
-    p["mu"].floating = False
-    p["sigma"].floating = False
-    grid = np.linspace(30.0, 90.0, 7)
+    loss, minimizer, p, grid = analysis.toys_setup(nfit)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         calc = FrequentistCalculator(input=loss, minimizer=minimizer, ntoysnull=100, ntoysalt=100, client=client,

@@ -33,6 +33,17 @@ def build(lib):
     return model, data, loss, p
 
 
+def toys_setup(lib):
+    """The frequentist limit's starting point: the loss fitted, mu and sigma fixed, and the scan grid
+    of the signal yield. Returns (loss, minimizer, parameters, grid)."""
+    _, _, loss, p = build(lib)
+    minimizer = lib.minimize.Minuit()
+    minimizer.minimize(loss)
+    p["mu"].floating = False
+    p["sigma"].floating = False
+    return loss, minimizer, p, np.linspace(30.0, 90.0, 7)
+
+
 def upper_limit(values, pvalues, alpha=0.05):
     """hepstats' interpolation of an upper limit (a spline through p - alpha, its first root), without
     its float() of a one-element array, which NumPy >= 2.4 refuses (hepstats 0.10.1 then returns None)."""
