@@ -32,6 +32,18 @@ from .tensorlike import numpy_result
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL", "BaseLoss", "SimpleLoss"]
 
 
+def _as_data(data, model):
+    """zfit takes a pandas DataFrame (the columns of the model's observables) or an array of events as
+    the data of a loss: they become Data on the model's space; anything else is left as it is."""
+    if getattr(model.space, "is_binned", False):
+        return data
+    if type(data).__name__ == "DataFrame" and hasattr(data, "columns"):
+        return Data.from_pandas(data, obs=model.space)
+    if isinstance(data, np.ndarray):
+        return Data.from_numpy(model.space, data)
+    return data
+
+
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -80,6 +92,7 @@ class BaseLoss:
         for m in models:
             if not isinstance(m, BasePDF):
                 raise TypeError(f"{type(self).__name__}: model must be an nfit pdf, got {m!r}")
+        datas = [_as_data(d, m) for d, m in zip(datas, models)] if len(datas) == len(models) else datas
         terms = self._make_terms(models, datas, extended)
         self._setup_terms(terms, datas, constraints, mode, backend)
 

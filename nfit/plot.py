@@ -43,7 +43,14 @@ def _plot_space(model, obs):
     space = model.space.with_binning(None) if getattr(model.space, "is_binned", False) else model.space
     if obs is not None:
         obs = as_space(obs) if not isinstance(obs, Space) else obs
-        space = obs if obs.has_limits else space.with_obs(obs.obs)
+        if obs.has_limits:
+            space = obs
+        elif space.n_obs > 1 and obs.n_obs == 1 and obs.obs[0] in space.obs:  # a projection of an n-D model
+            k = space.obs.index(obs.obs[0])
+            lower, upper = np.atleast_1d(space.lower)[k], np.atleast_1d(space.upper)[k]
+            space = Space(obs.obs[0], limits=(float(lower), float(upper)))
+        else:
+            space = space.with_obs(obs.obs)
     if space.n_obs != 1:
         raise ValueError(f"plots are one-dimensional; model {model.name!r} has observables {space.obs}: give obs= "
                          "a one-dimensional space")
@@ -74,7 +81,10 @@ def plot_model_pdf(model, *, plotfunc=None, extended=None, obs=None, scale=None,
     full = True if full is None else full
     plotkwargs = dict(plotkwargs or {})
     x = np.linspace(space.lower, space.upper, num)
-    y = np.asarray(model.ext_pdf(x) if extended else model.pdf(x), dtype=float)
+    if model.n_obs > 1:
+        y = _projection(model, space.obs[0], x, extended)
+    else:
+        y = np.asarray(model.ext_pdf(x) if extended else model.pdf(x), dtype=float)
     y = y * float(np.asarray(1.0 if scale is None else scale))
     ax = _axes(ax)
     if full and "label" not in plotkwargs:
@@ -85,6 +95,31 @@ def plot_model_pdf(model, *, plotfunc=None, extended=None, obs=None, scale=None,
         ax.set_ylabel("Extended probability density" if extended else "Probability density")
         ax.legend()
     return ax
+
+
+def _projection(model, name, x, extended, order=64):
+    """The density of an n-D model projected onto observable ``name`` at ``x``: the other observables
+    integrated out over the model's space (Gauss-Legendre, ``order`` nodes each; points outside a
+    space of several boxes or function limits count zero)."""
+    others = [o for o in model.obs if o != name]
+    lower, upper = np.atleast_1d(model.space.lower), np.atleast_1d(model.space.upper)
+    t, w = np.polynomial.legendre.leggauss(order)
+    grids, weights = [], np.ones(1)
+    for o in others:
+        k = model.obs.index(o)
+        half = 0.5 * (upper[k] - lower[k])
+        grids.append(lower[k] + half * (t + 1.0))
+        weights = np.multiply.outer(weights, half * w).ravel()
+    mesh = np.stack([g.ravel() for g in np.meshgrid(*grids, indexing="ij")], axis=1)
+    points = np.empty((len(x) * len(mesh), len(model.obs)))
+    points[:, model.obs.index(name)] = np.repeat(x, len(mesh))
+    for j, o in enumerate(others):
+        points[:, model.obs.index(o)] = np.tile(mesh[:, j], len(x))
+    inside = model.space.inside(points)
+    values = np.zeros(len(points))
+    chosen = points[inside]
+    values[inside] = np.asarray(model.ext_pdf(chosen) if extended else model.pdf(chosen), dtype=float)
+    return values.reshape(len(x), len(mesh)) @ weights
 
 
 def _sum_parts(model, extended):

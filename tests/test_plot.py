@@ -129,3 +129,18 @@ def test_profile_plot_and_progress():
     ax = result.plot_profile(ns, num=7, progress=False)
     x, y = ax.lines[0].get_xdata(), ax.lines[0].get_ydata()
     assert len(x) == 7 and abs(y.min()) < 1e-3 and ax.lines[1].get_ydata()[0] == 0.5
+
+
+def test_projection_of_a_2d_model():
+    """zfit's ``plot.plotpdf(obs="x")`` of a 2-D model: the other observable integrated out."""
+    space = nfit.Space("px", limits=(-3, 3)) * nfit.Space("py", limits=(0, 2))
+    gx = nfit.pdf.Gauss(mu=0.5, sigma=0.8, obs=nfit.Space("px", limits=(-3, 3)))
+    gy = nfit.pdf.Exponential(lam=-1.0, obs=nfit.Space("py", limits=(0, 2)))
+    model = nfit.pdf.ProductPDF([gx, gy])
+    assert model.space.obs == space.obs
+    fig, ax = plt.subplots()
+    model.plot.plotpdf(obs="px", ax=ax, num=40)
+    x, y = ax.lines[-1].get_xdata(), ax.lines[-1].get_ydata()
+    cut = stats.norm.cdf(3, 0.5, 0.8) - stats.norm.cdf(-3, 0.5, 0.8)
+    np.testing.assert_allclose(y, stats.norm.pdf(x, 0.5, 0.8) / cut, rtol=1e-9)
+    plt.close(fig)

@@ -370,3 +370,19 @@ def test_results_answer_numpy_as_zfit_tensors_do():
     assert loss.gradient().numpy().shape == (1,)
     binned = gauss.to_binned(obs.with_binning(5))
     assert binned.rel_counts().numpy().sum() == pytest.approx(1.0)
+
+
+def test_upgrade_guide_calls():
+    """zfit 0.28's upgrade guide: to_truncated with a tuple of Spaces (several ranges), and a loss on a
+    pandas DataFrame."""
+    obs = nfit.Space("ug", -2, 3)
+    gauss = nfit.pdf.Gauss(mu=nfit.Parameter("ug_mu", 0.4), sigma=1.0, obs=obs, extended=1000)
+    lower, upper = nfit.Space("ug", -0.9, -0.1, label="lower range"), nfit.Space("ug", 0.3, 0.5)
+    disjoint = gauss.to_truncated(limits=(lower, upper))
+    assert float(disjoint.integrate((-0.9, -0.1))[0] + disjoint.integrate((0.3, 0.5))[0]) == pytest.approx(1.0)
+    assert float(disjoint.pdf(np.array([0.0]))[0]) == 0.0
+    frame = gauss.sample(500, rng=2).to_pandas()
+    loss = nfit.loss.ExtendedUnbinnedNLL(model=gauss, data=frame)
+    assert loss.data[0].nevents == 500
+    np.testing.assert_allclose(loss.data[0]["ug"], frame["ug"].to_numpy())
+    assert nfit.loss.UnbinnedNLL(model=gauss, data=frame["ug"].to_numpy()).data[0].nevents == 500

@@ -74,7 +74,9 @@ def _union(limits, obs, name) -> Space:
     """``limits`` as one Space over ``obs``: a Space, ``(low, high)``, or a list of those (disjoint)."""
     if isinstance(limits, Space):
         return limits.with_obs(obs)
-    if isinstance(limits, list):
+    several = isinstance(limits, list) or (isinstance(limits, tuple) and any(
+        isinstance(part, (Space, list, tuple)) for part in limits))  # zfit: a tuple of Spaces is several ranges
+    if several:
         parts = [_union(part, obs, name) for part in limits]
         if not parts:
             raise ValueError(f"TruncatedPDF {name!r}: give at least one range")
