@@ -25,7 +25,7 @@ from .backends import LossProgram
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term
-from .param import ComposedParameter, Parameter, ParamSet, independent_params, select
+from .param import ComposedParameter, Parameter, ParamSet, fitted_values, independent_params, select
 from .pdf.base import BasePDF, model_params
 from .tensorlike import numpy_result
 
@@ -239,6 +239,9 @@ class BaseLoss:
 
     def _point(self, params=None, order=0):
         p = self._layout.vector(order=order)
+        if fitted_values(params) is not params:  # a fit result: the values of this loss's parameters
+            names = {q.name for q in self._layout.independent}
+            params = {q: v for q, v in fitted_values(params).items() if getattr(q, "name", q) in names}
         if params:
             for key, val in params.items():
                 p[self._slot_of(key)] = val

@@ -262,6 +262,14 @@ def convert_to_parameters(values, names=None) -> list:
     return [convert_to_parameter(v, name=n) for v, n in zip(values, names)]
 
 
+def fitted_values(params):
+    """``params`` as {parameter: value}: a fit result gives its fitted values (zfit passes results as
+    ``params=``), anything else (a mapping) is returned as it is."""
+    if hasattr(params, "params") and hasattr(params, "fmin"):
+        return {p: d["value"] for p, d in params.params.items()}
+    return params
+
+
 def set_values(params, values=None, allow_partial=None):
     """Set the values of ``params`` (a list, or a dict {param: value}) at once, as zfit's
     ``zfit.param.set_values``: ``values`` is a sequence in the order of ``params``, a dict keyed by
@@ -277,6 +285,8 @@ def set_values(params, values=None, allow_partial=None):
     >>> a.value(), b.value()
     (1.0, 2.0)
     """
+    if values is None and hasattr(params, "params") and hasattr(params, "fmin"):  # set_values(result)
+        params, values = list(params.params), params
     if isinstance(params, Mapping) and values is None:
         params, values = list(params), list(params.values())
     params = list(params) if isinstance(params, (list, tuple)) else [params]

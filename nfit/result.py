@@ -34,12 +34,17 @@ class ParamResults(dict):
         try:
             return dict.__getitem__(self, key)
         except KeyError:
+            # a copy of the parameter (a result or a parameter unpickled on its own) finds it by name
+            name = getattr(key, "name", None)
+            for p in self:
+                if name is not None and p.name == name:
+                    return dict.__getitem__(self, p)
             raise KeyError(f"parameter {getattr(key, 'name', key)!r} is not part of this result") from None
 
     def __contains__(self, key):
         if isinstance(key, str):
             return any(p.name == key for p in self)
-        return dict.__contains__(self, key)
+        return dict.__contains__(self, key) or any(p.name == getattr(key, "name", None) for p in self)
 
 
 class _FrozenParams(dict):
@@ -212,6 +217,20 @@ class FitResult:
     @property
     def values(self) -> dict:
         return {getattr(p, "name", p): d["value"] for p, d in self.params.items()}
+
+    def __enter__(self):
+        """``with result:`` sets the parameters to the fitted values and restores them at the end (zfit's)."""
+        self._not_frozen()
+        from .param import set_values as set_restorably
+
+        self._restore = set_restorably(self._param_list, [self.params[p]["value"] for p in self._param_list])
+        return self
+
+    def __exit__(self, *exc):
+        restore, self._restore = getattr(self, "_restore", None), None
+        if restore is not None:
+            restore.__exit__(*exc)
+        return False
 
     def update_params(self):
         """Set every parameter of the result to its fitted value."""

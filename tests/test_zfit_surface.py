@@ -386,3 +386,25 @@ def test_upgrade_guide_calls():
     assert loss.data[0].nevents == 500
     np.testing.assert_allclose(loss.data[0]["ug"], frame["ug"].to_numpy())
     assert nfit.loss.UnbinnedNLL(model=gauss, data=frame["ug"].to_numpy()).data[0].nevents == 500
+
+
+def test_results_as_values_and_context():
+    """zfit: ``with result:`` (values set for the block), ``set_values(result)``, ``loss.value(params=result)``,
+    and a result found by a copy of its parameter (after dill)."""
+    obs = nfit.Space("rv", -3, 3)
+    mu = nfit.Parameter("rv_mu", 0.0, -1, 1)
+    gauss = nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs)
+    loss = nfit.loss.UnbinnedNLL(gauss, nfit.Data.from_numpy(obs, np.random.default_rng(1).normal(0.3, 1, 2000)))
+    result = nfit.minimize.Minuit().minimize(loss)
+    best = result.params[mu]["value"]
+    mu.set_value(0.9)
+    with result:
+        assert mu.value() == best
+    assert mu.value() == 0.9
+    assert float(loss.value(params=result)) == pytest.approx(result.fmin, abs=1e-9)
+    assert float(gauss.pdf(np.array([0.0]), params=result)[0]) == pytest.approx(
+        float(nfit.pdf.Gauss(mu=best, sigma=1.0, obs=obs).pdf(np.array([0.0]))[0]))
+    nfit.param.set_values(result)
+    assert mu.value() == best
+    copy = nfit.dill.loads(nfit.dill.dumps(result))
+    assert copy.params[mu]["value"] == best and mu in copy.params

@@ -8,7 +8,15 @@ import threading
 
 import numpy as np
 
-from ..param import ComposedParameter, ParamSet, convert_to_parameter, independent_params, model_params, values_set
+from ..param import (
+    ComposedParameter,
+    ParamSet,
+    convert_to_parameter,
+    fitted_values,
+    independent_params,
+    model_params,
+    values_set,
+)
 from ..serial import Serializable
 from ..space import Space
 from ..tensorlike import numpy_result
@@ -464,6 +472,10 @@ class BasePDF(Serializable):
             return
         every = model_params(self)
         chosen = {}
+        from_result = fitted_values(params) is not params
+        if from_result:  # a fit result's values: those of this pdf's parameters
+            names = {p.name for p in every}
+            params = {p: v for p, v in fitted_values(params).items() if getattr(p, "name", p) in names}
         for key, value in dict(params).items():
             match = [p for p in every if p is key or p.name == getattr(key, "name", key)]
             if not match:
