@@ -14,6 +14,7 @@ def pytest_sessionfinish(session, exitstatus):
     if _SESSION_CACHE is not None:
         import shutil
 
+        nfit.run.wait_for_kernels(timeout=120)  # a kernel still compiling in the background writes there
         shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 
