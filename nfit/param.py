@@ -22,7 +22,7 @@ import numpy as np
 
 from . import z
 from .serial import Serializable
-from .tensorlike import numpy_result
+from .tensorlike import Scalar
 
 __all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter", "set_values"]
 
@@ -144,9 +144,8 @@ class Parameter(_Arithmetic, Serializable):
         """The parameter of :meth:`to_dict`'s dictionary."""
         return parameter_from_dict(d, registry)
 
-    @numpy_result
     def value(self) -> float:
-        return self._value
+        return Scalar(self._value)  # a float with zfit's .numpy(); inline: this runs in every fit's loop
 
     def set_value(self, value):
         """Set a new value (checked against the bounds), at once. As in zfit, the return value is also
@@ -451,9 +450,8 @@ class ComposedParameter(_Arithmetic):
                 named = RuntimeError(message)
             raise named from err
 
-    @numpy_result
     def value(self) -> float:
-        return float(self._call({k: p.value() for k, p in self.params.items()}))
+        return Scalar(self._call({k: p.value() for k, p in self.params.items()}))
 
     def __getstate__(self):
         state = self.__dict__.copy()
