@@ -1,6 +1,8 @@
 """Contention: one NLL + gradient pass of channel A at 1e5 and 1e6 events, parallel against serial,
 with 0, 1 and 2 busy processes spinning on the cores (a compile, another fit, a browser). A parallel
 pass must never cost more than 1.2x the serial one; the ratio is in extra_info ("parallel_over_serial").
+The parallel kernel measures itself against its serial twin (nfit.backends.contention): each loss
+makes 40 passes under the load, as a fit would, before the passes that are timed.
 
 Run: ``pytest benchmarks/test_contention.py --benchmark-only -s``."""
 import multiprocessing as mp
@@ -47,6 +49,9 @@ def test_parallel_pass_under_contention(benchmark, n, busy):
     [s.start() for s in spinners]
     try:
         time.sleep(0.3)
+        for f in timings.values():
+            for _ in range(40):
+                f()
         result = {name: _best_of(f) for name, f in timings.items()}
         benchmark.pedantic(timings["parallel"], rounds=5, iterations=1)
     finally:

@@ -22,6 +22,7 @@ from ..concurrency import call_parallel, expected_layer, parallel_allowed
 from ..layout import ParamLayout
 from ..param import model_params
 from .base import Backend, CompiledKernel, output_buffer, point_order
+from .contention import ParallelOrSerial
 
 __all__ = ["NumbaBackend", "use_parallel", "set_parallel_threshold", "get_parallel_threshold",
            "SLOW_THREADING_FACTOR"]
@@ -136,8 +137,9 @@ class NumbaBackend(Backend):
         point = program.layout.vector(order=point_order(order))
         args = (point, constants, *program.arrays_at(None)) + ((out,) if order else ())
         function = kernel.function(parallel, args)
-        if parallel:  # the chunk helpers go in last
-            function = functools.partial(_call_with, function, kernel.chunk_functions())
+        if parallel:  # the chunk helpers go in last; the serial twin takes over while it is faster
+            function = ParallelOrSerial(functools.partial(_call_with, function, kernel.chunk_functions()),
+                                        functools.partial(_serial_function, self, program, order))
         return CompiledKernel(function, constants, out, order, program)
 
     def has_kernel(self, program, order) -> bool:
@@ -179,6 +181,10 @@ class NumbaBackend(Backend):
             return out
 
         return kernel
+
+
+def _serial_function(backend, program, order):
+    return backend.serial_kernel(program, order).function
 
 
 def _call_with(function, extra, *args):

@@ -1,0 +1,95 @@
+"""No cliff under contention: a parallel kernel that falls back to its serial twin while it is slower.
+
+A parallel pass splits the events over the cores. When other processes keep a core busy, the thread
+on it waits for a slice of the scheduler's time and every pass waits for it (a pass of 1e5 events
+took 16 ms in parallel against 1.6 ms serially with one busy process on a 2-core machine). The
+kernels cannot know that in advance, so :class:`ParallelOrSerial` measures: it times every call,
+keeps a running mean of each variant, calls the faster one, and now and then calls the other one
+to see whether things changed, less often while they have not.
+
+The serial kernel is the tiered path's first kernel, so it is usually there already; otherwise it is
+compiled in a background thread when the parallel one is first called, and the parallel one runs
+until it is ready. Both sum the events in the same chunks and agree to rounding.
+
+>>> calls = []
+>>> guard = ParallelOrSerial(lambda x: calls.append("parallel") or x, lambda: (lambda x: calls.append("serial") or x))
+>>> [guard(1) for _ in range(3)] and calls[0]
+'parallel'
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE"]
+
+FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
+LONGEST_PROBE = 512
+WEIGHT = 0.3  # of the newest timing in a variant's running mean
+MARGIN = 1.1  # the other variant must be this much faster to take over
+
+
+class ParallelOrSerial:
+    """``parallel(*args)`` or the serial kernel's function, whichever has been faster lately.
+    ``serial`` makes the serial function (called at most once, in a background thread)."""
+
+    def __init__(self, parallel, serial):
+        self.parallel = parallel
+        self._make_serial = serial
+        self.serial = None
+        self.mean = {"parallel": None, "serial": None}
+        self.current = "parallel"
+        self.calls = 0
+        self.interval = FIRST_PROBE
+        self._next_probe = FIRST_PROBE
+        self._lock = threading.Lock()
+        self._compiling = False
+
+    def _serial_ready(self) -> bool:
+        if self.serial is not None:
+            return True
+        with self._lock:
+            if not self._compiling:
+                self._compiling = True
+                threading.Thread(target=self._compile_serial, name="nfit-serial-twin", daemon=True).start()
+        return False
+
+    def _compile_serial(self):
+        try:
+            self.serial = self._make_serial()
+        except Exception:  # noqa: BLE001 - without a serial twin the parallel kernel simply stays in charge
+            self.serial = None
+
+    def _choose(self) -> str:
+        self.calls += 1
+        if not self._serial_ready():
+            return "parallel"
+        if self.calls >= self._next_probe:
+            return "serial" if self.current == "parallel" else "parallel"
+        return self.current
+
+    def _record(self, variant, seconds):
+        mean = self.mean[variant]
+        self.mean[variant] = seconds if mean is None else (1 - WEIGHT) * mean + WEIGHT * seconds
+        if self.calls >= self._next_probe and variant != self.current:  # a probe: decide again
+            other = "serial" if self.current == "parallel" else "parallel"
+            if self.mean[other] * MARGIN < self.mean[self.current]:
+                self.current, self.interval = other, FIRST_PROBE
+            else:
+                self.interval = min(2 * self.interval, LONGEST_PROBE)
+            self._next_probe = self.calls + self.interval
+        elif self.mean["serial"] is not None and self.current == "parallel" \
+                and self.mean["parallel"] > MARGIN * self.mean["serial"] * 2:
+            # the parallel kernel has become much slower than serial was: switch at once
+            self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
+
+    def __call__(self, *args):
+        variant = self._choose()
+        function = self.parallel if variant == "parallel" else self.serial
+        start = time.perf_counter()
+        result = function(*args)
+        self._record(variant, time.perf_counter() - start)
+        return result
+
+    def __reduce__(self):
+        raise TypeError("a compiled kernel stays in its process")

@@ -1,0 +1,63 @@
+"""The parallel kernel's guard against contention (nfit.backends.contention): it calls whichever of
+the parallel kernel and its serial twin has been faster lately, and tries the other one less often
+while nothing changes."""
+import time
+
+import numpy as np
+
+import nfit
+from nfit.backends.contention import LONGEST_PROBE, ParallelOrSerial
+
+
+def _sleeper(seconds, calls, name):
+    def function(x):
+        calls.append(name)
+        time.sleep(seconds)
+        return x
+
+    return function
+
+
+def _wait_for_twin(guard):
+    guard(0)
+    for _ in range(200):
+        if guard.serial is not None:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the serial twin never arrived")
+
+
+def test_a_slow_parallel_kernel_hands_over_to_the_serial_one():
+    calls = []
+    guard = ParallelOrSerial(_sleeper(0.004, calls, "parallel"), lambda: _sleeper(0.0005, calls, "serial"))
+    _wait_for_twin(guard)
+    for _ in range(60):
+        assert guard(1.5) == 1.5
+    assert guard.current == "serial"
+    assert calls[-40:].count("parallel") <= 3  # only the occasional probe
+
+
+def test_a_fast_parallel_kernel_stays_and_probes_less_and_less():
+    calls = []
+    guard = ParallelOrSerial(_sleeper(0.0005, calls, "parallel"), lambda: _sleeper(0.004, calls, "serial"))
+    _wait_for_twin(guard)
+    for _ in range(120):
+        guard(0)
+    assert guard.current == "parallel"
+    assert calls.count("serial") <= 5 and guard.interval > 8
+    assert guard.interval <= LONGEST_PROBE
+
+
+def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard():
+    obs = nfit.Space("cg", -3, 3)
+    mu = nfit.Parameter("cg_mu", 0.1)
+    data = nfit.Data.from_numpy(obs, np.random.default_rng(3).normal(0.0, 1.0, 50_000).clip(-2.9, 2.9))
+    before = nfit.run.get_parallel_threshold()
+    nfit.run.set_parallel_threshold(1000)
+    try:
+        loss = nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="compiled")
+        values = [float(loss.value()) for _ in range(40)]
+    finally:
+        nfit.run.set_parallel_threshold(before)
+    reference = float(nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="eager").value())
+    np.testing.assert_allclose(values, reference, rtol=1e-12)
