@@ -9,27 +9,41 @@ import nfit
 from nfit.backends.contention import LONGEST_PROBE, ParallelOrSerial
 
 
-def _sleeper(seconds, calls, name):
+def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None):
+    """A kernel that takes ``seconds`` (its first ``quiet`` calls ``quiet_seconds``: before the load)."""
+
     def function(x):
         calls.append(name)
-        time.sleep(seconds)
+        count = calls.count(name)
+        time.sleep(quiet_seconds if count <= quiet else seconds)
         return x
 
     return function
 
 
 def _wait_for_twin(guard):
-    guard(0)
     for _ in range(200):
+        guard(0)
         if guard.serial is not None:
             return
         time.sleep(0.01)
     raise AssertionError("the serial twin never arrived")
 
 
+def test_a_quiet_parallel_kernel_makes_no_serial_twin():
+    made = []
+    guard = ParallelOrSerial(lambda x: x, lambda: made.append(1))
+    for _ in range(50):
+        guard(0)
+    time.sleep(0.05)
+    assert not made and guard.serial is None
+
+
 def test_a_slow_parallel_kernel_hands_over_to_the_serial_one():
     calls = []
-    guard = ParallelOrSerial(_sleeper(0.004, calls, "parallel"), lambda: _sleeper(0.0005, calls, "serial"))
+    # fast at first, then four times slower than serial (another process took a core)
+    parallel = _sleeper(0.004, calls, "parallel", quiet=3, quiet_seconds=0.0003)
+    guard = ParallelOrSerial(parallel, lambda: _sleeper(0.001, calls, "serial"))
     _wait_for_twin(guard)
     for _ in range(60):
         assert guard(1.5) == 1.5
@@ -40,6 +54,7 @@ def test_a_slow_parallel_kernel_hands_over_to_the_serial_one():
 def test_a_fast_parallel_kernel_stays_and_probes_less_and_less():
     calls = []
     guard = ParallelOrSerial(_sleeper(0.0005, calls, "parallel"), lambda: _sleeper(0.004, calls, "serial"))
+    guard._suspect = True  # as after a moment of contention: the twin is there, and slower
     _wait_for_twin(guard)
     for _ in range(120):
         guard(0)

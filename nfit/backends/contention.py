@@ -7,9 +7,10 @@ kernels cannot know that in advance, so :class:`ParallelOrSerial` measures: it t
 keeps a running mean of each variant, calls the faster one, and now and then calls the other one
 to see whether things changed, less often while they have not.
 
-The serial kernel is the tiered path's first kernel, so it is usually there already; otherwise it is
-compiled in a background thread when the parallel one is first called, and the parallel one runs
-until it is ready. Both sum the events in the same chunks and agree to rounding.
+The serial kernel is the tiered path's first kernel, so it is usually there already; it is looked up
+(or, where it is not there, compiled in a background thread, while the parallel one runs on) once a
+parallel call has taken more than twice the fastest one: a sign of contention. Both sum the events in
+the same chunks and agree to rounding.
 
 >>> calls = []
 >>> guard = ParallelOrSerial(lambda x: calls.append("parallel") or x, lambda: (lambda x: calls.append("serial") or x))
@@ -27,6 +28,8 @@ FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while
 LONGEST_PROBE = 512
 WEIGHT = 0.3  # of the newest timing in a variant's running mean
 MARGIN = 1.1  # the other variant must be this much faster to take over
+SUSPECT = 2.0  # a parallel call this many times slower than the fastest one suggests contention
+JITTER = 2e-4  # seconds: and slower by more than a timer's and a cache's hiccups (a scheduler slice is ms)
 
 
 class ParallelOrSerial:
@@ -44,10 +47,14 @@ class ParallelOrSerial:
         self._next_probe = FIRST_PROBE
         self._lock = threading.Lock()
         self._compiling = False
+        self._fastest = None  # of the parallel calls
+        self._suspect = False  # a parallel call took more than twice the fastest: contention
 
     def _serial_ready(self) -> bool:
         if self.serial is not None:
             return True
+        if not self._suspect:
+            return False
         with self._lock:
             if not self._compiling:
                 self._compiling = True
@@ -69,6 +76,10 @@ class ParallelOrSerial:
         return self.current
 
     def _record(self, variant, seconds):
+        if variant == "parallel":
+            if self._fastest is not None and seconds > SUSPECT * self._fastest and seconds > self._fastest + JITTER:
+                self._suspect = True
+            self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
         mean = self.mean[variant]
         self.mean[variant] = seconds if mean is None else (1 - WEIGHT) * mean + WEIGHT * seconds
         if self.calls >= self._next_probe and variant != self.current:  # a probe: decide again
@@ -93,3 +104,6 @@ class ParallelOrSerial:
 
     def __reduce__(self):
         raise TypeError("a compiled kernel stays in its process")
+
+    def __repr__(self):
+        return f"<ParallelOrSerial {self.parallel!r} (now {self.current})>"
