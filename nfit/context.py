@@ -15,6 +15,23 @@ from .ad import Dual
 from .param import ComposedParameter
 
 
+def dual_keys(d) -> list:
+    """The components of Dual ``d`` in a fixed order: ``"v"``, the gradient's indices, the Hessian's pairs."""
+    return ["v"] + sorted(d.g) + sorted(d.h)
+
+
+def dual_components(d) -> list:
+    """The numbers of Dual ``d`` in the order of :func:`dual_keys`."""
+    return [d.v] + [d.g[k] for k in sorted(d.g)] + [d.h[k] for k in sorted(d.h)]
+
+
+def dual_of(be, keys, values) -> Dual:
+    """The Dual whose components, in the order of ``keys`` (see :func:`dual_keys`), are ``values``."""
+    parts = dict(zip(keys, values))
+    return Dual(be, parts["v"], {k: v for k, v in parts.items() if isinstance(k, int)},
+                {k: v for k, v in parts.items() if isinstance(k, tuple)})
+
+
 class Grid:
     """Functions tabulated at ``n`` points (a numerical convolution's tables): one row per component
     of a Dual — ``keys[r]`` is ``"v"``, a parameter index (first derivative) or an index pair (second)

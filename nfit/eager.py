@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ad import Dual
-from .context import BuildContext, Grid, convolution_pairs
+from .context import BuildContext, Grid, convolution_pairs, dual_components, dual_keys, dual_of
 from .kernels import grid
 from .z import _NUMPY_FUNCS
 
@@ -134,8 +134,8 @@ class EagerContext(BuildContext):
     def grid_values(self, integrand, nodes, weights):
         nodes, weights = np.asarray(nodes, dtype=float), np.asarray(weights, dtype=float)
         d = integrand(nodes)
-        keys = _dual_keys(d)
-        rows = [np.broadcast_to(x, nodes.shape) * weights for x in _dual_components(d)]
+        keys = dual_keys(d)
+        rows = [np.broadcast_to(x, nodes.shape) * weights for x in dual_components(d)]
         return Grid(keys, np.array(rows), nodes.size)
 
     def grid_correlate(self, f, g):
@@ -148,7 +148,7 @@ class EagerContext(BuildContext):
     def grid_interpolate(self, table, x, x0, h, degree):
         start, weights = grid.stencil_array(x, table.n, x0, 1.0 / h, degree)
         flat = table.data.reshape(-1)
-        return _dual_of(self.be, table.keys, [grid.combine_array(flat, r, table.n, start, weights)
+        return dual_of(self.be, table.keys, [grid.combine_array(flat, r, table.n, start, weights)
                                               for r in range(len(table.keys))])
 
     def grid_integral(self, table, lower, upper, x0, h, degree):
@@ -161,10 +161,10 @@ class EagerContext(BuildContext):
             return np.array([grid.integral_array(a, b, flat, r, table.n, x0, h, degree)
                              for a, b in zip(lo.ravel(), hi.ravel())]).reshape(lo.shape)
 
-        return _dual_of(self.be, table.keys, [one(r) for r in range(len(table.keys))])
+        return dual_of(self.be, table.keys, [one(r) for r in range(len(table.keys))])
 
     def is_per_event(self, dual):
-        return any(np.ndim(x) > 0 for x in _dual_components(dual))
+        return any(np.ndim(x) > 0 for x in dual_components(dual))
 
     def columns(self, t, obs, weighted):
         return {o: self.datas[t].column(o) for o in obs}
@@ -183,21 +183,6 @@ class EagerContext(BuildContext):
 
         return Dual(self.be, total(dual.v), {j: total(x) for j, x in dual.g.items()},
                     {jk: total(x) for jk, x in dual.h.items()})
-
-
-def _dual_keys(d) -> list:
-    return ["v"] + sorted(d.g) + sorted(d.h)
-
-
-def _dual_components(d) -> list:
-    return [d.v] + [d.g[k] for k in sorted(d.g)] + [d.h[k] for k in sorted(d.h)]
-
-
-def _dual_of(be, keys, values) -> Dual:
-    """The Dual whose components (in the order of ``keys``, see :class:`nfit.context.Grid`) are ``values``."""
-    parts = dict(zip(keys, values))
-    return Dual(be, parts["v"], {k: v for k, v in parts.items() if isinstance(k, int)},
-                {k: v for k, v in parts.items() if isinstance(k, tuple)})
 
 
 def at_current_values(model) -> EagerContext:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .emitter import CPU_HELPER, CodeContext, _sums_dual
+from ..context import dual_of
+from .emitter import CPU_HELPER, CodeContext
 from .ir import Assign, DevicePrinter, EventLoop, Op, Return, Store, from_float, function_source, reads
 from .lower import Lowered, build_loss, outputs
 
@@ -93,7 +94,7 @@ class CudaCodeContext(CodeContext):
         self.inputs += loop.inputs
         self.input_widths += widths
         self.result_size += loop.count
-        return _sums_dual(self.be, [f"acc{t}_{k}" for k in range(loop.count)], keys)
+        return dual_of(self.be, keys, [f"acc{t}_{k}" for k in range(loop.count)])
 
     def _bin_quad_helper(self, loop) -> str:
         # called inside the GPU kernel's loop over bins: a device function, with device math

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ad import Dual
-from ..context import BuildContext, Grid, convolution_pairs
+from ..context import BuildContext, Grid, convolution_pairs, dual_components, dual_keys, dual_of
 from ..kernels import grid
 from ..z import _SCALAR_CODE
 from .ir import (
@@ -167,22 +167,18 @@ class CodeBackend:
     def cmp(self, op, a, b):
         return self._emit(Op("compare", (a, b), _CMP[op]), prefix="b", type_="bool")
 
-    def call(self, module, name, args):
+    def call(self, module, name, args, type_="float"):
+        """A kernel function's result; ``type_`` ``"array"`` for one that returns an array (a table)."""
         if hasattr(module, "kernel_functions"):
             self.user_kernels[module.__name__] = module
         index = self.imports.setdefault(module.__name__, len(self.imports))
         self.functions.setdefault((module.__name__, name), index)
-        return self._emit(Op("call", tuple(args), (module.__name__, name)), prefix="k")
+        return self._emit(Op("call", tuple(args), (module.__name__, name)), prefix="g" if type_ == "array" else "k",
+                          type_=type_)
 
     def helper_call(self, helper, args, type_="float"):
         """What a generated helper returns for ``args``: a tuple, or (``type_`` ``"array"``) an array."""
         return self._emit(Op("helper", tuple(args), helper), prefix="g" if type_ == "array" else "k", type_=type_)
-
-    def array_call(self, module, name, args):
-        """A kernel function that returns an array (a table of a numerical convolution)."""
-        index = self.imports.setdefault(module.__name__, len(self.imports))
-        self.functions.setdefault((module.__name__, name), index)
-        return self._emit(Op("call", tuple(args), (module.__name__, name)), prefix="g", type_="array")
 
     def item(self, out, i):
         return self._emit(Op("item", (out,), i))
@@ -251,8 +247,6 @@ def node_helper_source(printer, name, loop: NodeLoop) -> str:
 def _event_sum_lines(printer, loop) -> list:
     return [f"s{k} = 0.0" for k in range(loop.count)] + ["for i in range(stop - start):"] + [
         "    " + line for line in printer.event_lines(loop)]
-
-
 
 
 @dataclass
@@ -335,8 +329,7 @@ class CodeContext(BuildContext):
         be = self.be
         self.body += be.scalar_lines
         be.scalar_lines = []
-        keys = ["v"] + sorted(dual.g) + sorted(dual.h)
-        components = [dual.v] + [dual.g[k] for k in sorted(dual.g)] + [dual.h[k] for k in sorted(dual.h)]
+        keys, components = dual_keys(dual), dual_components(dual)
         inputs = tuple(be.loop_inputs)
         loop = EventLoop(tuple(self._columns), tuple(self._events), f"w{t}" if weighted else None, weight_power,
                          inputs, tuple(be.type_of(x) for x in inputs), tuple(be.loop_lines), tuple(components))
@@ -365,7 +358,7 @@ class CodeContext(BuildContext):
         function = f"fn{list(self.chunk_helpers).index(adapter)}"
         self.body.append(ChunkLoop(t, helper, function, list(loop.data_columns), list(loop.inputs),
                                    list(loop.input_types), loop.count))
-        return _sums_dual(self.be, [f"acc{t}_{k}" for k in range(loop.count)], keys)
+        return dual_of(self.be, keys, [f"acc{t}_{k}" for k in range(loop.count)])
 
     def _node_loop(self, integrand, nodes, in_bin):
         """Trace ``integrand`` at the node names into a :class:`~nfit.compile.ir.NodeLoop` (and its keys)."""
@@ -377,8 +370,7 @@ class CodeContext(BuildContext):
             names.append(be.event(f"z{be._counter}"))
             be._counter += 1
         dual = integrand(names[0] if nodes == 1 and in_bin else names)
-        keys = ["v"] + sorted(dual.g) + sorted(dual.h)
-        components = [dual.v] + [dual.g[k] for k in sorted(dual.g)] + [dual.h[k] for k in sorted(dual.h)]
+        keys, components = dual_keys(dual), dual_components(dual)
         inputs = tuple(be.loop_inputs)
         loop = NodeLoop(tuple(names), inputs, tuple(be.type_of(x) for x in inputs), tuple(be.loop_lines),
                         tuple(components), in_bin)
@@ -399,7 +391,7 @@ class CodeContext(BuildContext):
         loop, keys = self._node_loop(lambda names: integrand(names[0] if one_row else names), len(rows), False)
         helper = self._helper("_quad", loop, node_helper_source)
         result = be.helper_call(helper, ["c", str(offset), str(len(w)), *loop.inputs])
-        return _sums_dual(be, [be.item(result, k) for k in range(len(loop.sums))], keys)
+        return dual_of(be, keys, [be.item(result, k) for k in range(len(loop.sums))])
 
     def bin_quad(self, integrand, lower, upper, rule) -> Dual:
         """The integral of ``integrand(x)`` over one bin, ``lower`` to ``upper`` (names in the bin
@@ -413,7 +405,7 @@ class CodeContext(BuildContext):
         loop, keys = self._node_loop(integrand, 1, True)
         helper = self._bin_quad_helper(loop)
         result = be.helper_call(helper, ["c", str(offset), str(len(w)), lower, upper, *loop.inputs])
-        return _sums_dual(be, [be.item(result, k) for k in range(len(loop.sums))], keys)
+        return dual_of(be, keys, [be.item(result, k) for k in range(len(loop.sums))])
 
     def _bin_quad_helper(self, loop) -> str:
         """The function :meth:`bin_quad` calls from the bin loop (a CPU helper here)."""
@@ -437,8 +429,8 @@ class CodeContext(BuildContext):
         offset = len(be.constants)
         for triple in pairs:
             be.constants.extend(float(i) for i in triple)
-        table = be.array_call(grid, "correlate", [f.data, str(f.n), g.data, str(g.n), "c", str(offset),
-                                                  str(len(pairs)), str(len(keys))])
+        table = be.call(grid, "correlate", [f.data, str(f.n), g.data, str(g.n), "c", str(offset), str(len(pairs)),
+                                            str(len(keys))], type_="array")
         be.sizes[table] = len(keys) * (f.n - g.n + 1)
         return Grid(keys, table, f.n - g.n + 1)
 
@@ -448,14 +440,14 @@ class CodeContext(BuildContext):
         stencil = [be.item(where, k) if k < degree + 2 else "0.0" for k in range(7)]
         values = [be.call(grid, "combine", [table.data, str(r), str(table.n), str(degree), *stencil])
                   for r in range(len(table.keys))]
-        return _sums_dual(be, values, table.keys)
+        return dual_of(be, table.keys, values)
 
     def grid_integral(self, table, lower, upper, x0, h, degree):
         be = self.be
         lower, upper = self.limit(lower), self.limit(upper)
         values = [be.call(grid, "integral", [lower, upper, table.data, str(r), str(table.n), self.const(x0),
                                              self.const(h), str(degree)]) for r in range(len(table.keys))]
-        return _sums_dual(be, values, table.keys)
+        return dual_of(be, table.keys, values)
 
     def is_per_event(self, dual):
         components = [dual.v, *dual.g.values(), *dual.h.values()]
@@ -474,9 +466,3 @@ class CodeContext(BuildContext):
     def finish(self):
         self.body += self.be.scalar_lines
         self.be.scalar_lines = []
-
-
-def _sums_dual(be, sums, keys) -> Dual:
-    """The Dual whose value and derivatives are the atoms ``sums``, in the order of ``keys``."""
-    return Dual(be, sums[0], {key: sums[k] for k, key in enumerate(keys) if isinstance(key, int)},
-                {key: sums[k] for k, key in enumerate(keys) if isinstance(key, tuple)})

@@ -18,30 +18,17 @@ fused kernel, so the fit gets exact derivatives in alpha and in every parameter 
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import z
 from ..ad import Dual, where
 from ..param import ComposedParameter, convert_to_parameter
 from .binnedpdf import BaseBinnedPDF
+from .interpolation import EPSILON, spline_system
 
 __all__ = ["SplineMorphingPDF"]
 
-EPSILON = 1e-10  # zfit's floor under the squared distance in the spline's logarithm
-
-
 def spline_coefficients(knots) -> tuple:
-    """``(W, V)`` of the order-2 polyharmonic spline through ``knots``: the interpolant of values
-    ``f`` at ``a`` is ``sum_j phi((a - knot_j)**2) (W f)_j + (V f)_0 a + (V f)_1``."""
-    knots = np.asarray(knots, dtype=float)
-    n = len(knots)
-    r2 = (knots[:, None] - knots[None, :]) ** 2
-    system = np.zeros((n + 2, n + 2))
-    system[:n, :n] = 0.5 * r2 * np.log(np.maximum(r2, EPSILON))
-    system[:n, n] = system[n, :n] = knots
-    system[:n, n + 1] = system[n + 1, :n] = 1.0
-    inverse = np.linalg.inv(system)[:, :n]
-    return inverse[:n], inverse[n:]
+    """``(W, V)`` of the order-2 polyharmonic spline through ``knots`` (see :func:`spline_system`)."""
+    return spline_system(knots, 2)
 
 
 class _MorphedYield:
