@@ -99,7 +99,7 @@ class BaseLoss:
     def _make_terms(self, models, datas, extended) -> list:
         """The likelihood terms of (model, data) pairs: unbinned ones here; binned losses make
         :class:`nfit.binnedterm.BinnedTerm` instead."""
-        from .pdf.base import _check_box_norm
+        from .pdf.base import _resolve_norm
 
         for d in datas:
             if not isinstance(d, Data):
@@ -113,9 +113,7 @@ class BaseLoss:
             if ext and not m.is_extended:
                 raise ValueError(f"{type(self).__name__}: model {m.name!r} is not extended; give it a yield "
                                  "(extended=... or create_extended) or use UnbinnedNLL")
-        norms = [_normalisation_range(type(self).__name__, m, d) for m, d in zip(models, datas)]
-        for m, norm in zip(models, norms):
-            _check_box_norm(m, norm)
+        norms = [_resolve_norm(m, _normalisation_range(type(self).__name__, m, d)) for m, d in zip(models, datas)]
         return [Term(m, norm, m.obs, d.has_weights, ext) for m, d, ext, norm in zip(models, datas, extended, norms)]
 
     def _setup_terms(self, terms, datas, constraints, mode, backend=None):

@@ -112,11 +112,16 @@ class Kernel:
     ``integral(lower, upper, *params)``, ``pdf_grad(x, *params)`` (value, then partials).
     """
 
-    def __init__(self, func):
+    def __init__(self, func, n_obs=1):
         params = list(inspect.signature(func).parameters)
-        if len(params) < 1:
-            raise TypeError(f"@nfit.kernel {func.__name__}: the function needs the observable as first argument")
-        self.PARAMS = tuple(params[1:])
+        if not isinstance(n_obs, int) or n_obs < 1:
+            raise ValueError(f"@nfit.kernel {func.__name__}: n_obs must be a positive integer, got {n_obs!r}")
+        if len(params) < n_obs:
+            raise TypeError(f"@nfit.kernel {func.__name__}: the function needs the {n_obs} observable(s) as its first "
+                            "argument(s)")
+        self.n_obs = n_obs
+        self.OBS = tuple(params[:n_obs])
+        self.PARAMS = tuple(params[n_obs:])
         self.func_name = func.__name__
         self._user = {"pdf": func}
         self._functions = {"pdf": func}
@@ -124,7 +129,11 @@ class Kernel:
 
     # ------------------------------------------------------------------ decorators
     def integral(self, func):
-        """Attach ``integral(lower, upper, *params)``, the closed-form integral of the density."""
+        """Attach ``integral(lower, upper, *params)``, the closed-form integral of the density
+        (one observable; shapes in several are normalised numerically)."""
+        if self.n_obs != 1:
+            raise TypeError(f"{self.func_name}: a closed-form integral is for kernels of one observable; "
+                            f"this one has {self.n_obs} and is normalised numerically")
         self._user["integral"] = func
         self._functions["integral"] = func
         self._register()
@@ -134,13 +143,13 @@ class Kernel:
         """Attach ``gradient(x, *params)``: the tuple of partial derivatives of the density by each
         parameter, in the order of the parameters."""
         self._user["gradient"] = func
-        names = ", ".join(self.PARAMS)
-        source = (f"def pdf_grad(x, {names}):\n"
-                  f"    d = gradient(x, {names})\n"
-                  f"    return (pdf(x, {names}),) + tuple(d)\n") if len(self.PARAMS) > 1 else (
-                  f"def pdf_grad(x, {names}):\n"
-                  f"    d = gradient(x, {names})\n"
-                  f"    return pdf(x, {names}), d[0]\n")
+        names = ", ".join(self._arguments())
+        source = (f"def pdf_grad({names}):\n"
+                  f"    d = gradient({names})\n"
+                  f"    return (pdf({names}),) + tuple(d)\n") if len(self.PARAMS) > 1 else (
+                  f"def pdf_grad({names}):\n"
+                  f"    d = gradient({names})\n"
+                  f"    return pdf({names}), d[0]\n")
         namespace = {"gradient": func, "pdf": self._user["pdf"], "tuple": tuple}
         exec(compile(source, f"<nfit kernel {self.func_name} gradient>", "exec"), namespace)
         namespace["pdf_grad"].inline_when_compiled = True  # glue: see jitmodule.jit_module
@@ -148,6 +157,10 @@ class Kernel:
         self._functions["gradient"] = func  # jitted alongside, so that pdf_grad can call it
         self._register()
         return func
+
+    def _arguments(self):
+        """The function's argument names, renamed apart from the glue's own names."""
+        return [f"_a{i}" for i in range(len(self.OBS) + len(self.PARAMS))]
 
     @property
     def source(self) -> str:
@@ -164,10 +177,10 @@ class Kernel:
         if "gradient" not in self._user:
             raise ValueError(f"{self.func_name}: attach @{self.func_name}.gradient before the hessian")
         self._user["hessian"] = func
-        names = ", ".join(self.PARAMS)
-        source = (f"def pdf_hess(x, {names}):\n"
-                  f"    g = pdf_grad(x, {names})\n"
-                  f"    return g + tuple(hessian(x, {names}))\n")
+        names = ", ".join(self._arguments())
+        source = (f"def pdf_hess({names}):\n"
+                  f"    g = pdf_grad({names})\n"
+                  f"    return g + tuple(hessian({names}))\n")
         namespace = {"hessian": func, "pdf_grad": self._functions["pdf_grad"], "tuple": tuple}
         exec(compile(source, f"<nfit kernel {self.func_name} hessian>", "exec"), namespace)
         namespace["pdf_hess"].inline_when_compiled = True
@@ -180,12 +193,24 @@ class Kernel:
     def pdf(self, obs, *, extended=None, name=None, panels=None, **params):
         """A pdf with this kernel on ``obs``; ``params`` by the names of the function's arguments."""
         from .pdf.shape import KernelPDF
+        from .space import Space
 
         missing = [p for p in self.PARAMS if p not in params]
         unknown = [p for p in params if p not in self.PARAMS]
         if missing or unknown:
             raise TypeError(f"{self.func_name}.pdf: parameters are {list(self.PARAMS)}; "
                             f"missing {missing}, unknown {unknown}")
+        n_obs = obs.n_obs if isinstance(obs, Space) else len((obs,) if isinstance(obs, str) else obs)
+        if n_obs != self.n_obs:
+            raise ValueError(f"{self.func_name}.pdf: the kernel takes {self.n_obs} observable(s) {self.OBS}, obs has "
+                             f"{n_obs} (for several, decorate with @nfit.kernel(n_obs={n_obs}))")
+        if self.n_obs > 1:
+            from .pdf.kernelnd import KernelPDFND
+
+            if panels is not None:
+                raise TypeError(f"{self.func_name}.pdf: panels= is for kernels of one observable")
+            return KernelPDFND(obs, {k: params[k] for k in self.PARAMS}, kernel=self.math,
+                               name=name or self.func_name, extended=extended)
         return KernelPDF(obs, {k: params[k] for k in self.PARAMS}, name=name or self.func_name,
                          extended=extended, kernel=self.math, panels=panels)
 
@@ -209,6 +234,19 @@ class KernelMath:
     def kernel_functions(self) -> dict:
         return dict(self._functions)
 
+    def __reduce__(self):
+        # by reference, as pickle treats functions: the decorated name in its module
+        func = self._functions["pdf"]
+        found = _resolve(func.__module__, func.__qualname__)
+        if not isinstance(found, Kernel) or found.math.__name__ != self.__name__:
+            import pickle
+
+            raise pickle.PicklingError(
+                f"the user kernel {func.__qualname__!r} cannot be pickled: define it with @nfit.kernel at the top "
+                f"level of a module (and attach its integral and derivatives there), so that {func.__module__}."
+                f"{func.__qualname__} is the kernel")
+        return _kernel_math, (func.__module__, func.__qualname__)
+
     def __getattr__(self, name):
         functions = self.__dict__.get("_functions", {})
         if name in functions:
@@ -228,8 +266,31 @@ class KernelMath:
         return np.vectorize(func)(*args)
 
 
-def kernel(func) -> Kernel:
-    """Decorator: a scalar function ``f(x, *params)`` becomes a shape usable everywhere.
+def _resolve(module, qualname):
+    import importlib
+    import sys
+
+    try:
+        found = sys.modules.get(module) or importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return None
+    return found
+
+
+def _kernel_math(module, qualname):
+    """The math of the kernel ``module.qualname`` (unpickling a pdf that uses it)."""
+    found = _resolve(module, qualname)
+    if not isinstance(found, Kernel):
+        raise LookupError(f"the user kernel {module}.{qualname} is not defined in this process")
+    return found.math
+
+
+def kernel(func=None, *, n_obs=1):
+    """Decorator: a scalar function ``f(x, *params)`` becomes a shape usable everywhere;
+    ``@kernel(n_obs=2)`` for ``f(x, y, *params)``, a shape in two observables (normalised
+    numerically over boxes and over function limits).
 
     Example
     -------
@@ -241,5 +302,12 @@ def kernel(func) -> Kernel:
     ...     return (upper - lower) + 0.5 * a * (upper ** 2 - lower ** 2)
     >>> line.PARAMS
     ('a',)
+    >>> @kernel(n_obs=2)
+    ... def plane(x, y, a, b):
+    ...     return 1.0 + a * x + b * y
+    >>> plane.OBS, plane.PARAMS
+    (('x', 'y'), ('a', 'b'))
     """
-    return Kernel(func)
+    if func is None:
+        return lambda f: Kernel(f, n_obs)
+    return Kernel(func, n_obs)

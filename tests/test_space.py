@@ -62,7 +62,7 @@ def test_function_limits_inside_filter_area():
         nfit.Space("x", limits=(0, 1), inside=3)
 
 
-def test_sampling_inside_function_limits_and_normalisation_error():
+def test_sampling_inside_function_limits_and_normalising_over_them():
     from scipy import stats
 
     full = nfit.Space("x", limits=(-2, 2))
@@ -81,7 +81,9 @@ def test_sampling_inside_function_limits_and_normalisation_error():
 
     assert stats.kstest(x, cdf).pvalue > 0.01
     data = nfit.Data.from_numpy(ring, x)
-    with pytest.raises(NotImplementedError, match="function limits"):
-        nfit.loss.UnbinnedNLL(model=gauss, data=data)
-    with pytest.raises(NotImplementedError, match="function limits"):
-        gauss.pdf(np.array([1.5]), norm=ring)
+    # normalised over the ring, on both paths: the intervals the function leaves, each end exact
+    for mode in ("eager", "compiled"):
+        np.testing.assert_allclose(gauss.pdf(np.array([1.5, -1.2]), norm=ring, mode=mode),
+                                   norm.pdf([1.5, -1.2]) / mass, rtol=1e-12)
+        nll = nfit.loss.UnbinnedNLL(model=gauss, data=data, mode=mode)
+        assert nll.value() == pytest.approx(-np.sum(np.log(norm.pdf(x) / mass)), rel=1e-12)

@@ -418,8 +418,7 @@ class BasePDF(Serializable):
         if norm is False:
             return None
         norm = self.norm if norm is None else self._as_norm(norm)
-        _check_box_norm(self, norm)
-        return norm
+        return _resolve_norm(self, norm)
 
     @numpy_result
     def integrate(self, limits, norm=None, *, mode=None, params=None):
@@ -558,6 +557,10 @@ class BasePDF(Serializable):
     def _is_custom(self) -> bool:
         return custom.density_method(type(self)) is not None
 
+    def _integrates_regions(self) -> bool:
+        """Whether this pdf can be normalised over function limits in several observables."""
+        return self._is_custom()
+
     # ------------------------------------------------------------------ node interface
     def _normalised_integral(self, limits: Space, norm) -> float:
         """Integral over ``limits`` of the density normalised over ``norm`` (None: unnormalised), at
@@ -571,6 +574,8 @@ class BasePDF(Serializable):
             if self._is_custom():
                 shape = self._custom()
                 if shape.normalises_itself(norm):
+                    if limits.has_function_limits and limits.n_obs > 1:
+                        return float(shape.region_quadrature(ctx, limits, norm).v)
                     return float(sum(shape.quadrature(ctx, lo, hi, norm).v for lo, hi in limits.boxes))
                 value = float(shape.integral(ctx, limits).v)
                 return value if norm is None else value / float(shape.integral(ctx, norm).v)
@@ -675,8 +680,17 @@ def _check_within(model, norm):
         raise ValueError(f"pdf {model.name!r}: cannot normalise over {norm}, it has no finite limits")
 
 
-def _check_box_norm(model, norm):
-    if norm is not None and norm.has_function_limits:
+def _resolve_norm(model, norm):
+    """The range ``model`` is normalised over, as it is built: one observable's function limits
+    become the intervals they leave (every shape's own integral applies there); several keep them,
+    for the pdfs that integrate over such a region (:mod:`nfit.region`)."""
+    if norm is None or not norm.has_function_limits:
+        return norm
+    if norm.n_obs == 1:
+        return Space._from_boxes(norm.obs, norm.boxes, name=norm.name)
+    if not model._integrates_regions():
         raise NotImplementedError(
-            f"pdf {model.name!r}: normalising over a space with function limits is not supported yet; "
-            "normalise over its bounding box or a union of boxes (sampling and data filtering do use them)")
+            f"pdf {model.name!r} ({type(model).__name__}) cannot be normalised over {norm}: over function limits in "
+            "several observables nfit normalises custom shapes (ZPDF, BasePDF subclasses), products and sums of "
+            "them; normalise this one over its bounding box, or write it as a custom shape")
+    return norm

@@ -282,7 +282,10 @@ class CustomShape:
 
     # ------------------------------------------------------------------ integrals
     def integral(self, ctx, space) -> Dual:
-        """The integral of the unnormalised density over ``space`` (a union of boxes)."""
+        """The integral of the unnormalised density over ``space`` (a union of boxes, or a region
+        with function limits)."""
+        if space.has_function_limits and space.n_obs > 1:
+            return self.region_quadrature(ctx, space)
         total = None
         for lo, hi in space.with_obs(self.pdf.obs).boxes:
             part = self.box_integral(ctx, lo, hi)
@@ -314,6 +317,13 @@ class CustomShape:
             return ctx.quad_sum(lambda node: self.density(ctx, [node], norm), nodes)
         points, weights = product_nodes(lo, hi)
         return ctx.quad_sum(lambda nodes: self.density(ctx, list(nodes), norm), (points, weights))
+
+    def region_quadrature(self, ctx, space, norm=None) -> Dual:
+        """The integral over a region with function limits, on its quadrature nodes
+        (:func:`nfit.region.nodes`, fixed by the region alone)."""
+        from ..region import nodes
+
+        return ctx.quad_sum(lambda x: self.density(ctx, list(x), norm), nodes(space.with_obs(self.pdf.obs)))
 
     def derivative_order(self) -> int:
         """2 where every part needed for a fit over the pdf's norm traces, else 0 (eager only).

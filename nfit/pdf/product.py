@@ -67,8 +67,11 @@ class ProductPDF(BasePDF):
                 f"ProductPDF {self.name!r}: a normalisation range made of several boxes does not factorise")
         return norm.with_obs(pdf.obs)
 
+    def _integrates_regions(self) -> bool:
+        return True
+
     def _build(self, ctx, x, norm, scale=None):
-        if self._shared:
+        if self._shared or _region(norm):  # one joint density, normalised numerically
             value = self._joint(ctx, x)
             if norm is not None:
                 integral = self._integral(ctx, norm)
@@ -93,6 +96,10 @@ class ProductPDF(BasePDF):
         """The integral of the unnormalised product over ``space``, by quadrature."""
         from .custom import product_nodes
 
+        if _region(space):
+            from ..region import nodes
+
+            return ctx.quad_sum(lambda x: self._joint(ctx, dict(zip(self.obs, x))), nodes(space.with_obs(self.obs)))
         total = None
         for lo, hi in space.with_obs(self.obs).boxes:
             if self.n_obs == 1:
@@ -104,7 +111,7 @@ class ProductPDF(BasePDF):
         return total
 
     def _normalised_integral(self, limits, norm):
-        if self._shared:
+        if self._shared or _region(limits) or _region(norm):
             from ..eager import at_current_values
 
             ctx = at_current_values(self)
@@ -121,6 +128,11 @@ class ProductPDF(BasePDF):
                 value *= p._normalised_integral(box.with_obs(p.obs), self._factor_norm(norm, p))
             total += value
         return total
+
+
+def _region(space) -> bool:
+    """Whether ``space`` has function limits in several observables (its volume does not factorise)."""
+    return space is not None and space.has_function_limits and space.n_obs > 1
 
 
 def _joint_space(pdfs, name):

@@ -159,6 +159,9 @@ class SumPDF(BasePDF):
             total = part if total is None else total + part
         return total
 
+    def _integrates_regions(self) -> bool:
+        return all(p._integrates_regions() for p in self.pdfs)
+
     def _build(self, ctx, x, norm, scale=None):
         norm = self.space if norm is None else norm
         fracs = self._fraction_duals(ctx)
