@@ -86,7 +86,8 @@ def test_ball_shell_and_cylinder_in_three_observables():
     r2 = ((x.T - centre) ** 2).sum(axis=1)
     gauss = np.exp(-0.5 * r2) / (2 * np.pi) ** 1.5
     assert w @ gauss == pytest.approx(stats.chi(3).cdf(1.37), rel=1e-11)
-    cylinder = nfit.Space(["x", "y", "z"], limits=((-1,) * 3, (1,) * 3), inside=lambda v: v[:, 0] ** 2 + v[:, 2] ** 2 < 1)
+    cylinder = nfit.Space(["x", "y", "z"], limits=((-1,) * 3, (1,) * 3),
+                          inside=lambda v: v[:, 0] ** 2 + v[:, 2] ** 2 < 1)
     x, w = region.nodes(cylinder)
     assert w @ (1 + x[1] ** 2) == pytest.approx(np.pi * (2 + 2 / 3), rel=1e-12)
 
