@@ -100,6 +100,11 @@ class BuildContext:
         self._index = {p: j for j, p in enumerate(layout.floating)}
 
     # backends give the number for a parameter slot
+    def sum_over_events(self, t, per_event, obs, weighted, weight_power=1):
+        """``per_event(columns)`` (a per-event Dual built from term ``t``'s columns) summed over
+        its events; the eager context does it in slices."""
+        return self.event_sum(t, per_event(self.columns(t, obs, weighted)), weighted, weight_power)
+
     def slot_value(self, slot):  # pragma: no cover - abstract
         raise NotImplementedError
 

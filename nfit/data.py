@@ -92,18 +92,12 @@ class Data:
                 f"Data: array of shape {array.shape} does not match the observables {space.obs} "
                 f"(expected (n,) or (n, {space.n_obs}))"
             )
-        for j, o in enumerate(space.obs):
-            bad = ~np.isfinite(array[:, j])
-            if bad.any():
-                raise ValueError(
-                    f"Data: observable {o!r} has {int(bad.sum())} NaN or infinite value(s) "
-                    f"(first at row {int(np.argmax(bad))})"
-                )
+        _check_finite(space, array)
         if weights is not None:
             weights = _checked_weights(weights, array.shape[0])
-        inside = space.inside(array)
-        n_out = int((~inside).sum())
+        n_out = sum(int(np.count_nonzero(~space.inside(block))) for block in _blocks(array))
         if n_out:
+            inside = space.inside(array)
             if not drop_outside:
                 raise ValueError(f"Data: {n_out} event(s) lie outside {space}")
             warnings.warn(
@@ -500,11 +494,29 @@ class BinnedData:
         return f"<BinnedData obs={self.obs} nbins={self._values.size} samplesize={self.samplesize:g}>"
 
 
+_BLOCK = 1 << 20  # rows per block of the checks: their temporaries stay small beside the data
+
+
+def _blocks(array):
+    return (array[start:start + _BLOCK] for start in range(0, len(array), _BLOCK))
+
+
+def _check_finite(space, array):
+    """A clear error naming the observable, the count and the first row of NaN or infinite values."""
+    if all(np.isfinite(block).all() for block in _blocks(array)):
+        return
+    for j, o in enumerate(space.obs):
+        bad = ~np.isfinite(array[:, j])
+        if bad.any():
+            raise ValueError(f"Data: observable {o!r} has {int(bad.sum())} NaN or infinite value(s) "
+                             f"(first at row {int(np.argmax(bad))})")
+
+
 def _checked_weights(weights, n) -> np.ndarray:
     weights = np.ascontiguousarray(np.asarray(weights, dtype=np.float64).ravel())
     if weights.shape[0] != n:
         raise ValueError(f"Data: {weights.shape[0]} weights for {n} events")
-    if not np.all(np.isfinite(weights)):
+    if not all(np.isfinite(block).all() for block in _blocks(weights)):
         raise ValueError(f"Data: weights have {int((~np.isfinite(weights)).sum())} NaN or infinite value(s)")
     return weights
 

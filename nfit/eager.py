@@ -166,19 +166,46 @@ class EagerContext(BuildContext):
     def is_per_event(self, dual):
         return any(np.ndim(x) > 0 for x in dual_components(dual))
 
+    CHUNK = 1 << 16  # events per slice of a term's sum: the per-event arrays stay a few MB
+
+    _window = None  # (term, slice) while a term's events are summed in slices
+
+    def _events(self, t):
+        return self._window[1] if self._window is not None and self._window[0] == t else slice(None)
+
     def columns(self, t, obs, weighted):
-        return {o: self.datas[t].column(o) for o in obs}
+        rows = self._events(t)
+        return {o: self.datas[t].column(o)[rows] for o in obs}
+
+    def sum_over_events(self, t, per_event, obs, weighted, weight_power=1):
+        """``per_event(columns)`` summed over term ``t``'s events, ``CHUNK`` events at a time: a
+        pass over 1e8 events holds one slice's value, gradient and Hessian arrays, not all of them
+        (the per-call parts, such as a normalisation, are computed again for each slice)."""
+        n = self.datas[t].nevents
+        if n <= self.CHUNK:
+            return super().sum_over_events(t, per_event, obs, weighted, weight_power)
+        total = None
+        for start in range(0, n, self.CHUNK):
+            self._window = (t, slice(start, min(n, start + self.CHUNK)))
+            try:
+                part = self.event_sum(t, per_event(self.columns(t, obs, weighted)), weighted, weight_power)
+            finally:
+                self._window = None
+            total = part if total is None else total + part
+        return total
 
     def event_sum(self, t, dual, weighted, weight_power=1):
         """Sum a per-event Dual over term ``t``'s events (weighted by ``w ** weight_power``),
         component by component."""
         data = self.datas[t]
-        weights = data.weights if weighted else None
+        rows = self._events(t)
+        weights = data.weights[rows] if weighted and data.weights is not None else None
         if weights is not None and weight_power != 1:
             weights = weights ** weight_power
+        size = len(range(*rows.indices(data.nevents)))
 
         def total(x):
-            x = np.broadcast_to(x, (data.nevents,))
+            x = np.broadcast_to(x, (size,))
             return np.dot(weights, x) if weights is not None else np.sum(x)
 
         return Dual(self.be, total(dual.v), {j: total(x) for j, x in dual.g.items()},

@@ -52,13 +52,12 @@ class Term:
         return data.nevents
 
     def build(self, ctx, t) -> Dual:
-        x = ctx.columns(t, self.obs, self.weighted)
+        # extended: nu - sum log(nu f); the yield folds into the per-call coefficients of the shapes
+        build = self.model._build_extended if self.extended else self.model._build
+        summed = ctx.sum_over_events(t, lambda x: build(ctx, x, self.norm).log(), self.obs, self.weighted)
         if self.extended:
-            # nu - sum log(nu f): the yield folds into the per-call coefficients of the shapes
-            density = self.model._build_extended(ctx, x, self.norm)
-            return ctx.param(self.model.get_yield()) - ctx.event_sum(t, density.log(), self.weighted)
-        density = self.model._build(ctx, x, self.norm)
-        return Dual(ctx.be, ctx.be.lift(0.0)) - ctx.event_sum(t, density.log(), self.weighted)
+            return ctx.param(self.model.get_yield()) - summed
+        return Dual(ctx.be, ctx.be.lift(0.0)) - summed
 
 
 def nll(ctx, terms, constraints=()) -> Dual:
@@ -82,12 +81,15 @@ def score_outer(ctx, terms, constraints=()) -> Dual:
     for t, term in enumerate(terms):
         if term.binned:  # binned losses are not corrected for weights (as in zfit)
             continue
-        x = ctx.columns(t, term.obs, term.weighted)
         build = term.model._build_extended if term.extended else term.model._build
-        log_density = build(ctx, x, term.norm).log()
-        keys = sorted(log_density.g)
-        products = {(j, k): be.mul(log_density.g[j], log_density.g[k]) for a, j in enumerate(keys) for k in keys[a:]}
-        summed = ctx.event_sum(t, Dual(be, log_density.v, {}, products), term.weighted, weight_power=2)
+
+        def outer_products(x, build=build, term=term):
+            log_density = build(ctx, x, term.norm).log()
+            keys = sorted(log_density.g)
+            return Dual(be, log_density.v, {}, {(j, k): be.mul(log_density.g[j], log_density.g[k])
+                                                 for a, j in enumerate(keys) for k in keys[a:]})
+
+        summed = ctx.sum_over_events(t, outer_products, term.obs, term.weighted, weight_power=2)
         for key, value in summed.h.items():
             add(key, value)
     for constraint in constraints:

@@ -28,6 +28,7 @@ from .base import Backend
 
 __all__ = ["TieredBackend", "TieredKernel", "wait", "pending"]
 
+EAGER_EVENTS = 4_000_000  # beyond this many events, one eager pass costs about a compile: wait for it
 _pending: set = set()  # the background compiles under way
 _pending_lock = threading.Lock()
 _finished = threading.Condition(_pending_lock)
@@ -67,9 +68,10 @@ class TieredBackend(Backend):
                 # first the serial kernel, compiled in the helper process (the eager passes here keep
                 # the interpreter); then, where the data call for it, the parallel one (compiled here,
                 # while the serial one runs without holding the interpreter)
+                # (over more data than an eager pass can take, the caller waits: the final kernel only)
                 serial = getattr(target, "serial_kernel", None)
-                if serial is not None:
-                    job.kernel = serial(program, order)
+                if serial is not None and program.n_events <= EAGER_EVENTS:
+                    job.first(serial(program, order))
                 return target.loss_kernel(program, order)
 
             _start(f"loss kernel of order {order}", build, job.done)
@@ -112,6 +114,11 @@ class _Compile:
         self.kernel = None
         self.error = None
         self.finished = False
+        self.ready = threading.Event()  # set once a kernel (or an error) is there
+
+    def first(self, kernel):
+        self.kernel = kernel
+        self.ready.set()
 
     def done(self, result):
         if isinstance(result, BaseException):
@@ -119,6 +126,7 @@ class _Compile:
         else:
             self.kernel = result
             self.finished = True
+        self.ready.set()
 
 
 class TieredKernel:
@@ -153,6 +161,8 @@ class TieredKernel:
     def __call__(self, p):
         own = self._own
         if own is not None:
+            if own.kernel is None and own.error is None and self.program.n_events > EAGER_EVENTS:
+                own.ready.wait()  # an eager pass over this much data takes longer than the compiler
             if own.kernel is not None:
                 return own.kernel(p)
             if own.error is not None:
