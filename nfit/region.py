@@ -385,9 +385,7 @@ def as_boxes(space):
     found = intervals(space)
     if not found:
         raise ValueError(f"Space {space.name!r}: its function limits leave nothing inside {space._boxes}")
-    from .space import Space
-
-    return Space._from_boxes(space.obs, [((a,), (b,)) for a, b in found], name=space.name)
+    return type(space)._from_boxes(space.obs, [((a,), (b,)) for a, b in found], name=space.name)
 
 
 def volume(space) -> float:
