@@ -7,7 +7,9 @@ builds nfit objects from such a document, RooFit's exports included. Binned data
 histograms as pdfs (``histogram_dist``, RooHistPdf) travel too; a binned likelihood is written with
 the unbinned pdf a binned one was made from (``to_binned``), as RooFit fits binned data with
 unbinned pdfs. Shapes RooFit cannot represent
-(Voigt, Cauchy, JohnsonSU, custom kernels) are an error that names the pdf.
+(Voigt, Cauchy, JohnsonSU, custom kernels) are an error that names the pdf; kernel density estimates
+are written as zfit writes them (their class as the type, with their data and options), which nfit
+reads back and RooFit does not.
 
 >>> import nfit
 >>> obs = nfit.Space("m", limits=(5.0, 5.6))
@@ -31,7 +33,9 @@ from .param import ComposedParameter, ConstantParameter, Parameter
 from .pdf.base import BasePDF
 from .pdf.binnedpdf import BaseBinnedPDF, BinnedFromUnbinnedPDF, BinnedSumPDF
 from .pdf.catalogue import Argus, BifurGauss, CrystalBall, DoubleCB
+from .pdf.binned import KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
 from .pdf.histogram import HistogramPDF
+from .pdf.kde import GaussianKDE1DimV1, KDE1DimExact
 from .pdf.polynomial import Bernstein, Chebyshev, Polynomial
 from .pdf.product import ProductPDF
 from .pdf.shape import Exponential, Gauss, Uniform
@@ -184,6 +188,8 @@ class _Writer:
             self.observable(pdf.space.with_binning(None))
             return {"type": "histogram_dist", "data": {"axes": _binned_axes(pdf.space),
                                                        "contents": np.asarray(pdf.counts_, dtype=float).tolist()}}
+        if kind in _KDES:
+            return self.kde(pdf)
         raise ValueError(f"hs3: {kind.__name__} {pdf.name!r} has no HS3 type that RooFit reads (HS3 has Gauss, "
                          "Exponential, CrystalBall, DoubleCB, Chebyshev, Bernstein, Polynomial, Argus, BifurGauss, "
                          "Uniform, sums and products)")
@@ -207,6 +213,28 @@ class _Writer:
             self.functions.append({"name": name, "type": "generic_function", "expression": " + ".join(parts) or "0.0"})
             terms.append(name)
         return {"type": "polynomial_dist", "x": x, "coefficients": terms}
+
+    def kde(self, pdf):
+        """A kernel density estimate as zfit writes it (its class as the type, the data and the options it
+        was built with): nfit reads it back; RooFit has no such type."""
+        (x,) = self.observable(pdf.space)
+        given = dict(pdf._arguments)
+        data, weights = given.pop("data"), given.pop("weights", None)
+        if isinstance(data, Data):
+            weights = data.weights if weights is None else weights
+            data = data.to_numpy()[:, 0]
+        entry = {"type": type(pdf).__name__, "x": x, "data": np.asarray(data, dtype=float).ravel().tolist()}
+        if weights is not None:
+            entry["weights"] = np.asarray(weights, dtype=float).ravel().tolist()
+        for key, value in given.items():
+            if key in ("obs", "name", "label", "extended", "norm") or value is None:
+                continue
+            if isinstance(value, np.ndarray):
+                value = value.tolist()
+            if not isinstance(value, (str, int, float, bool, list, dict)):
+                raise ValueError(f"hs3: {type(pdf).__name__} {pdf.name!r}: its option {key}={value!r} has no JSON form")
+            entry[key] = value
+        return entry
 
     def extended_pdf(self, pdf):
         """An extended pdf that is not a sum of yields: a one-summand extended mixture (as RooFit's RooExtendPdf)."""
@@ -537,8 +565,14 @@ class _Reader:
             # Gaussian factors over constant global observables are constraints, not part of the density
             factors = [self.pdf(f) for f in spec["factors"] if self.constraint_of(f) is None]
             pdf = factors[0] if len(factors) == 1 else ProductPDF(factors, name=name)
+        elif kind in _KDE_TYPES:
+            options = {k: v for k, v in spec.items() if k not in ("name", "type", "x", "data", "weights")}
+            weights = spec.get("weights")
+            pdf = _KDE_TYPES[kind](data=np.asarray(spec["data"], dtype=float), obs=self.space(spec["x"]),
+                                   weights=None if weights is None else np.asarray(weights, dtype=float), name=name,
+                                   **options)
         else:
-            readable = sorted(set(simple) | set(_OTHER_TYPES))
+            readable = sorted(set(simple) | set(_OTHER_TYPES) | set(_KDE_TYPES))
             raise ValueError(f"hs3: distribution {name!r} has type {kind!r}, which nfit does not read (it reads "
                              f"{readable})")
         self.pdfs[name] = pdf
@@ -644,6 +678,8 @@ def _missing_data(name, data):
     raise KeyError(f"hs3: a likelihood names data {name!r}, which the document does not have (has {sorted(data)})")
 
 
+_KDES = (KDE1DimExact, GaussianKDE1DimV1, KDE1DimGrid, KDE1DimFFT, KDE1DimISJ)
+_KDE_TYPES = {cls.__name__: cls for cls in _KDES}  # zfit's own types (RooFit reads none of them)
 _OTHER_TYPES = ("exponential_dist", "uniform_dist", "chebychev_dist", "bernstein_poly_dist", "polynomial_dist",
                 "mixture_dist", "product_dist", "histogram_dist")
 _FUNCTIONS = {"exp": z.exp, "log": z.log, "sqrt": z.sqrt, "sin": z.sin, "cos": z.cos, "tan": z.tan, "abs": z.abs,

@@ -225,3 +225,31 @@ def test_roofit_fits_nfits_binned_documents(make):
     assert fit.status() == 0
     for p in params:
         assert ws.var(p.name).getVal() == pytest.approx(p.value(), abs=0.03 * result.params[p]["hesse"]["error"])
+
+
+@pytest.mark.parametrize("kind", ["KDE1DimExact", "KDE1DimGrid", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1"])
+def test_kde_written_as_zfit_writes_it_and_read_back(kind):
+    """zfit's hs3.dumps writes a KDE as its class with the data and options; nfit does the same (RooFit has
+    no such type) and builds the same estimate back, inside a likelihood too."""
+    obs = nfit.Space("x", limits=(-3, 3))
+    rng = np.random.default_rng(7)
+    points = rng.normal(size=400)
+    points = points[np.abs(points) < 3]
+    weights = rng.uniform(0.5, 1.5, points.size)
+    cls = getattr(nfit.pdf, kind)
+    if kind == "GaussianKDE1DimV1":
+        kde = cls(obs, points, bandwidth=0.3, weights=weights, truncate=True, name="kde")
+    elif kind == "KDE1DimISJ":
+        kde = cls(points, obs=obs, weights=weights, num_grid_points=256, name="kde")
+    else:
+        kde = cls(points, obs=obs, weights=weights, bandwidth="scott", name="kde")
+    n = nfit.Parameter("n_kde", 300, 0, 1000)
+    model = nfit.pdf.SumPDF([kde.create_extended(n, name="kde_ext")], name="model")
+    data = nfit.Data.from_numpy(obs, rng.normal(size=300).clip(-2.9, 2.9))
+    text = nfit.hs3.dumps(nfit.loss.ExtendedUnbinnedNLL(model, data))
+    entry = [d for d in json.loads(text)["distributions"] if d["name"] == "kde_ext"][0]
+    assert entry["type"] == kind and len(entry["data"]) == points.size and "weights" in entry
+    ws = nfit.hs3.loads(text)
+    x = np.linspace(-2.9, 2.9, 13)
+    np.testing.assert_allclose(ws["distributions"]["kde_ext"].pdf(x), kde.pdf(x), rtol=1e-12)
+    np.testing.assert_allclose(ws["distributions"]["model"].pdf(x), model.pdf(x), rtol=1e-12)

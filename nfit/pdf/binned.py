@@ -7,7 +7,7 @@ from ..kernels import binned
 from ..kernels import kde as kde_kernel
 from .bandwidth import ADAPTIVE, RULE_FACTORS, adaptive, bin_1d, grid_1d, isj, rule_of_thumb
 from .kde import _bandwidths, _check_kernel, _kernel_sum, _padded, _points_and_weights
-from .table import TablePDF
+from .table import TablePDF, remembers_arguments
 
 
 class _GridKDE(TablePDF):
@@ -76,6 +76,7 @@ class KDE1DimGrid(_GridKDE):
     1.0
     """
 
+    @remembers_arguments
     def __init__(self, data, obs=None, bandwidth=None, weights=None, num_grid_points=None, *, kernel=None,
                  padding=None, binning_method=None, extended=None, norm=None, name="KDE1DimGrid", label=None):
         _check_kernel(kernel, "KDE1DimGrid")
@@ -120,6 +121,7 @@ class KDE1DimFFT(_GridKDE):
     1.0
     """
 
+    @remembers_arguments
     def __init__(self, data, *, obs=None, bandwidth=None, kernel=None, num_grid_points=None, binning_method=None,
                  support=None, fft_method=None, padding=None, weights=None, extended=None, norm=None,
                  name="KDE1DimFFT", label=None):
@@ -160,6 +162,7 @@ class KDE1DimISJ(_GridKDE):
     1.0
     """
 
+    @remembers_arguments
     def __init__(self, data, *, obs=None, padding=None, num_grid_points=None, binning_method=None, weights=None,
                  extended=None, norm=None, name="KDE1DimISJ", label=None):
         obs, x, weights = _grid_input(data, weights, obs, padding, "KDE1DimISJ")

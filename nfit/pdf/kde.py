@@ -6,7 +6,7 @@ import numpy as np
 from ..data import Data
 from ..kernels import kde as kernel
 from .bandwidth import ADAPTIVE, RULE_FACTORS, adaptive, isj, mirror, rule_of_thumb
-from .table import TablePDF
+from .table import TablePDF, remembers_arguments
 
 
 def _points_and_weights(data, weights, obs, who):
@@ -125,6 +125,7 @@ class KDE1DimExact(TablePDF):
     _kernel_module = kernel
     _kernel_function = "pdf"
 
+    @remembers_arguments
     def __init__(self, data, obs=None, bandwidth=None, weights=None, *, kernel=None, padding=None, extended=None,
                  norm=None, name="KDE1DimExact", label=None):
         _check_kernel(kernel, "KDE1DimExact")
@@ -162,6 +163,7 @@ class GaussianKDE1DimV1(KDE1DimExact):
     1.0
     """
 
+    @remembers_arguments
     def __init__(self, obs, data, bandwidth=None, weights=None, truncate=False, *, extended=None, norm=None,
                  name="GaussianKDE1DimV1", label=None):
         super().__init__(data, obs=obs, bandwidth=bandwidth, weights=weights, extended=extended, norm=norm,

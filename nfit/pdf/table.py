@@ -80,3 +80,21 @@ class TablePDF(BasePDF):
             inverse = Dual(ctx.be, ctx.const(1.0 / total))
             scale = inverse if scale is None else scale * inverse
         return value if scale is None else value * scale
+
+
+def remembers_arguments(init):
+    """Decorator of a KDE's ``__init__``: keeps the arguments it was given (``self._arguments``), so
+    that the estimate can be written out and built again from them (:mod:`nfit.hs3`)."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        if "_arguments" not in self.__dict__:  # a subclass's __init__ calling its base's keeps its own
+            self._arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+        init(self, *args, **kwargs)
+
+    return wrapper
