@@ -31,9 +31,9 @@ from .binned import RegularBinning, VariableBinning
 from .data import BinnedData, Data
 from .param import ComposedParameter, ConstantParameter, Parameter
 from .pdf.base import BasePDF
+from .pdf.binned import KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
 from .pdf.binnedpdf import BaseBinnedPDF, BinnedFromUnbinnedPDF, BinnedSumPDF
 from .pdf.catalogue import Argus, BifurGauss, CrystalBall, DoubleCB
-from .pdf.binned import KDE1DimFFT, KDE1DimGrid, KDE1DimISJ
 from .pdf.histogram import HistogramPDF
 from .pdf.kde import GaussianKDE1DimV1, KDE1DimExact
 from .pdf.polynomial import Bernstein, Chebyshev, Polynomial
