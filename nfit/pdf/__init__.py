@@ -19,6 +19,7 @@ from .functor import BaseFunctor
 from .histogram import HistogramPDF
 from .interpolation import SplinePDF
 from .kde import GaussianKDE1DimV1, KDE1DimExact
+from .kernelnd import KernelPDFND
 from .morphing import SplineMorphingPDF
 from .polynomial import Bernstein, Chebyshev, Legendre, Polynomial
 from .product import ProductPDF
@@ -34,4 +35,4 @@ __all__ = ["BasePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "SumPDF", 
            "HistogramPDF", "BaseFunctor", "supports", "KDE1DimFFT", "KDE1DimISJ", "GaussianKDE1DimV1", "TruncatedPDF",
            "BaseBinnedPDF", "BinnedFromUnbinnedPDF", "BinnedSumPDF", "BinwiseScaleModifier", "GeneralizedCB",
            "GaussExpTail", "QGauss", "Gamma", "ChiSquared", "Poisson", "FFTConvPDFV1",
-           "ConditionalPDFV1", "SplineMorphingPDF", "SplinePDF"]
+           "ConditionalPDFV1", "SplineMorphingPDF", "SplinePDF", "KernelPDFND"]
