@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from roofit_headline import model_source
 
 HEADLINE = str(Path(__file__).resolve().parents[1] / "nfit" / "headline.py")
 
@@ -25,23 +26,7 @@ import numpy as np
 spec = importlib.util.spec_from_file_location("headline_data", {headline!r})
 headline = importlib.util.module_from_spec(spec); spec.loader.exec_module(headline)
 data = headline.make_data(50_000)
-import ROOT
-ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
-m = ROOT.RooRealVar("m", "m", *headline.LIMITS)
-p = {{name: ROOT.RooRealVar(name, name, start, *headline.BOUNDS[name]) for name, start in headline.START.items()}}
-cat = ROOT.RooCategory("channel", "channel")
-sim = ROOT.RooSimultaneous("sim", "", cat)
-keep = []
-for ch in ("A", "B"):
-    cat.defineType(ch)
-    g = ROOT.RooGaussian("sig_" + ch, "", m, p["mu"], p["sigma"])
-    e = ROOT.RooExponential("bkg_" + ch, "", m, p["lam_" + ch])
-    s = ROOT.RooAddPdf("model_" + ch, "", ROOT.RooArgList(g, e), ROOT.RooArgList(p["nsig_" + ch], p["nbkg_" + ch]))
-    keep += [g, e, s]
-    sim.addPdf(s, ch)
-parts = {{ch: ROOT.RooDataSet.from_numpy({{"m": data[ch]}}, ROOT.RooArgSet(m)) for ch in ("A", "B")}}
-combined = ROOT.RooDataSet("data", "", ROOT.RooArgSet(m), ROOT.RooFit.Index(cat),
-                           ROOT.RooFit.Import("A", parts["A"]), ROOT.RooFit.Import("B", parts["B"]))
+{model}
 nll = sim.createNLL(combined, ROOT.RooFit.Extended(True), ROOT.RooFit.EvalBackend("cpu"))
 times = []
 for i in range(12):
@@ -59,7 +44,8 @@ print(json.dumps({{"fit_s": float(np.median(times[2:]))}}))
 
 def roofit_warm_fit():
     python = os.environ.get("NFIT_ROOT_PYTHON", sys.executable)
-    out = subprocess.run([python, "-c", ROOFIT.format(headline=HEADLINE)], capture_output=True, text=True)
+    code = ROOFIT.format(headline=HEADLINE, model=model_source())
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True)
     if out.returncode:
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])["fit_s"]

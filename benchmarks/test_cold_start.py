@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from roofit_headline import model_source
 
 HEADLINE = str(Path(__file__).resolve().parents[1] / "nfit" / "headline.py")
 
@@ -36,35 +37,12 @@ print(json.dumps({{"fitted_at": time.time(), "valid": result.valid, "fmin": resu
                    "mu": params["mu"].value()}}), flush=True)
 """
 
-ROOFIT = DATA + """
+ROOFIT_FIT = """
 import json
-import ROOT
-ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
-m = ROOT.RooRealVar("m", "m", *headline.LIMITS)
-p = {{}}
-for name, start in headline.START.items():
-    lo, hi = headline.BOUNDS[name]
-    f = {n} / 50000 if name.startswith("n") else 1.0
-    p[name] = ROOT.RooRealVar(name, name, start * f, lo * f, hi * f)
-cat = ROOT.RooCategory("channel", "channel")
-models, keep = {{}}, []
-for ch in ("A", "B"):
-    cat.defineType(ch)
-    g = ROOT.RooGaussian("sig_" + ch, "", m, p["mu"], p["sigma"])
-    e = ROOT.RooExponential("bkg_" + ch, "", m, p["lam_" + ch])
-    s = ROOT.RooAddPdf("model_" + ch, "", ROOT.RooArgList(g, e), ROOT.RooArgList(p["nsig_" + ch], p["nbkg_" + ch]))
-    keep += [g, e, s]
-    models[ch] = s
-sim = ROOT.RooSimultaneous("sim", "", cat)
-for ch, s in models.items():
-    sim.addPdf(s, ch)
-parts = {{ch: ROOT.RooDataSet.from_numpy({{"m": data[ch]}}, ROOT.RooArgSet(m)) for ch in ("A", "B")}}
-combined = ROOT.RooDataSet("data", "", ROOT.RooArgSet(m), ROOT.RooFit.Index(cat),
-                           ROOT.RooFit.Import("A", parts["A"]), ROOT.RooFit.Import("B", parts["B"]))
 result = sim.fitTo(combined, ROOT.RooFit.Extended(True), ROOT.RooFit.Save(), ROOT.RooFit.PrintLevel(-1),
                    ROOT.RooFit.Hesse(True), ROOT.RooFit.EvalBackend("cpu"))
-print(json.dumps({{"fitted_at": time.time(), "valid": result.status() == 0, "fmin": result.minNll(),
-                   "mu": p["mu"].getVal()}}), flush=True)
+print(json.dumps({"fitted_at": time.time(), "valid": result.status() == 0, "fmin": result.minNll(),
+                   "mu": p["mu"].getVal()}), flush=True)
 """
 
 
@@ -91,7 +69,8 @@ def _roofit(n):
     probe = subprocess.run([python, "-c", "import ROOT"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip("ROOT cannot be imported (pip install root; or set NFIT_ROOT_PYTHON)")
-    return _started(python, ROOFIT.format(headline=HEADLINE, n=n), dict(os.environ))
+    code = DATA.format(headline=HEADLINE, n=n) + model_source(n / 50_000) + ROOFIT_FIT
+    return _started(python, code, dict(os.environ))
 
 
 @pytest.mark.parametrize("n", [50_000, 1_000_000])
