@@ -336,18 +336,25 @@ def nodes(space, tolerance=TOLERANCE):
     >>> round(float(w @ x[0]), 12)  # the integral of x over the triangle: 1/6
     0.166666666667
     """
-    key = (space.obs, tuple(space._boxes), space._predicate, tolerance)
+    key = (space.obs, tuple(space._boxes), _hash_or_id(space._predicate), tolerance)
     hit = _cache.get(key)
-    if hit is not None:
-        return hit
+    if hit is not None and hit[0] == space._predicate:
+        return hit[1]
     parts = [_box_nodes(space, lo, hi, tolerance) for lo, hi in space._boxes]
     result = (np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts]))
     for array in result:
         array.flags.writeable = False
     if len(_cache) > 64:
         _cache.clear()
-    _cache[key] = result
+    _cache[key] = (space._predicate, result)  # the function kept alive: its id stays its own
     return result
+
+
+def _hash_or_id(value):
+    try:
+        return hash(value)
+    except TypeError:  # an unhashable inside function: equal only to itself
+        return id(value)
 
 
 def intervals(space) -> list:

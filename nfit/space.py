@@ -453,7 +453,11 @@ class Space(Serializable):
                 and self._predicate == other._predicate and self._binning == other._binning)
 
     def __hash__(self):
-        return hash((self.obs, tuple(self._boxes), self._predicate))
+        if self._predicate is None:
+            return hash((self.obs, tuple(self._boxes)))
+        from .region import _hash_or_id
+
+        return hash((self.obs, tuple(self._boxes), _hash_or_id(self._predicate)))
 
     def __repr__(self):
         if self._predicate is not None:
