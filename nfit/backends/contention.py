@@ -4,8 +4,8 @@ A parallel pass splits the events over the cores. When other processes keep a co
 on it waits for a slice of the scheduler's time and every pass waits for it (a pass of 1e5 events
 took 16 ms in parallel against 1.6 ms serially with one busy process on a 2-core machine). The
 kernels cannot know that in advance, so :class:`ParallelOrSerial` measures: it times every call,
-keeps a running mean of each variant, calls the faster one, and now and then calls the other one
-to see whether things changed, less often while they have not.
+keeps the last few timings of each variant, calls the one whose median is lower, and now and then
+calls the other one a few times to see whether things changed, less often while they have not.
 
 The serial kernel is the tiered path's first kernel, so it is usually there already; it is looked up
 (or, where it is not there, compiled in a background thread, while the parallel one runs on) once a
@@ -19,6 +19,8 @@ the same chunks and agree to rounding.
 """
 from __future__ import annotations
 
+import collections
+import statistics
 import threading
 import time
 
@@ -26,7 +28,7 @@ __all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE"]
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
-WEIGHT = 0.3  # of the newest timing in a variant's running mean
+PROBE_CALLS = 3  # calls of the other variant in a probe; each variant's last this many timings decide
 MARGIN = 1.1  # the other variant must be this much faster to take over
 SUSPECT = 2.0  # a parallel call this many times slower than the fastest one suggests contention
 JITTER = 2e-4  # seconds: and slower by more than a timer's and a cache's hiccups (a scheduler slice is ms)
@@ -40,15 +42,22 @@ class ParallelOrSerial:
         self.parallel = parallel
         self._make_serial = serial
         self.serial = None
-        self.mean = {"parallel": None, "serial": None}
+        self.recent = {"parallel": collections.deque(maxlen=PROBE_CALLS),
+                       "serial": collections.deque(maxlen=PROBE_CALLS)}
         self.current = "parallel"
         self.calls = 0
         self.interval = FIRST_PROBE
         self._next_probe = FIRST_PROBE
+        self._probing = 0  # calls of the other variant left in the probe under way
         self._lock = threading.Lock()
         self._compiling = False
         self._fastest = None  # of the parallel calls
         self._suspect = False  # a parallel call took more than twice the fastest: contention
+
+    @property
+    def mean(self) -> dict:
+        """The median of each variant's last few timings (None before its first)."""
+        return {k: (statistics.median(v) if v else None) for k, v in self.recent.items()}
 
     def _serial_ready(self) -> bool:
         if self.serial is not None:
@@ -67,30 +76,34 @@ class ParallelOrSerial:
         except Exception:  # noqa: BLE001 - without a serial twin the parallel kernel simply stays in charge
             self.serial = None
 
+    def _other(self) -> str:
+        return "serial" if self.current == "parallel" else "parallel"
+
     def _choose(self) -> str:
         self.calls += 1
         if not self._serial_ready():
             return "parallel"
-        if self.calls >= self._next_probe:
-            return "serial" if self.current == "parallel" else "parallel"
-        return self.current
+        if self._probing == 0 and self.calls >= self._next_probe:
+            self._probing = PROBE_CALLS  # a probe: a few calls of the other variant, so one hiccup decides nothing
+        return self._other() if self._probing else self.current
 
     def _record(self, variant, seconds):
         if variant == "parallel":
             if self._fastest is not None and seconds > SUSPECT * self._fastest and seconds > self._fastest + JITTER:
                 self._suspect = True
             self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
-        mean = self.mean[variant]
-        self.mean[variant] = seconds if mean is None else (1 - WEIGHT) * mean + WEIGHT * seconds
-        if self.calls >= self._next_probe and variant != self.current:  # a probe: decide again
-            other = "serial" if self.current == "parallel" else "parallel"
-            if self.mean[other] * MARGIN < self.mean[self.current]:
-                self.current, self.interval = other, FIRST_PROBE
-            else:
-                self.interval = min(2 * self.interval, LONGEST_PROBE)
-            self._next_probe = self.calls + self.interval
-        elif self.mean["serial"] is not None and self.current == "parallel" \
-                and self.mean["parallel"] > MARGIN * self.mean["serial"] * 2:
+        self.recent[variant].append(seconds)
+        mean = self.mean
+        if self._probing and variant != self.current:
+            self._probing -= 1
+            if self._probing == 0:  # the probe is over: decide again on the medians
+                if mean[self._other()] * MARGIN < mean[self.current]:
+                    self.current, self.interval = self._other(), FIRST_PROBE
+                else:
+                    self.interval = min(2 * self.interval, LONGEST_PROBE)
+                self._next_probe = self.calls + self.interval
+        elif mean["serial"] is not None and self.current == "parallel" and len(self.recent["parallel"]) == PROBE_CALLS \
+                and mean["parallel"] > MARGIN * mean["serial"] * 2:
             # the parallel kernel has become much slower than serial was: switch at once
             self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
 
