@@ -133,3 +133,37 @@ def test_generated_trees_gradient_and_hessian(case):
     assert np.all(np.abs(grad - reference) <= tol), (grad, reference)
     np.testing.assert_allclose(egrad, grad, rtol=1e-8, atol=1e-9 * np.max(np.abs(grad)))
     np.testing.assert_allclose(ehess, hess, rtol=1e-8, atol=1e-9 * np.max(np.abs(hess)))
+
+
+def test_eager_sums_in_slices_agree_with_one_pass(monkeypatch):
+    """The eager path sums a term's events in slices (EagerContext.CHUNK): value, gradient, Hessian and
+    the weighted-fit correction are those of one pass and of the compiled path."""
+    from nfit.eager import EagerContext
+
+    obs = nfit.Space("x", limits=(-3, 3))
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(0.2, 0.7, 3000), rng.uniform(-3, 3, 4000)])
+    x = x[np.abs(x) < 3]
+    data = nfit.Data.from_numpy(obs, x, weights=rng.uniform(0.5, 1.5, x.size))
+    mu, sigma = nfit.Parameter("sl_mu", 0.1, -1, 1), nfit.Parameter("sl_sigma", 0.8, 0.1, 2)
+    lam, n_sig, n_bkg = nfit.Parameter("sl_lam", -0.1, -1, 1), nfit.Parameter("sl_ns", 3000, 0, 1e4), \
+        nfit.Parameter("sl_nb", 4000, 0, 1e4)
+    model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu, sigma, obs=obs, extended=n_sig),
+                             nfit.pdf.Exponential(lam, obs=obs, extended=n_bkg)])
+
+    def derivatives(mode):
+        loss = nfit.loss.ExtendedUnbinnedNLL(model, data, mode=mode)
+        value, grad, hess = loss.value_gradient_hessian()
+        result = nfit.minimize.Minuit().minimize(loss)
+        errors = [r["error"] for r in result.hesse().values()]  # with the weights' correction
+        for p, v in zip((mu, sigma, lam, n_sig, n_bkg), (0.1, 0.8, -0.1, 3000, 4000)):
+            p.set_value(v)
+        return value, grad, hess, np.array(errors)
+
+    whole = derivatives("eager")
+    monkeypatch.setattr(EagerContext, "CHUNK", 997)
+    sliced = derivatives("eager")
+    compiled = derivatives("compiled")
+    for a, b, c in zip(whole, sliced, compiled):
+        np.testing.assert_allclose(b, a, rtol=1e-10)
+        np.testing.assert_allclose(b, c, rtol=1e-8)

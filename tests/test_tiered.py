@@ -172,3 +172,20 @@ def test_kernel_signature_does_not_read_a_half_imported_numba(monkeypatch):
         assert key.numba_version() == version("numba")
     finally:
         key.numba_version.cache_clear()
+
+
+def test_over_much_data_the_default_path_waits_for_the_compiler(fresh_cache, monkeypatch):
+    """Where one eager pass costs about a compile (EAGER_EVENTS), the first call waits for the compiled
+    kernel rather than answering eagerly; the answer is the compiled path's."""
+    from nfit.backends import tiered
+
+    monkeypatch.setattr(tiered, "EAGER_EVENTS", 1000)  # the test's 4000 events count as "much data"
+    loss = _loss()
+    eager_calls = []
+    kernel = loss._backend_now().loss_kernel(loss._program, 0)
+    assert isinstance(kernel, TieredKernel)
+    original = kernel.eager
+    kernel.eager = lambda p: eager_calls.append(p) or original(p)
+    value = loss.value()
+    assert eager_calls == []
+    assert value == _loss(mode="compiled").value()
