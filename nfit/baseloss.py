@@ -237,9 +237,7 @@ class BaseLoss:
 
     def _point(self, params=None, order=0):
         p = self._layout.vector(order=order)
-        if fitted_values(params) is not params:  # a fit result: the values of this loss's parameters
-            names = {q.name for q in self._layout.independent}
-            params = {q: v for q, v in fitted_values(params).items() if getattr(q, "name", q) in names}
+        params = fitted_values(params, among=self._layout.independent)  # a fit result: this loss's values
         if params:
             for key, val in params.items():
                 p[self._slot_of(key)] = val

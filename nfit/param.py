@@ -261,12 +261,22 @@ def convert_to_parameters(values, names=None) -> list:
     return [convert_to_parameter(v, name=n) for v, n in zip(values, names)]
 
 
-def fitted_values(params):
+def is_fit_result(x) -> bool:
+    """Whether ``x`` is a fit result (zfit passes results where values are asked for)."""
+    return hasattr(x, "params") and hasattr(x, "fmin")
+
+
+def fitted_values(params, among=None):
     """``params`` as {parameter: value}: a fit result gives its fitted values (zfit passes results as
-    ``params=``), anything else (a mapping) is returned as it is."""
-    if hasattr(params, "params") and hasattr(params, "fmin"):
-        return {p: d["value"] for p, d in params.params.items()}
-    return params
+    ``params=``), only those of the parameters named as in ``among`` where it is given; anything else
+    (a mapping) is returned as it is."""
+    if not is_fit_result(params):
+        return params
+    values = {p: d["value"] for p, d in params.params.items()}
+    if among is not None:
+        names = {q.name for q in among}
+        values = {p: v for p, v in values.items() if getattr(p, "name", p) in names}
+    return values
 
 
 def set_values(params, values=None, allow_partial=None):
@@ -284,12 +294,12 @@ def set_values(params, values=None, allow_partial=None):
     >>> a.value(), b.value()
     (1.0, 2.0)
     """
-    if values is None and hasattr(params, "params") and hasattr(params, "fmin"):  # set_values(result)
+    if values is None and is_fit_result(params):  # set_values(result)
         params, values = list(params.params), params
     if isinstance(params, Mapping) and values is None:
         params, values = list(params), list(params.values())
     params = list(params) if isinstance(params, (list, tuple)) else [params]
-    if hasattr(values, "params") and hasattr(values, "fmin"):  # a fit result
+    if is_fit_result(values):
         fitted = values.params
         chosen = [p for p in params if p in fitted]
         missing = [p.name for p in params if p not in fitted]

@@ -471,10 +471,7 @@ class BasePDF(Serializable):
             return
         every = model_params(self)
         chosen = {}
-        from_result = fitted_values(params) is not params
-        if from_result:  # a fit result's values: those of this pdf's parameters
-            names = {p.name for p in every}
-            params = {p: v for p, v in fitted_values(params).items() if getattr(p, "name", p) in names}
+        params = fitted_values(params, among=every)  # a fit result: the values of this pdf's parameters
         for key, value in dict(params).items():
             match = [p for p in every if p is key or p.name == getattr(key, "name", key)]
             if not match:
