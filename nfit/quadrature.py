@@ -25,6 +25,16 @@ ORDER = 16
 GRADED = 12  # levels of geometric refinement toward each end of the range
 
 
+def grid_panels(d):
+    """Panels across a box and Gauss–Legendre order per panel for a grid in ``d`` observables:
+    8 panels of 16 nodes in 2 dimensions, 4 of 10 in 3, 2 of 8 beyond (16 of 16 for one).
+
+    >>> grid_panels(2)
+    (8, 16)
+    """
+    return {1: (16, 16), 2: (8, 16), 3: (4, 10)}.get(d, (2, 8))
+
+
 def _edges(lower, upper, panels):
     edges = np.linspace(lower, upper, panels + 1)
     # the end panels are cut geometrically (by 4 each level): a density with a square-root or

@@ -28,6 +28,8 @@ import math
 
 import numpy as np
 
+from .quadrature import grid_panels
+
 __all__ = ["nodes", "as_boxes", "intervals", "volume"]
 
 TOLERANCE = 1e-11  # relative to the region's volume
@@ -39,14 +41,15 @@ _OUTER_SAMPLES = {2: 129, 3: 33}  # samples along an outer observable (and per a
 _cache: dict = {}
 
 
-def _panels_order(d):
-    """Panels across the box and Gauss–Legendre order per panel, by dimension (as the product
-    grid of :func:`nfit.pdf.custom.product_nodes`)."""
-    return {1: (16, 16), 2: (8, 16), 3: (4, 10)}.get(d, (2, 8))
-
-
 def _samples(d):
     return {1: 4097, 2: 257, 3: 65}.get(d, 33)
+
+
+def _grid(a, b, samples):
+    """``samples`` points from ``a`` to ``b``, the ends moved inside by a hair (an inside function
+    may leave its boundary out)."""
+    margin = 1e-13 * (b - a)
+    return np.linspace(a + margin, b - margin, samples)
 
 
 def _inside(space, points):
@@ -73,16 +76,17 @@ def _line_states(space, prefix, a, b, samples, probes=None, axis=None):
     """The ``inside`` function along the lines through ``prefix`` (the other coordinates) in the
     direction of ``axis`` (default: the last): the positions ``t`` (a grid of ``samples`` points
     from ``a`` to ``b``, plus each line's ``probes``, sorted) and the states."""
-    m = len(prefix)
-    margin = 1e-13 * (b - a)
-    grid = np.linspace(a + margin, b - margin, samples)
-    if probes is None:
-        t = np.broadcast_to(grid, (m, samples))
-    else:
-        t = np.sort(np.concatenate([np.broadcast_to(grid, (m, samples)),
-                                    np.clip(probes, a + margin, b - margin)], axis=1), axis=1)
+    t = _with_probes(_grid(a, b, samples), len(prefix), probes)
     points = _embed(np.repeat(prefix, t.shape[1], axis=0), t.ravel(), axis)
     return t, _inside(space, points).reshape(t.shape)
+
+
+def _with_probes(grid, m, probes):
+    """For each of ``m`` rows: the ``grid`` and that row's ``probes`` (kept inside its range), sorted."""
+    if probes is None or not probes.shape[1]:
+        return np.broadcast_to(grid, (m, len(grid)))
+    inside = np.clip(probes, grid[0], grid[-1])
+    return np.sort(np.concatenate([np.broadcast_to(grid, (m, len(grid))), inside], axis=1), axis=1)
 
 
 def _line_intervals(space, prefix, a, b, samples, probes=None, axis=None):
@@ -138,14 +142,21 @@ def _centre(space, rows, point, lo, hi):
     return point
 
 
-def _gauss_panels(owner, start, end, width, d):
-    """Gauss–Legendre nodes on each interval, with panels in proportion to its length."""
-    panels, order = _panels_order(d)
-    t, wt = np.polynomial.legendre.leggauss(order)
+def _split(start, end, width, panels):
+    """Each piece ``[start, end]`` cut into equal panels, ``panels`` per ``width`` (at least one):
+    for each panel its piece, its index within the piece, and the piece's number of panels."""
     count = np.maximum(1, np.ceil(panels * (end - start) / width - 1e-9)).astype(int)
     which = np.repeat(np.arange(len(start)), count)
     index = np.arange(which.size) - np.repeat(np.cumsum(count) - count, count)
-    h = (end - start)[which] / count[which]
+    return which, index, count[which]
+
+
+def _gauss_panels(owner, start, end, width, d):
+    """Gauss–Legendre nodes on each interval, with panels in proportion to its length."""
+    panels, order = grid_panels(d)
+    t, wt = np.polynomial.legendre.leggauss(order)
+    which, index, count = _split(start, end, width, panels)
+    h = (end - start)[which] / count
     lo = start[which] + index * h
     x = (lo[:, None] + 0.5 * h[:, None] * (t + 1.0)).ravel()
     w = (0.5 * h[:, None] * wt).ravel()
@@ -168,7 +179,7 @@ def _signature(space, rows, lo, hi, probes=None):
         owner, start, end = _line_intervals(space, rows, lo[-1], hi[-1], _samples(d), flat)
         return np.bincount(owner, minlength=n), _run_centres(n, owner, start, end, lo[-1])[:, :, None]
     samples = _OUTER_SAMPLES.get(d, 9)
-    axes = [np.linspace(a + 1e-13 * (b - a), b - 1e-13 * (b - a), samples) for a, b in zip(lo[k1:], hi[k1:])]
+    axes = [_grid(a, b, samples) for a, b in zip(lo[k1:], hi[k1:])]
     grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
     extra = 0 if probes is None else probes.shape[1]
     width = len(grid) + extra
@@ -198,15 +209,10 @@ def _segments(space, prefix, lo, hi, probes=None):
     Returns ``owner``, ``start``, ``end`` and each segment's probes (from both its ends)."""
     m, k = prefix.shape
     a, b = lo[k], hi[k]
-    samples = _OUTER_SAMPLES.get(len(lo), 9)
-    margin = 1e-13 * (b - a)
-    grid = np.linspace(a + margin, b - margin, samples)
-    if probes is None or not probes.shape[1]:
-        t, further = np.broadcast_to(grid, (m, samples)), np.empty((m, 0, len(lo) - k - 1))
-    else:
-        t = np.sort(np.concatenate([np.broadcast_to(grid, (m, samples)),
-                                    np.clip(probes[:, :, 0], a + margin, b - margin)], axis=1), axis=1)
-        further = probes[:, :, 1:]
+    if probes is None:
+        probes = np.empty((m, 0, len(lo) - k))
+    t = _with_probes(_grid(a, b, _OUTER_SAMPLES.get(len(lo), 9)), m, probes[:, :, 0])
+    further = probes[:, :, 1:]
     n = t.shape[1]
 
     def signature(rows, values, extra):
@@ -254,7 +260,7 @@ def _level(space, lo, hi, prefix, allowed, probes=None):
         owner, x, w = _gauss_panels(owner, start, end, b - a, d)
         return x[:, None], w, owner
     seg_owner, seg_start, seg_end, seg_probes = _segments(space, prefix, lo, hi, probes)
-    panels, order = _panels_order(d)
+    panels, order = grid_panels(d)
     t, wt = np.polynomial.legendre.leggauss(order)
 
     def evaluate(seg, th_lo, th_hi):
@@ -280,10 +286,8 @@ def _level(space, lo, hi, prefix, allowed, probes=None):
         renumber = np.cumsum(chosen) - 1
         return [points[keep], weights[keep], renumber[panel[keep]], integral[chosen]]
 
-    count = np.maximum(1, np.ceil(panels * (seg_end - seg_start) / (b - a) - 1e-9)).astype(int)
-    p_seg = np.repeat(np.arange(len(seg_start)), count)
-    index = np.arange(p_seg.size) - np.repeat(np.cumsum(count) - count, count)
-    p_lo, p_hi = np.pi * index / count[p_seg], np.pi * (index + 1) / count[p_seg]
+    p_seg, index, count = _split(seg_start, seg_end, b - a, panels)
+    p_lo, p_hi = np.pi * index / count, np.pi * (index + 1) / count
     current = evaluate(p_seg, p_lo, p_hi)
     kept_points, kept_weights, kept_owner = [], [], []
     threshold = allowed[k] / 64.0

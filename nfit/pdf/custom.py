@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-from .. import z
+from .. import quadrature, z
 from ..ad import Dual
 from ..context import DualOps, MissingDerivative
 
@@ -386,7 +386,7 @@ def product_nodes(lo, hi):
     ((2, 16384), 2.0)
     """
     d = len(lo)
-    panels, order = {2: (8, 16), 3: (4, 10)}.get(d, (2, 8))
+    panels, order = quadrature.grid_panels(d)
     t, wt = np.polynomial.legendre.leggauss(order)
     axes = []
     for a, b in zip(lo, hi):
