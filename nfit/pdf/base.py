@@ -583,6 +583,16 @@ class BasePDF(Serializable):
             value = integral(limits)
             return value if norm is None else value / integral(norm)
 
+    def _integral_ratio(self, limits: Space, norm) -> float:
+        """:meth:`_normalised_integral` of a node with an ``_integral(ctx, space)`` over any space (a
+        numerical one): its integral over ``limits``, divided by that over ``norm`` (None: not)."""
+        from ..eager import at_current_values
+
+        ctx = at_current_values(self)
+        with np.errstate(all="ignore"):
+            value = float(self._integral(ctx, limits).v)
+            return value if norm is None else value / float(self._integral(ctx, norm).v)
+
     def _integral_dual(self, ctx, lower, upper):
         """The integral of the unnormalised density over ``[lower, upper]`` (numbers, or tuples
         with one entry per observable), as a Dual in ``ctx``."""

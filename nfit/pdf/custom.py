@@ -321,9 +321,7 @@ class CustomShape:
     def region_quadrature(self, ctx, space, norm=None) -> Dual:
         """The integral over a region with function limits, on its quadrature nodes
         (:func:`nfit.region.nodes`, fixed by the region alone)."""
-        from ..region import nodes
-
-        return ctx.quad_sum(lambda x: self.density(ctx, list(x), norm), nodes(space.with_obs(self.pdf.obs)))
+        return grid_integral(ctx, lambda x: self.density(ctx, list(x), norm), space, self.pdf.obs)
 
     def derivative_order(self) -> int:
         """2 where every part needed for a fit over the pdf's norm traces, else 0 (eager only).
@@ -373,6 +371,22 @@ def _explain_once(pdf, key, err):
         "Use z./znp. functions and z.where instead of NumPy calls and if/else to have it compiled.",
         stacklevel=4,
     )
+
+
+def grid_integral(ctx, density, space, obs) -> Dual:
+    """``density(columns)`` (a Dual from one row per observable of ``obs``) integrated over
+    ``space``: on the region's own nodes where it has function limits (:func:`nfit.region.nodes`),
+    else on a product grid over each box (:func:`product_nodes`)."""
+    space = space.with_obs(obs)
+    if space.has_function_limits and space.n_obs > 1:
+        from ..region import nodes
+
+        return ctx.quad_sum(density, nodes(space))
+    total = None
+    for lo, hi in space.boxes:
+        part = ctx.quad_sum(density, product_nodes(lo, hi))
+        total = part if total is None else total + part
+    return total
 
 
 def product_nodes(lo, hi):

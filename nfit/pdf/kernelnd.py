@@ -18,10 +18,8 @@ attached (partials by the parameters), else the loss takes numerical ones.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .base import BasePDF
-from .custom import product_nodes
+from .custom import grid_integral
 
 __all__ = ["KernelPDFND"]
 
@@ -58,16 +56,7 @@ class KernelPDFND(BasePDF):
 
     def _integral(self, ctx, space):
         """The integral of the unnormalised density over ``space`` (boxes or a region)."""
-        space = space.with_obs(self.obs)
-        if space.has_function_limits:
-            from ..region import nodes
-
-            return ctx.quad_sum(lambda x: self._density(ctx, x), nodes(space))
-        total = None
-        for lo, hi in space.boxes:
-            part = ctx.quad_sum(lambda x: self._density(ctx, x), product_nodes(lo, hi))
-            total = part if total is None else total + part
-        return total
+        return grid_integral(ctx, lambda x: self._density(ctx, x), space, self.obs)
 
     def _build(self, ctx, x, norm, scale=None):
         value = self._density(ctx, [x[o] for o in self.obs])
@@ -77,9 +66,4 @@ class KernelPDFND(BasePDF):
         return value if scale is None else value * scale
 
     def _normalised_integral(self, limits, norm) -> float:
-        from ..eager import at_current_values
-
-        ctx = at_current_values(self)
-        with np.errstate(all="ignore"):
-            value = float(self._integral(ctx, limits).v)
-            return value if norm is None else value / float(self._integral(ctx, norm).v)
+        return self._integral_ratio(limits, norm)

@@ -2,8 +2,6 @@
 observable (an efficiency times a shape: one density, normalised numerically)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ..space import Space
 from .base import _PRODUCT, BasePDF
 
@@ -94,30 +92,19 @@ class ProductPDF(BasePDF):
 
     def _integral(self, ctx, space):
         """The integral of the unnormalised product over ``space``, by quadrature."""
-        from .custom import product_nodes
+        from .custom import grid_integral
 
-        if _region(space):
-            from ..region import nodes
-
-            return ctx.quad_sum(lambda x: self._joint(ctx, dict(zip(self.obs, x))), nodes(space.with_obs(self.obs)))
+        if self.n_obs > 1:
+            return grid_integral(ctx, lambda x: self._joint(ctx, dict(zip(self.obs, x))), space, self.obs)
         total = None
         for lo, hi in space.with_obs(self.obs).boxes:
-            if self.n_obs == 1:
-                part = ctx.quad_sum(lambda node: self._joint(ctx, {self.obs[0]: node}), self._quad_nodes(lo[0], hi[0]))
-            else:
-                points, weights = product_nodes(lo, hi)
-                part = ctx.quad_sum(lambda nodes: self._joint(ctx, dict(zip(self.obs, nodes))), (points, weights))
+            part = ctx.quad_sum(lambda node: self._joint(ctx, {self.obs[0]: node}), self._quad_nodes(lo[0], hi[0]))
             total = part if total is None else total + part
         return total
 
     def _normalised_integral(self, limits, norm):
         if self._shared or _region(limits) or _region(norm):
-            from ..eager import at_current_values
-
-            ctx = at_current_values(self)
-            with np.errstate(all="ignore"):
-                value = float(self._integral(ctx, limits).v)
-                return value if norm is None else value / float(self._integral(ctx, norm).v)
+            return self._integral_ratio(limits, norm)
         total = 0.0
         for lo, hi in limits.boxes:
             from ..space import Space
