@@ -182,13 +182,11 @@ class EagerContext(BuildContext):
         pass over 1e8 events holds one slice's value, gradient and Hessian arrays, not all of them
         (the per-call parts, such as a normalisation, are computed again for each slice)."""
         n = self.datas[t].nevents
-        if n <= self.CHUNK:
-            return super().sum_over_events(t, per_event, obs, weighted, weight_power)
         total = None
-        for start in range(0, n, self.CHUNK):
-            self._window = (t, slice(start, min(n, start + self.CHUNK)))
+        for start in range(0, max(n, 1), self.CHUNK):
+            self._window = (t, slice(start, start + self.CHUNK))
             try:
-                part = self.event_sum(t, per_event(self.columns(t, obs, weighted)), weighted, weight_power)
+                part = super().sum_over_events(t, per_event, obs, weighted, weight_power)
             finally:
                 self._window = None
             total = part if total is None else total + part
