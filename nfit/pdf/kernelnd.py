@@ -39,8 +39,6 @@ class KernelPDFND(BasePDF):
     def __init__(self, obs, params, kernel, name=None, extended=None, label=None, norm=None):
         self._kernel = kernel
         super().__init__(obs, params, name=name or kernel.__name__, extended=extended, label=label, norm=norm)
-        if self.n_obs != len(getattr(kernel, "OBS", ())) and hasattr(kernel, "OBS"):
-            raise ValueError(f"{self.name!r}: the kernel takes {len(kernel.OBS)} observables, obs has {self.n_obs}")
 
     def _args(self):
         return [self.params[k] for k in self._kernel.PARAMS]
