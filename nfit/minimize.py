@@ -17,6 +17,7 @@ from . import run
 from .minimizers.base import EDM, BaseMinimizer, minimize_supports
 from .minimizers.interface import ZfitMinimizer
 from .minimizers.strategy import DefaultStrategy, DefaultToyStrategy, FailMinimizeNaN, ZfitStrategy
+from .newton import newton_start
 from .objective import (
     Objective,
     as_loss,
@@ -87,6 +88,13 @@ class Minuit(ZfitMinimizer):
         ``EDM`` class); anything else is an error rather than ignored.
     use_minuit_grad : bool, optional
         zfit's older switch: True is ``gradient="minuit"``, False ``gradient="exact"``.
+    newton : bool or None
+        Where the loss has an exact Hessian, take guarded Newton steps on it before MIGRAD, so
+        MIGRAD starts at (or near) the minimum and ends after one line search
+        (:mod:`nfit.newton`). The minimum, its validity and the errors are still MIGRAD's and
+        HESSE's. None (default): on where the gradient is the loss's exact one and the Hessian is
+        exact, on every path, so that the same fit gives the same numbers whichever path runs it;
+        False: off; True: as None, and an error for a loss without an exact Hessian.
 
     After a fit, ``_minuit_minimizer`` is the ``iminuit.Minuit`` object that ran it (as in zfit).
 
@@ -104,7 +112,7 @@ class Minuit(ZfitMinimizer):
     """
 
     def __init__(self, tol=None, mode=None, gradient=None, verbosity=0, options=None, maxiter=None,
-                 criterion=None, strategy=None, name="Minuit", use_minuit_grad=None):
+                 criterion=None, strategy=None, name="Minuit", use_minuit_grad=None, newton=None):
         if use_minuit_grad is not None:
             if gradient is not None:
                 raise ValueError("Minuit: give gradient= or use_minuit_grad=, not both")
@@ -128,6 +136,9 @@ class Minuit(ZfitMinimizer):
         self.name = name
         self.options = _minuit_options(options)
         self.criterion = _criterion(criterion)
+        if newton not in (None, True, False):
+            raise ValueError(f"Minuit: newton must be None, True or False, got {newton!r}")
+        self.newton = newton
 
     def _make_minuit(self, loss, params, function, grad=None, hessian=None):
         m = make_minuit(function, params, loss.errordef, grad=grad, hessian=hessian)
@@ -155,6 +166,8 @@ class Minuit(ZfitMinimizer):
         # a loss's first fit compiles one kernel: the Hessian kernel serves the gradients too
         single = gradient == "exact" and loss.hessian_serves_gradient()
         objective = Objective(loss, params, gradient_order=2 if single else 1)
+        start = time.perf_counter()
+        stage = self._newton_stage(loss, params, objective, gradient)
         if gradient == "exact":
             m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
                                   objective.positive_hessian)
@@ -162,9 +175,11 @@ class Minuit(ZfitMinimizer):
             m = self._make_minuit(loss, params, objective.value, objective.numerical_gradient)
         else:
             m = self._make_minuit(loss, params, objective.value)
-        start = time.perf_counter()
         before = [p.value() for p in params]
-        m.migrad(ncall=self.maxiter)
+        if stage is not None:
+            m.values = stage.x
+            objective.start_at(stage.x)
+        m.migrad(ncall=self._migrad_calls(stage))
         elapsed = time.perf_counter() - start
         self._minuit_minimizer = m
         set_values(params, m.values)
@@ -173,10 +188,38 @@ class Minuit(ZfitMinimizer):
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian, n_nan=objective.n_nan)
+        if stage is not None:
+            result.info["n_eval"] += stage.passes
+            result.info["newton"] = {"steps": stage.steps, "passes": stage.passes, "edm": stage.edm,
+                                     "stopped": stage.reason}
         _summary(self, result, elapsed)
         keep_or_restore(params, before)
         self.nan_strategy.check(result)
         return result
+
+    def _newton_stage(self, loss, params, objective, gradient):
+        """Newton steps before MIGRAD (see ``newton``), or None where they are off."""
+        exact = gradient == "exact" and loss.derivative_order >= 2
+        if self.newton is True and not exact:
+            raise ValueError(f"Minuit(newton=True): the loss {loss!r} has no exact Hessian (or the gradient is "
+                             f"not the loss's: gradient={self.gradient!r}); use newton=None or False")
+        if not exact or self.newton is False:
+            return None
+        # MIGRAD's goal: EDM below 0.002 * tol * errordef, with iminuit's default tol of 0.1
+        edm_goal = self.tol if self.tol is not None else 2e-4 * loss.errordef
+        max_passes = None if self.maxiter is None else max(1, int(self.maxiter) // 2)
+        x0 = np.array([p.value() for p in params], dtype=float)
+        stage = newton_start(objective.derivatives, x0, [p.lower for p in params], [p.upper for p in params],
+                             edm_goal, max_passes=max_passes)
+        if self.verbosity > 1:
+            print(f"{self.name}: {stage.steps} Newton steps ({stage.passes} passes) before MIGRAD, "
+                  f"EDM {stage.edm:.3g}: {stage.reason}")
+        return stage
+
+    def _migrad_calls(self, stage):
+        if self.maxiter is None or stage is None:
+            return self.maxiter
+        return max(1, int(self.maxiter) - stage.passes)
 
     @property
     def minimizer_options(self) -> dict:

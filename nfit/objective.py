@@ -115,6 +115,7 @@ class Objective:
         self.lowers = [p.lower for p in params]
         self.uppers = [p.upper for p in params]
         self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
+        self._start = None  # see start_at
         self.n_nan = 0
 
     def _point(self, x, order):
@@ -126,6 +127,7 @@ class Objective:
         """Value, gradient (order >= 1) and Hessian (order 2) of the full loss at ``x``. MINUIT comes
         back to points it has seen (a line search ending where it started; HESSE at MIGRAD's last
         point), so the last few passes are kept, keyed by every parameter's value."""
+        x = self._snapped(x)
         key = self._point(x, 0).tobytes()
         seen = self._recent.get(key)
         if seen is None or seen[0] < order:
@@ -136,8 +138,22 @@ class Objective:
                 self._recent.pop(next(iter(self._recent)))
         return seen[1]
 
+    def start_at(self, x):
+        """MIGRAD starts at ``x`` (where the Newton stage ended, its pass remembered). MINUIT evaluates
+        at its limit transform's round trip of ``x``, which can differ from it in the last bits: such a
+        point is served ``x``'s pass, a difference at the rounding of the passes themselves."""
+        self._start = np.array(x, dtype=float)
+
+    def _snapped(self, x):
+        start = self._start
+        if start is not None:
+            x = np.asarray(x, dtype=float)
+            if x.shape == start.shape and np.all(np.abs(x - start) <= _START_ULPS * np.spacing(np.abs(start))):
+                return start
+        return x
+
     def value(self, x):
-        return self._counted(self.loss.evaluate(self._point(x, 0)))
+        return self._counted(self.loss.evaluate(self._point(self._snapped(x), 0)))
 
     def value_remembering_gradient(self, x):
         return self._counted(self._pass(x, self.gradient_order)[0])
@@ -157,6 +173,11 @@ class Objective:
     def hessian(self, x):
         return self._pass(x, 2)[2][np.ix_(self.index, self.index)]
 
+    def derivatives(self, x):
+        """``(value, gradient, Hessian)`` by the chosen parameters at ``x``, from one pass (remembered)."""
+        value, gradient, hessian = self._pass(x, 2)
+        return self._counted(value), gradient[self.index], hessian[np.ix_(self.index, self.index)]
+
     def positive_hessian(self, x):
         """The Hessian for MINUIT (see :mod:`nfit.bounds`): with the curvature of MINUIT's limit
         transforms added where the installed iminuit drops it, and positive definite in MINUIT's
@@ -168,6 +189,7 @@ class Objective:
 
 
 _RECENT_PASSES = 8
+_START_ULPS = 4
 
 
 def keep_or_restore(params, before):

@@ -163,10 +163,12 @@ def test_minuit_options():
         nfit.minimize.Minuit(tol=-1)
 
 
-def test_minuit_revisits_cost_no_second_pass(small_fit):
+@pytest.mark.parametrize("newton", [False, None])
+def test_minuit_revisits_cost_no_second_pass(small_fit, newton):
     """MINUIT asks for the value, the gradient and the Hessian at points it has seen; each point
     costs one pass over the data per derivative order, and HESSE after MIGRAD reuses MIGRAD's last
-    Hessian, with the same errors as a Hessian computed afresh."""
+    Hessian, with the same errors as a Hessian computed afresh. After Newton steps (the default),
+    MIGRAD starts where they ended and costs at most two passes of its own."""
     loss, params = small_fit
     # a loss's first fit takes its gradients from the Hessian kernel (see
     # test_parallel.py::test_first_fit_compiles_only_the_hessian_kernel_then_the_gradient_kernel);
@@ -184,14 +186,20 @@ def test_minuit_revisits_cost_no_second_pass(small_fit):
 
     loss._derivatives = counting
     try:
-        result = nfit.minimize.Minuit(gradient="exact").minimize(loss)
+        result = nfit.minimize.Minuit(gradient="exact", newton=newton).minimize(loss)
         before_hesse = len(passes)
         result.hesse()
     finally:
         del loss._derivatives
     assert len(passes) == before_hesse  # the minimum's Hessian was MIGRAD's last one
     assert len(passes) == len(set(passes))  # no point passed twice at one order
-    assert sum(order == 2 for order, _ in passes) == result.info["n_hessian"]
+    if newton is False:
+        assert "newton" not in result.info
+        assert sum(order == 2 for order, _ in passes) == result.info["n_hessian"]
+    else:
+        stage = result.info["newton"]
+        assert stage["stopped"] == "converged" and stage["steps"] >= 1
+        assert stage["passes"] <= len(passes) <= stage["passes"] + 2
     fresh = nfit.minimize.Objective(loss, result._param_list)
     x = np.array([result.params[p]["value"] for p in result._param_list])
     expected = np.sqrt(np.diag(2 * loss.errordef * np.linalg.inv(fresh.hessian(x))))

@@ -40,7 +40,7 @@ SLOW_THREADING_FACTOR = 20
 # HESSE, a few hundred passes in all, so it stays serial up to 5x the threshold (100k events by
 # default): a serial kernel compiles 0.2-0.4 s faster, and a later process loads it as stored machine
 # code without starting Numba (nfit.compile.native), which saves more than the threads would.
-PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 5.0, "score": 5.0}
+PARALLEL_FACTOR = {0: 1.0, 1: 0.75, 2: 0.75, "score": 5.0}
 
 
 def set_parallel_threshold(n_events: int) -> None:
