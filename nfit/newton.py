@@ -10,9 +10,10 @@ MIGRAD's and HESSE's; the Newton steps only choose where MIGRAD starts.
 The steps are guarded. A step is taken only where the Hessian is positive definite, the whole
 step stays inside every parameter's limits and the loss decreases (halving the step up to
 :data:`MAX_HALVINGS` times); otherwise the stage stops and MIGRAD starts from the last accepted
-point. A saddle, NaN: all are left to MIGRAD. Where a step would leave the limits, the minimum
-may lie on one, which MIGRAD's transform of bounded parameters handles best from where the user
-started it: MIGRAD then starts from the start values, as it would have without the stage.
+point. A saddle, NaN: all are left to MIGRAD. A step that would leave the limits is halved until
+it stays inside; where that happens at two iterates in a row, the minimum lies on a limit (or
+beyond), which MIGRAD's transform of bounded parameters handles best from where the user started
+it: MIGRAD then starts from the start values, as it would have without the stage.
 
 >>> import numpy as np
 >>> def derivatives(x):   # (x0 - 1)^4 + (x0 - 1)^2 + 3 (x1 + 2)^2
@@ -56,12 +57,11 @@ class NewtonStage:
 def _newton_step(gradient, hessian):
     """The Newton step ``H⁻¹ g`` and the EDM ``g·H⁻¹·g / 2``, or None where ``H`` is not positive definite."""
     try:
-        factor = np.linalg.cholesky(hessian)
+        np.linalg.cholesky(hessian)
+        step = np.linalg.solve(hessian, gradient)
     except np.linalg.LinAlgError:
         return None
-    half = np.linalg.solve(factor, gradient)
-    step = np.linalg.solve(factor.T, half)
-    return step, float(half @ half) / 2.0
+    return step, float(gradient @ step) / 2.0
 
 
 def _inside(x, lowers, uppers) -> bool:
@@ -86,7 +86,7 @@ def newton_start(derivatives, x0, lowers, uppers, edm_goal, max_passes=None) -> 
     max_passes = MAX_STEPS * (MAX_HALVINGS + 1) if max_passes is None else int(max_passes)
     x = np.array(x0, dtype=float)
     value, gradient, hessian = derivatives(x)
-    passes, steps = 1, 0
+    passes, steps, pushed = 1, 0, False
     while True:
         if not _finite(value, gradient, hessian):
             return NewtonStage(x, passes, steps, math.inf, "not finite")
@@ -98,13 +98,20 @@ def newton_start(derivatives, x0, lowers, uppers, edm_goal, max_passes=None) -> 
             return NewtonStage(x, passes, steps, edm, "converged")
         if steps >= MAX_STEPS:
             return NewtonStage(x, passes, steps, edm, "too many steps")
-        if not _inside(x - step, lowers, uppers):
-            return NewtonStage(np.array(x0, dtype=float), passes, 0, math.inf, "step leaves the limits")
+        fraction, halvings = 1.0, 0
+        leaves = not _inside(x - step, lowers, uppers)
+        if leaves:
+            # once (far from the minimum, a step overshoots): halved until it stays inside; twice in a
+            # row: the minimum lies on or beyond a limit
+            while halvings < MAX_HALVINGS and not _inside(x - fraction * step, lowers, uppers):
+                fraction, halvings = fraction / 2, halvings + 1
+            if pushed or not _inside(x - fraction * step, lowers, uppers):
+                return NewtonStage(np.array(x0, dtype=float), passes, 0, math.inf, "step leaves the limits")
+        pushed = leaves
         # the quadratic model predicts a decrease of 2 edm for the full step; where that is below
         # the rounding of the loss's value, a small rise is rounding and the step is taken
         slack = 64 * math.ulp(abs(value)) * max(1.0, math.sqrt(x.size))
-        fraction = 1.0
-        for _ in range(MAX_HALVINGS + 1):
+        for _ in range(halvings, MAX_HALVINGS + 1):
             if passes >= max_passes:
                 return NewtonStage(x, passes, steps, edm, "call limit")
             trial = x - fraction * step

@@ -126,9 +126,9 @@ class Objective:
     def _pass(self, x, order):
         """Value, gradient (order >= 1) and Hessian (order 2) of the full loss at ``x``. MINUIT comes
         back to points it has seen (a line search ending where it started; HESSE at MIGRAD's last
-        point), so the last few passes are kept, keyed by every parameter's value."""
+        point), so the last few passes are kept, keyed by the chosen parameters' values."""
         x = self._snapped(x)
-        key = self._point(x, 0).tobytes()
+        key = x.tobytes()  # the other parameters stay at this objective's base values
         seen = self._recent.get(key)
         if seen is None or seen[0] < order:
             seen = (order, self.loss.derivatives(self._point(x, order), order))
@@ -145,11 +145,11 @@ class Objective:
         self._start = np.array(x, dtype=float)
 
     def _snapped(self, x):
+        x = np.ascontiguousarray(x, dtype=float)
         start = self._start
-        if start is not None:
-            x = np.asarray(x, dtype=float)
-            if x.shape == start.shape and np.all(np.abs(x - start) <= _START_ULPS * np.spacing(np.abs(start))):
-                return start
+        if start is not None and x.shape == start.shape \
+                and np.all(np.abs(x - start) <= _START_ULPS * np.spacing(np.abs(start))):
+            return start
         return x
 
     def value(self, x):

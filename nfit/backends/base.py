@@ -18,6 +18,7 @@ or not, serial or parallel, CPU or GPU.
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -177,10 +178,14 @@ def output_buffer(n, order) -> np.ndarray:
 
 
 def _unpack_upper(flat, n):
+    """The symmetric matrix of the upper triangle ``flat`` (row by row)."""
+    rows, cols = _upper_indices(n)
     hess = np.empty((n, n))
-    pos = 0
-    for j in range(n):
-        for k in range(j, n):
-            hess[j, k] = hess[k, j] = flat[pos]
-            pos += 1
+    hess[rows, cols] = flat
+    hess[cols, rows] = flat
     return hess
+
+
+@functools.lru_cache(maxsize=64)
+def _upper_indices(n):
+    return np.triu_indices(n)
