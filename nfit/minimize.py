@@ -17,7 +17,7 @@ from . import run
 from .minimizers.base import EDM, BaseMinimizer, minimize_supports
 from .minimizers.interface import ZfitMinimizer
 from .minimizers.strategy import DefaultStrategy, DefaultToyStrategy, FailMinimizeNaN, ZfitStrategy
-from .newton import newton_start
+from .newton import MAX_COUPLED, coupled_params, newton_start
 from .objective import (
     Objective,
     as_loss,
@@ -92,9 +92,12 @@ class Minuit(ZfitMinimizer):
         Where the loss has an exact Hessian, take guarded Newton steps on it before MIGRAD, so
         MIGRAD starts at (or near) the minimum and ends after one line search
         (:mod:`nfit.newton`). The minimum, its validity and the errors are still MIGRAD's and
-        HESSE's. None (default): on where the gradient is the loss's exact one and the Hessian is
-        exact, on every path, so that the same fit gives the same numbers whichever path runs it;
-        False: off; True: as None, and an error for a loss without an exact Hessian.
+        HESSE's. None (default): on where the gradient is the loss's exact one, the Hessian is
+        exact and each event depends on at most :data:`nfit.newton.MAX_COUPLED` (8) free
+        parameters (beyond that a Hessian pass costs more than the MIGRAD iterations it saves);
+        the choice depends on the model only, never on the path, so the same fit gives the same
+        numbers on every path. False: off; True: on, also for more coupled parameters, and an
+        error for a loss without an exact Hessian.
 
     After a fit, ``_minuit_minimizer`` is the ``iminuit.Minuit`` object that ran it (as in zfit).
 
@@ -203,7 +206,7 @@ class Minuit(ZfitMinimizer):
         if self.newton is True and not exact:
             raise ValueError(f"Minuit(newton=True): the loss {loss!r} has no exact Hessian (or the gradient is "
                              f"not the loss's: gradient={self.gradient!r}); use newton=None or False")
-        if not exact or self.newton is False:
+        if not exact or self.newton is False or (self.newton is None and coupled_params(loss, params) > MAX_COUPLED):
             return None
         # MIGRAD's goal: EDM below 0.002 * tol * errordef, with iminuit's default tol of 0.1
         edm_goal = self.tol if self.tol is not None else 2e-4 * loss.errordef

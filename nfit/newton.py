@@ -32,13 +32,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NewtonStage", "newton_start", "MAX_STEPS", "MAX_HALVINGS", "EDM_FRACTION"]
+__all__ = ["NewtonStage", "newton_start", "coupled_params", "MAX_STEPS", "MAX_HALVINGS", "EDM_FRACTION",
+           "MAX_COUPLED"]
 
 MAX_STEPS = 25
 MAX_HALVINGS = 4
 # where the Newton decrement is this fraction of MIGRAD's EDM goal, the next step would not
 # change what MIGRAD reports; stopping there saves MIGRAD's own iterations
 EDM_FRACTION = 1e-6
+# the Newton steps pay where a Hessian pass costs less than about two gradient passes: where each
+# event depends on at most this many free parameters (a Hessian of at most 36 entries per event;
+# measured on the compiled path: 20 % faster fits at 5 and 8 such parameters, 30 % slower at 12)
+MAX_COUPLED = 8
 
 
 @dataclass
@@ -52,6 +57,25 @@ class NewtonStage:
     steps: int
     edm: float
     reason: str
+
+
+def coupled_params(loss, params) -> int:
+    """The most free parameters (of ``params``) that one term's events depend on: the size of the
+    Hessian block each event adds to (all of ``params`` for a loss without terms).
+
+    >>> import numpy as np, nfit
+    >>> obs = nfit.Space("x", -3, 3)
+    >>> mu, sigma = nfit.Parameter("mu_cp", 0.0), nfit.Parameter("sigma_cp", 1.0)
+    >>> nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs),
+    ...                             data=nfit.Data.from_numpy(obs, np.array([0.1])))
+    >>> coupled_params(nll, [mu])
+    1
+    """
+    terms = getattr(loss, "_terms", None)
+    if not terms:
+        return len(params)
+    chosen = {id(p) for p in params}
+    return max(sum(id(q) in chosen for q in term.model.get_params(floating=True)) for term in terms)
 
 
 def _newton_step(gradient, hessian):

@@ -174,9 +174,10 @@ class Objective:
         return self._pass(x, 2)[2][np.ix_(self.index, self.index)]
 
     def derivatives(self, x):
-        """``(value, gradient, Hessian)`` by the chosen parameters at ``x``, from one pass (remembered)."""
+        """``(value, gradient, Hessian)`` by the chosen parameters at ``x``, from one pass (remembered).
+        A NaN here is not counted in ``n_nan`` (the Newton steps that ask step back from it)."""
         value, gradient, hessian = self._pass(x, 2)
-        return self._counted(value), gradient[self.index], hessian[np.ix_(self.index, self.index)]
+        return value, gradient[self.index], hessian[np.ix_(self.index, self.index)]
 
     def positive_hessian(self, x):
         """The Hessian for MINUIT (see :mod:`nfit.bounds`): with the curvature of MINUIT's limit

@@ -130,3 +130,25 @@ def test_maxiter_counts_the_newton_passes():
     result, _, _ = _gauss_fit("compiled", None, x, maxiter=4)
     assert result.info["newton"]["passes"] <= 2
     assert result.info["minuit"].fmin.nfcn <= 4
+
+
+def test_many_coupled_parameters_leave_migrad_alone():
+    """Each event of a sum of three Gausses depends on 9 free parameters: a Hessian pass costs more
+    than the MIGRAD iterations the steps would save, so by default there are none; newton=True
+    takes them all the same, and both end at the same minimum."""
+    obs = nfit.Space("x", limits=(0, 6))
+    rng = np.random.default_rng(14)
+    x = np.concatenate([rng.normal(1 + 2 * k, 0.3, 400) for k in range(3)])
+    data = nfit.Data.from_numpy(obs, x[(x > 0) & (x < 6)])
+    results = {}
+    for newton in (None, True):
+        pdfs = [nfit.pdf.Gauss(mu=nfit.Parameter(f"mu{k}", 1.1 + 2 * k, 2 * k, 2 * k + 2),
+                               sigma=nfit.Parameter(f"sg{k}", 0.35, 0.05, 1), obs=obs)
+                .create_extended(nfit.Parameter(f"n{k}", 380, 0, 1e4)) for k in range(3)]
+        nll = nfit.loss.ExtendedUnbinnedNLL(model=nfit.pdf.SumPDF(pdfs), data=data, mode="eager")
+        assert nfit.newton.coupled_params(nll, nll.get_params()) == 9
+        results[newton] = nfit.minimize.Minuit(newton=newton).minimize(nll)
+    assert "newton" not in results[None].info
+    assert results[True].info["newton"]["passes"] >= 1
+    assert results[True].valid and results[None].valid
+    assert results[True].fmin == pytest.approx(results[None].fmin, abs=1e-3)
