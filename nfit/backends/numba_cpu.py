@@ -149,11 +149,13 @@ class NumbaBackend(Backend):
 
         return cache.compiled_in_memory(self._lowered(program, order), lambda: self.parallel(program, order))
 
-    def stored(self, program, order) -> bool:
-        """Whether the kernel of ``order`` loads from the disk cache as machine code, without Numba."""
+    def stored(self, program, order, parallel=None) -> bool:
+        """Whether the kernel of ``order`` (``parallel``: the parallel or the serial one; None: the one
+        :meth:`loss_kernel` runs) loads from the disk cache as machine code, without Numba."""
         from .. import cache
 
-        return cache.stored_on_disk(self._lowered(program, order), "nll", self.parallel(program, order))
+        parallel = self.parallel(program, order) if parallel is None else parallel
+        return cache.stored_on_disk(self._lowered(program, order), "nll", parallel)
 
     def calls_user_code(self, program, order) -> bool:
         """Whether the kernel calls kernel code that is not nfit's own (a user's ``@nfit.kernel``

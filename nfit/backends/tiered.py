@@ -63,14 +63,16 @@ class TieredBackend(Backend):
             job = program.parts.setdefault(key, _Compile())
             target = self.target
             target.prepare(program, order)  # the signature now, so the cache counts it at once
+            serial = getattr(target, "serial_kernel", None)
+            if serial is not None and target.stored(program, order, parallel=False):
+                job.first(serial(program, order))  # stored machine code: milliseconds, without Numba
 
             def build():
                 # first the serial kernel, compiled in the helper process (the eager passes here keep
                 # the interpreter); then, where the data call for it, the parallel one (compiled here,
                 # while the serial one runs without holding the interpreter)
                 # (over more data than an eager pass can take, the caller waits: the final kernel only)
-                serial = getattr(target, "serial_kernel", None)
-                if serial is not None and program.n_events <= EAGER_EVENTS:
+                if serial is not None and job.kernel is None and program.n_events <= EAGER_EVENTS:
                     job.first(serial(program, order))
                 return target.loss_kernel(program, order)
 
