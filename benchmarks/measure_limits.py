@@ -1,5 +1,6 @@
 """Toys of a signal search whose yield often sits at its limit: valid fits and calls, exact Hessian
-against MINUIT's numerical gradient (docs/reliability.md).
+(with and without the Newton steps before MIGRAD, and the largest difference of the minima between
+the two) against MINUIT's numerical gradient (docs/reliability.md).
 
     python benchmarks/measure_limits.py            # nfit as it is
     python benchmarks/measure_limits.py --before   # without the curvature of MINUIT's limit transform
@@ -24,7 +25,8 @@ def main(n_toys=100):
     nbkg = nfit.Parameter("nbkg", 500, 0, 10_000)
     model = nfit.pdf.SumPDF([nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs, extended=nsig),
                              nfit.pdf.Exponential(lam=lam, obs=obs, extended=nbkg)])
-    for gradient in (None, "minuit"):
+    fmins = {}
+    for gradient, newton in ((None, None), (None, False), ("minuit", None)):
         for strategy in (0, 1, 2):
             valid = calls = 0
             for toy in range(n_toys):
@@ -34,12 +36,19 @@ def main(n_toys=100):
                 data = nfit.Data.from_numpy(obs=obs, array=x[(x > 5) & (x < 5.6)])
                 nll = nfit.loss.ExtendedUnbinnedNLL(model=model, data=data)
                 nsig.set_value(5), nbkg.set_value(500), lam.set_value(-1.0)
-                result = nfit.minimize.Minuit(gradient=gradient, mode=strategy).minimize(nll)
+                result = nfit.minimize.Minuit(gradient=gradient, mode=strategy, newton=newton).minimize(nll)
                 valid += result.valid
                 calls += result.info["n_eval"]
-            print(f"gradient={gradient or 'exact'} strategy={strategy}: {valid}/{n_toys} valid, "
-                  f"{calls / n_toys:.1f} calls on average")
-
+                fmins[gradient, newton, strategy, toy] = result.fmin
+            label = "exact" if gradient is None else gradient
+            label += ", no Newton steps" if newton is False else ""
+            line = f"gradient={label} strategy={strategy}: {valid}/{n_toys} valid, {calls / n_toys:.1f} calls on average"
+            if newton is False:
+                worst = max(abs(fmins[None, None, strategy, t] - fmins[None, False, strategy, t]) for t in range(n_toys))
+                line += f"; largest |fmin difference| to the Newton steps' fits {worst:.2g}"
+                lower = sum(fmins[None, None, strategy, t] <= fmins[None, False, strategy, t] for t in range(n_toys))
+                line += f" (the Newton steps' minimum is as low or lower in {lower})"
+            print(line)
 
 if __name__ == "__main__":
     main()

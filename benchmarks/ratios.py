@@ -27,13 +27,15 @@ def main(path=None):
     print("headline fit, warm MIGRAD + HESSE (median s, calls):")
     hand = median("test_headline_fit_handfused_numerical_gradient")
     rows = [("test_headline_fit[compiled-exact]", "nfit compiled, exact derivatives"),
+            ("test_headline_fit[compiled-exact-migrad-alone]", "nfit compiled, exact, no Newton steps"),
             ("test_headline_fit[eager-exact]", "nfit eager, exact derivatives"),
+            ("test_headline_fit[eager-exact-migrad-alone]", "nfit eager, exact, no Newton steps"),
             ("test_headline_fit[compiled-minuit]", "nfit compiled, MINUIT gradient"),
             ("test_headline_fit[eager-minuit]", "nfit eager, MINUIT gradient"),
             ("test_headline_fit_handfused_numerical_gradient", "hand-fused, MINUIT gradient")]
     for name, label in rows:
         if name in bench:
-            print(f"  {label:<36}{median(name):8.4f} s  ({median(name) / hand:5.2f}x hand-fused)"
+            print(f"  {label:<40}{median(name):8.4f} s  ({median(name) / hand:5.2f}x hand-fused)"
                   f"  calls {bench[name]['extra_info'].get('n_eval')}")
     for kind in ("exact", "minuit"):
         comp, eager = median(f"test_headline_fit[compiled-{kind}]"), median(f"test_headline_fit[eager-{kind}]")

@@ -7,14 +7,17 @@ import nfit
 from nfit import handfused, headline
 
 
-@pytest.mark.parametrize("gradient", ["exact", "minuit"])
+@pytest.mark.parametrize("gradient", ["exact", "exact-migrad-alone", "minuit"])
 @pytest.mark.parametrize("path", ["eager", "compiled"])
 def test_headline_fit(benchmark, headline_data, path, gradient):
-    """``exact``: MINUIT gets the loss's gradient and Hessian, HESSE is the exact Hessian;
+    """``exact``: Newton steps on the loss's exact Hessian, then MIGRAD with its gradient and Hessian,
+    HESSE is the exact Hessian; ``exact-migrad-alone``: the same without the Newton steps;
     ``minuit``: MINUIT's numerical gradient and HESSE on the value alone."""
     loss, params = headline.build(headline_data, mode=path)
-    minimizer = nfit.minimize.Minuit(gradient=gradient)
-    method = "auto" if gradient == "exact" else "minuit"
+    exact = gradient.startswith("exact")
+    minimizer = nfit.minimize.Minuit(gradient="exact" if exact else "minuit",
+                                     newton=False if gradient == "exact-migrad-alone" else None)
+    method = "auto" if exact else "minuit"
     # warm: compile and first touch outside the timing (a loss's first fit compiles only its Hessian
     # kernel, the second one its gradient kernel)
     for _ in range(2):
