@@ -44,9 +44,10 @@ def main(n_toys=100):
             label += ", no Newton steps" if newton is False else ""
             line = f"gradient={label} strategy={strategy}: {valid}/{n_toys} valid, {calls / n_toys:.1f} calls on average"
             if newton is False:
-                worst = max(abs(fmins[None, None, strategy, t] - fmins[None, False, strategy, t]) for t in range(n_toys))
+                pairs = [(fmins[None, None, strategy, t], fmins[None, False, strategy, t]) for t in range(n_toys)]
+                worst = max(abs(a - b) for a, b in pairs)
                 line += f"; largest |fmin difference| to the Newton steps' fits {worst:.2g}"
-                lower = sum(fmins[None, None, strategy, t] <= fmins[None, False, strategy, t] for t in range(n_toys))
+                lower = sum(a <= b for a, b in pairs)
                 line += f" (the Newton steps' minimum is as low or lower in {lower})"
             print(line)
 
