@@ -42,7 +42,8 @@ def main(n_toys=100):
                 fmins[gradient, newton, strategy, toy] = result.fmin
             label = "exact" if gradient is None else gradient
             label += ", no Newton steps" if newton is False else ""
-            line = f"gradient={label} strategy={strategy}: {valid}/{n_toys} valid, {calls / n_toys:.1f} calls on average"
+            line = f"gradient={label} strategy={strategy}: {valid}/{n_toys} valid, "
+            line += f"{calls / n_toys:.1f} calls on average"
             if newton is False:
                 pairs = [(fmins[None, None, strategy, t], fmins[None, False, strategy, t]) for t in range(n_toys)]
                 worst = max(abs(a - b) for a, b in pairs)
