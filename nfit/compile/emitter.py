@@ -41,6 +41,9 @@ from .ir import (
 
 CHUNK = 2048  # events per chunk of the event loop
 MAX_CHUNKS = 256
+# more than one chunk: a multiple of 16, so that 2, 4, 8 or 16 threads get equal shares (13 chunks on 2
+# threads keep one of them 8 % longer); a number that does not depend on the threads, so neither does the sum
+CHUNK_GROUP = 16
 _CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 # reassoc: the sums over events may be reordered, so the event loop vectorises
 CPU_HELPER = "@numba.njit(cache=True, error_model='numpy', nogil=True, fastmath={'reassoc'})"
@@ -273,7 +276,9 @@ class ChunkLoop:
         t, n, chunks = self.t, f"n{self.t}", f"nchunk{self.t}"
         sums = [f"acc{t}_{k}" for k in range(self.count)]
         head = [f"{n} = {self.columns[0]}.shape[0]",
-                f"{chunks} = max(1, min({MAX_CHUNKS}, ({n} + {CHUNK} - 1) // {CHUNK}))"]
+                f"{chunks} = min({MAX_CHUNKS}, ({n} + {CHUNK} - 1) // {CHUNK})",
+                f"{chunks} = 1 if {chunks} <= 1 else min({MAX_CHUNKS}, ({chunks} + {CHUNK_GROUP - 1}) // "
+                f"{CHUNK_GROUP} * {CHUNK_GROUP})"]
         if not parallel:
             bounds = f"ch * {n} // {chunks}, (ch + 1) * {n} // {chunks}"
             call = ", ".join(["c", bounds] + self.columns + self.inputs)
