@@ -116,6 +116,7 @@ class Objective:
         self.uppers = [p.upper for p in params]
         self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
         self._start = None  # see start_at
+        self._last_positive = None  # (point, matrix) of positive_hessian's last answer
         self.n_nan = 0
 
     def _point(self, x, order):
@@ -183,10 +184,17 @@ class Objective:
         """The Hessian for MINUIT (see :mod:`nfit.bounds`): with the curvature of MINUIT's limit
         transforms added where the installed iminuit drops it, and positive definite in MINUIT's
         internal scale, so MIGRAD can start from it far from the minimum. At a minimum inside the
-        limits it passes unchanged."""
+        limits it passes unchanged. MIGRAD asks for it at its start and again at its minimum, often
+        one point: the last one is remembered."""
+        x = self._snapped(x)
+        key = x.tobytes()
+        if self._last_positive is not None and self._last_positive[0] == key:
+            return self._last_positive[1].copy()
         _, grad, hess = self._pass(x, 2)
-        return minuit_hessian(hess[np.ix_(self.index, self.index)], grad[self.index], np.asarray(x, dtype=float),
-                              self.lowers, self.uppers, correct=minuit_needs_curvature_term())
+        matrix = minuit_hessian(hess[np.ix_(self.index, self.index)], grad[self.index], x, self.lowers, self.uppers,
+                                correct=minuit_needs_curvature_term())
+        self._last_positive = (key, matrix)
+        return matrix.copy()
 
 
 _RECENT_PASSES = 8
