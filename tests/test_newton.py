@@ -97,7 +97,7 @@ def test_newton_and_migrad_alone_agree(mode):
 
 def test_a_minimum_on_a_limit_gives_migrad_alone_result(mode):
     """sigma's minimum lies beyond its upper limit: MIGRAD starts from the user's start values, as
-    without the Newton steps, and ends on the limit with the same result."""
+    without the Newton steps, and ends on the limit with the same result (to rounding)."""
     obs = nfit.Space("x", limits=(-5, 5))
     x = np.random.default_rng(1).uniform(-5, 5, 2000)
     results = []
@@ -110,8 +110,11 @@ def test_a_minimum_on_a_limit_gives_migrad_alone_result(mode):
     with_newton, alone = results
     assert with_newton.info["newton"]["stopped"] == "step leaves the limits"
     assert with_newton.valid and alone.valid
-    assert with_newton.fmin == alone.fmin
-    assert [e["value"] for e in with_newton.params.values()] == [e["value"] for e in alone.params.values()]
+    # the same MIGRAD from the same start; its first gradient comes from the Hessian kernel, which
+    # agrees with the gradient kernel to rounding
+    assert with_newton.fmin == pytest.approx(alone.fmin, rel=1e-14)
+    assert [e["value"] for e in with_newton.params.values()] == \
+        pytest.approx([e["value"] for e in alone.params.values()], rel=1e-10, abs=1e-12)
 
 
 def test_newton_true_needs_an_exact_hessian():
