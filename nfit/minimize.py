@@ -17,7 +17,7 @@ from . import run
 from .minimizers.base import EDM, BaseMinimizer, minimize_supports
 from .minimizers.interface import ZfitMinimizer
 from .minimizers.strategy import DefaultStrategy, DefaultToyStrategy, FailMinimizeNaN, ZfitStrategy
-from .newton import MAX_COUPLED, coupled_params, newton_start
+from .newton import MAX_COUPLED, MIN_EDM, coupled_params, newton_start
 from .objective import (
     Objective,
     as_loss,
@@ -93,11 +93,12 @@ class Minuit(ZfitMinimizer):
         MIGRAD starts at (or near) the minimum and ends after one line search
         (:mod:`nfit.newton`). The minimum, its validity and the errors are still MIGRAD's and
         HESSE's. None (default): on where the gradient is the loss's exact one, the Hessian is
-        exact and each event depends on at most :data:`nfit.newton.MAX_COUPLED` (8) free
-        parameters (beyond that a Hessian pass costs more than the MIGRAD iterations it saves);
-        the choice depends on the model only, never on the path, so the same fit gives the same
-        numbers on every path. False: off; True: on, also for more coupled parameters, and an
-        error for a loss without an exact Hessian.
+        exact, each event depends on at most :data:`nfit.newton.MAX_COUPLED` (8) free parameters
+        (beyond that a Hessian pass costs more than the MIGRAD iterations it saves) and the EDM at
+        the start values is at least :data:`nfit.newton.MIN_EDM` (100; from closer, MIGRAD alone
+        is quicker). The choice depends on the model, the data and the start values only, never
+        on the path, so the same fit gives the same numbers on every path. False: off; True: on
+        wherever the Hessian is exact, and an error for a loss without one.
 
     After a fit, ``_minuit_minimizer`` is the ``iminuit.Minuit`` object that ran it (as in zfit).
 
@@ -213,7 +214,7 @@ class Minuit(ZfitMinimizer):
         max_passes = None if self.maxiter is None else max(1, int(self.maxiter) // 2)
         x0 = np.array([p.value() for p in params], dtype=float)
         stage = newton_start(objective.derivatives, x0, [p.lower for p in params], [p.upper for p in params],
-                             edm_goal, max_passes=max_passes)
+                             edm_goal, max_passes=max_passes, min_edm=MIN_EDM if self.newton is None else 0.0)
         if self.verbosity > 1:
             print(f"{self.name}: {stage.steps} Newton steps ({stage.passes} passes) before MIGRAD, "
                   f"EDM {stage.edm:.3g}: {stage.reason}")

@@ -155,3 +155,26 @@ def test_many_coupled_parameters_leave_migrad_alone():
     assert results[True].info["newton"]["passes"] >= 1
     assert results[True].valid and results[None].valid
     assert results[True].fmin == pytest.approx(results[None].fmin, abs=1e-3)
+
+
+def test_a_start_close_to_the_minimum_leaves_migrad_alone(mode):
+    """Toys start at the truth: the EDM there is about half the number of parameters, MIGRAD alone is
+    quicker, and the one Hessian pass at the start is the one MIGRAD's seed needs anyway."""
+    x = np.random.default_rng(15).normal(0.0, 1.0, 5000)
+    counts = {}
+    for newton in (None, False):
+        obs = nfit.Space("x", limits=(-60, 60))
+        mu, sigma = nfit.Parameter("mu", 0.0, -5, 5), nfit.Parameter("sigma", 1.0, 0.1, 9)
+        nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs),
+                                    data=nfit.Data.from_numpy(obs, x), mode=mode)
+        passes = []
+        original = nll._derivatives
+        nll._derivatives = lambda p, order: passes.append(order) or original(p, order)
+        result = nfit.minimize.Minuit(newton=newton).minimize(nll)
+        counts[newton] = len(passes)
+        assert result.valid
+        if newton is None:
+            stage = result.info["newton"]
+            assert stage["stopped"] == "close to the minimum" and stage["steps"] == 0
+            assert stage["edm"] < nfit.newton.MIN_EDM
+    assert counts[None] <= counts[False]
