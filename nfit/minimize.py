@@ -181,7 +181,8 @@ class Minuit(ZfitMinimizer):
             m = self._make_minuit(loss, params, objective.value)
         before = [p.value() for p in params]
         if stage is not None:
-            m.values = stage.x
+            if stage.steps:
+                m.values = stage.x
             objective.start_at(stage.x)
         m.migrad(ncall=self._migrad_calls(stage))
         elapsed = time.perf_counter() - start

@@ -77,8 +77,12 @@ def coupled_params(loss, params) -> int:
     terms = getattr(loss, "_terms", None)
     if not terms:
         return len(params)
-    chosen = {id(p) for p in params}
-    return max(sum(id(q) in chosen for q in term.model.get_params(floating=True)) for term in terms)
+    # each term's parameters (the model's structure does not change; kept with the loss's kernels)
+    per_term = loss._program.parts.get("term parameters")
+    if per_term is None:
+        per_term = loss._program.parts["term parameters"] = [
+            {id(q) for q in term.model.get_params(floating=None)} for term in terms]
+    return max(sum(id(p) in ids for p in params) for ids in per_term)
 
 
 def _newton_step(gradient, hessian):

@@ -149,12 +149,20 @@ class Objective:
         for limits in (self.lowers, self.uppers):
             size = np.maximum(size, [0.0 if v is None else abs(v) for v in limits])
         self._start_tolerance = _START_ULPS * np.spacing(size)
+        self._start_alias = None  # MIGRAD's spelling of the start, once its first call has shown it
 
     def _snapped(self, x):
         x = np.ascontiguousarray(x, dtype=float)
         start = self._start
-        if start is not None and x.shape == start.shape and np.all(np.abs(x - start) <= self._start_tolerance):
+        if start is None:
+            return x
+        if self._start_alias is not None:
+            return start if x.tobytes() == self._start_alias else x
+        # the first point MIGRAD asks for is its start
+        if x.shape == start.shape and np.all(np.abs(x - start) <= self._start_tolerance):
+            self._start_alias = x.tobytes()
             return start
+        self._start = None
         return x
 
     def value(self, x):
