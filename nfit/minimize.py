@@ -194,7 +194,8 @@ class Minuit(ZfitMinimizer):
         result.info.update(gradient=gradient, hessian=hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian, n_nan=objective.n_nan)
         if stage is not None:
-            result.info["n_eval"] += stage.passes
+            # MIGRAD's first call, at its start, was the stage's last pass where that is remembered
+            result.info["n_eval"] += stage.passes - objective.start_served
             result.info["newton"] = {"steps": stage.steps, "passes": stage.passes, "edm": stage.edm,
                                      "stopped": stage.reason}
         _summary(self, result, elapsed)

@@ -151,6 +151,11 @@ class Objective:
         self._start_tolerance = _START_ULPS * np.spacing(size)
         self._start_alias = None  # MIGRAD's spelling of the start, once its first call has shown it
 
+    @property
+    def start_served(self) -> bool:
+        """Whether MIGRAD's start was served the pass remembered at :meth:`start_at`."""
+        return self._start is not None and self._start_alias is not None
+
     def _snapped(self, x):
         x = np.ascontiguousarray(x, dtype=float)
         start = self._start
