@@ -13,7 +13,13 @@ step stays inside every parameter's limits and the loss decreases (halving the s
 point. A saddle, NaN: all are left to MIGRAD. A step that would leave the limits is halved until
 it stays inside; where that happens at two iterates in a row, the minimum lies on a limit (or
 beyond), which MIGRAD's transform of bounded parameters handles best from where the user started
-it: MIGRAD then starts from the start values, as it would have without the stage.
+it: MIGRAD then starts from the start values, as it would have without the stage. Below an EDM
+of ``EDM_FRACTION`` times MIGRAD's goal one more step is taken, unguarded, so that MIGRAD's own
+first step is within rounding and its line search ends at once.
+
+:class:`nfit.minimize.Minuit` runs the stage by default where it pays: each event depends on at
+most :data:`MAX_COUPLED` free parameters (:func:`coupled_params`) and the EDM at the start values
+is at least :data:`MIN_EDM`; docs/reliability.md has the measurements.
 
 >>> import numpy as np
 >>> def derivatives(x):   # (x0 - 1)^4 + (x0 - 1)^2 + 3 (x1 + 2)^2
