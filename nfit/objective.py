@@ -116,6 +116,7 @@ class Objective:
         self.uppers = [p.upper for p in params]
         self._recent = {}  # point -> (order, (value, gradient, hessian)): the last few passes
         self._start = None  # see start_at
+        self._start_alias = None
         self._last_positive = None  # (point, matrix) of positive_hessian's last answer
         self.n_nan = 0
 
@@ -154,7 +155,7 @@ class Objective:
     @property
     def start_served(self) -> bool:
         """Whether MIGRAD's start was served the pass remembered at :meth:`start_at`."""
-        return self._start is not None and self._start_alias is not None
+        return self._start_alias is not None
 
     def _snapped(self, x):
         x = np.ascontiguousarray(x, dtype=float)
@@ -189,7 +190,7 @@ class Objective:
         return numerical_gradient(self.value, np.asarray(x, dtype=float), scale)
 
     def hessian(self, x):
-        return self._pass(x, 2)[2][np.ix_(self.index, self.index)]
+        return self.derivatives(x)[2]
 
     def derivatives(self, x):
         """``(value, gradient, Hessian)`` by the chosen parameters at ``x``, from one pass (remembered).
@@ -207,9 +208,8 @@ class Objective:
         key = x.tobytes()
         if self._last_positive is not None and self._last_positive[0] == key:
             return self._last_positive[1].copy()
-        _, grad, hess = self._pass(x, 2)
-        matrix = minuit_hessian(hess[np.ix_(self.index, self.index)], grad[self.index], x, self.lowers, self.uppers,
-                                correct=minuit_needs_curvature_term())
+        _, grad, hess = self.derivatives(x)
+        matrix = minuit_hessian(hess, grad, x, self.lowers, self.uppers, correct=minuit_needs_curvature_term())
         self._last_positive = (key, matrix)
         return matrix.copy()
 
