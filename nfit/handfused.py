@@ -5,23 +5,28 @@ Gauss + Exponential, extended), with no generality. The benchmarks compare nfit'
 kernel against it. ``channel_nll`` uses ``math.exp`` and ``math.log`` (the C library, one event at a
 time), as one would write it; ``channel_nll_vecmath`` is the same loop with nfit's vectorising
 ``exp`` and ``log`` (``nfit.compile.vecmath``), the limit for nfit's own kernels, which use them.
+Both are compiled for the vector width nfit's kernels are (:mod:`nfit.compile.vectorwidth`).
 """
 import math
 
 import numba
 
-from .compile import vecmath
+from .compile import vecmath, vectorwidth
+
+vectorwidth.install()
+# Numba's disk cache does not know the vector width: cached code only where LLVM's choice stands
+_CACHE = vectorwidth.preferred() is None
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=_CACHE)
 def _gauss_norm(lo, hi, mu, sigma):
     return _SQRT_HALF_PI * sigma * (math.erf((hi - mu) / sigma * _SQRT_HALF) - math.erf((lo - mu) / sigma * _SQRT_HALF))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=_CACHE)
 def _exp_norm(lo, hi, lam):
     return (math.exp(lam * hi) - math.exp(lam * lo)) / lam
 
@@ -29,7 +34,7 @@ def _exp_norm(lo, hi, lam):
 def _channel_nll(m, fastmath):
     """The fused loop for one channel, with the ``exp`` and ``log`` of module ``m``."""
 
-    @numba.njit(cache=True, parallel=True, error_model="numpy", fastmath=fastmath)
+    @numba.njit(cache=_CACHE, parallel=True, error_model="numpy", fastmath=fastmath)
     def channel_nll(x, lo, hi, mu, sigma, lam, nsig, nbkg):
         cs = nsig / _gauss_norm(lo, hi, mu, sigma)
         cb = nbkg / _exp_norm(lo, hi, lam)

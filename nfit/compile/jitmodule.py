@@ -33,6 +33,9 @@ def jit_module(module):
     """
     import numba
 
+    from . import vectorwidth
+
+    vectorwidth.install()  # before the generated module that asks for these compiles
     cached = not hasattr(module, "kernel_functions")
     if cached:
         _register_clone_cache()
@@ -49,8 +52,9 @@ def jit_module(module):
     return _clone(module, "cpu", compile_function)
 
 
-# what compiled kernel code depends on besides its own source: the cloning here and the vectorising math
-COMPILER_SOURCES = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py")]
+# what compiled kernel code depends on besides its own source: the cloning here, the vectorising math
+# and the choice of vector width
+COMPILER_SOURCES = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py", "vectorwidth.py")]
 _registered = []
 
 

@@ -2,9 +2,10 @@
 
 That is the generated source (which describes the structure only: node types, parameter slots,
 observables, variant), the source text of every kernel module it uses and of the modules it is
-compiled against, the backend, and the versions of nfit, Numba and Python. Parameter values and data
-sizes never enter it, so two losses of one structure share one kernel and a toy study compiles once;
-a changed kernel source or version is a new signature, never a stale kernel.
+compiled against, the backend, the vector width (:mod:`nfit.compile.vectorwidth`), and the versions
+of nfit, Numba and Python. Parameter values and data sizes never enter it, so two losses of one
+structure share one kernel and a toy study compiles once; a changed kernel source or version is a
+new signature, never a stale kernel.
 
 >>> lowered = type("Lowered", (), {"source": "def f(): pass", "kernel_modules": []})()
 >>> len(signature(lowered))
@@ -20,6 +21,7 @@ from pathlib import Path
 from .._version import __version__
 from .jitmodule import COMPILER_SOURCES
 from .native import FORMAT
+from .vectorwidth import preferred as vector_width
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,7 +37,9 @@ def numba_version() -> str:
 def signature(lowered, backend: str = "numba") -> str:
     h = hashlib.sha256()
     # FORMAT: entries made before serial kernels were stored as machine code are compiled anew, once
-    for part in (__version__, numba_version(), sys.version, backend, f"stored code {FORMAT}", lowered.source):
+    parts = (__version__, numba_version(), sys.version, backend, f"stored code {FORMAT}",
+             f"vector width {vector_width()}", lowered.source)
+    for part in parts:
         h.update(part.encode())
         h.update(b"\0")
     for path in COMPILER_SOURCES:  # what generated modules are compiled against: an edit makes new kernels
