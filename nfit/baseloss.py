@@ -381,7 +381,9 @@ class BaseLoss:
         A fused Hessian kernel grows with the square of the number of free parameters, and Numba's
         compile time faster than that; above ``EXACT_HESSIAN_MAX_PARAMS`` free parameters the Hessian
         is the exact gradient differentiated once numerically instead."""
-        order = min(m._derivative_order() for m in self.model)
+        order = self.__dict__.get("_model_derivative_order")
+        if order is None:  # the models' structure is fixed; asked on every pass over the data
+            order = self.__dict__["_model_derivative_order"] = min(m._derivative_order() for m in self.model)
         if order == 2 and len(self._layout.floating) > EXACT_HESSIAN_MAX_PARAMS:
             order = 1
         options = getattr(self, "_options", {})

@@ -111,6 +111,7 @@ class Objective:
         self.gradient_order = gradient_order  # 2: gradients come from the Hessian kernel
         floating = loss.get_params()
         self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
+        self._every = np.array_equal(self.index, np.arange(len(floating)))  # no selection to make
         self.base = np.array([q.value() for q in floating])
         self.lowers = [p.lower for p in params]
         self.uppers = [p.upper for p in params]
@@ -121,6 +122,8 @@ class Objective:
         self.n_nan = 0
 
     def _point(self, x, order):
+        if self._every:
+            return self.loss.point(x, order)
         full = self.base.copy()
         full[self.index] = x
         return self.loss.point(full, order)
@@ -183,7 +186,8 @@ class Objective:
         return value
 
     def gradient(self, x):
-        return self._pass(x, self.gradient_order)[1][self.index]
+        gradient = self._pass(x, self.gradient_order)[1]
+        return gradient.copy() if self._every else gradient[self.index]
 
     def numerical_gradient(self, x):
         scale = np.array([q.step_size for q in self.loss.get_params()])[self.index]
@@ -196,6 +200,8 @@ class Objective:
         """``(value, gradient, Hessian)`` by the chosen parameters at ``x``, from one pass (remembered).
         A NaN here is not counted in ``n_nan`` (the Newton steps that ask step back from it)."""
         value, gradient, hessian = self._pass(x, 2)
+        if self._every:
+            return value, gradient.copy(), hessian.copy()
         return value, gradient[self.index], hessian[np.ix_(self.index, self.index)]
 
     def positive_hessian(self, x):

@@ -64,7 +64,7 @@ class LossProgram:
         parallel ones, nfit.concurrency) whether parallel code may run."""
         from ..concurrency import parallel_allowed
 
-        return order, tuple(id(q) for q in self.layout.floating) if order else (), parallel_allowed()
+        return order, tuple([id(q) for q in self.layout.independent if q.floating]) if order else (), parallel_allowed()
 
     def _point_values(self, p):
         """{parameter: value} at the point ``p`` where a term's columns depend on it, else None."""
@@ -178,14 +178,18 @@ def output_buffer(n, order) -> np.ndarray:
 
 
 def _unpack_upper(flat, n):
-    """The symmetric matrix of the upper triangle ``flat`` (row by row)."""
-    rows, cols = _upper_indices(n)
-    hess = np.empty((n, n))
-    hess[rows, cols] = flat
-    hess[cols, rows] = flat
-    return hess
+    """The symmetric matrix of the upper triangle ``flat`` (row by row).
+
+    >>> _unpack_upper(np.array([1.0, 2.0, 3.0]), 2).tolist()
+    [[1.0, 2.0], [2.0, 3.0]]
+    """
+    return flat.take(_symmetric_index(n))
 
 
 @functools.lru_cache(maxsize=64)
-def _upper_indices(n):
-    return np.triu_indices(n)
+def _symmetric_index(n):
+    """For each entry (i, j) of an n x n matrix, the position of (min, max) in its upper triangle."""
+    rows, cols = np.triu_indices(n)
+    index = np.empty((n, n), dtype=np.intp)
+    index[rows, cols] = index[cols, rows] = np.arange(rows.size)
+    return index

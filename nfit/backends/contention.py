@@ -93,19 +93,20 @@ class ParallelOrSerial:
                 self._suspect = True
             self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
         self.recent[variant].append(seconds)
-        mean = self.mean
         if self._probing and variant != self.current:
             self._probing -= 1
             if self._probing == 0:  # the probe is over: decide again on the medians
+                mean = self.mean
                 if mean[self._other()] * MARGIN < mean[self.current]:
                     self.current, self.interval = self._other(), FIRST_PROBE
                 else:
                     self.interval = min(2 * self.interval, LONGEST_PROBE)
                 self._next_probe = self.calls + self.interval
-        elif mean["serial"] is not None and self.current == "parallel" and len(self.recent["parallel"]) == PROBE_CALLS \
-                and mean["parallel"] > MARGIN * mean["serial"] * 2:
-            # the parallel kernel has become much slower than serial was: switch at once
-            self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
+        elif self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) == PROBE_CALLS:
+            mean = self.mean
+            if mean["parallel"] > MARGIN * mean["serial"] * 2:
+                # the parallel kernel has become much slower than serial was: switch at once
+                self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
 
     def __call__(self, *args):
         variant = self._choose()
