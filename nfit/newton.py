@@ -110,7 +110,7 @@ def _inside(x, lowers, uppers) -> bool:
 
 
 def _finite(value, gradient, hessian) -> bool:
-    return math.isfinite(value) and bool(np.all(np.isfinite(gradient))) and bool(np.all(np.isfinite(hessian)))
+    return math.isfinite(value) and bool(np.isfinite(gradient).all()) and bool(np.isfinite(hessian).all())
 
 
 def newton_start(derivatives, x0, lowers, uppers, edm_goal, max_passes=None, min_edm=0.0) -> NewtonStage:
