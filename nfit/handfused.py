@@ -5,17 +5,17 @@ Gauss + Exponential, extended), with no generality. The benchmarks compare nfit'
 kernel against it. ``channel_nll`` uses ``math.exp`` and ``math.log`` (the C library, one event at a
 time), as one would write it; ``channel_nll_vecmath`` is the same loop with nfit's vectorising
 ``exp`` and ``log`` (``nfit.compile.vecmath``), the limit for nfit's own kernels, which use them.
-Both are compiled for the vector width nfit's kernels are (:mod:`nfit.compile.vectorwidth`).
+Both are vectorised as nfit's kernels are (:mod:`nfit.compile.loops`).
 """
 import math
 
 import numba
 
-from .compile import vecmath, vectorwidth
+from .compile import loops, vecmath
 
-vectorwidth.install()
-# Numba's disk cache does not know the vector width: cached code only where LLVM's choice stands
-_CACHE = vectorwidth.preferred() is None
+loops.install()
+# Numba's disk cache does not know how the loops were vectorised: cached code only where LLVM chose
+_CACHE = loops.vector_width() is None and loops.interleave() is None
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_HALF_PI = math.sqrt(0.5 * math.pi)

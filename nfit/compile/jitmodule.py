@@ -33,9 +33,9 @@ def jit_module(module):
     """
     import numba
 
-    from . import vectorwidth
+    from . import loops
 
-    vectorwidth.install()  # before the generated module that asks for these compiles
+    loops.install()  # before the generated module that asks for these compiles
     cached = not hasattr(module, "kernel_functions")
     if cached:
         _register_clone_cache()
@@ -54,7 +54,7 @@ def jit_module(module):
 
 # what compiled kernel code depends on besides its own source: the cloning here, the vectorising math
 # and the choice of vector width
-COMPILER_SOURCES = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py", "vectorwidth.py")]
+COMPILER_SOURCES = [Path(__file__).with_name(name) for name in ("jitmodule.py", "vecmath.py", "loops.py")]
 _registered = []
 
 

@@ -2,8 +2,8 @@
 
 That is the generated source (which describes the structure only: node types, parameter slots,
 observables, variant), the source text of every kernel module it uses and of the modules it is
-compiled against, the backend, the vector width (:mod:`nfit.compile.vectorwidth`), and the versions
-of nfit, Numba and Python. Parameter values and data sizes never enter it, so two losses of one
+compiled against, the backend, how its loops are vectorised (:mod:`nfit.compile.loops`), and the
+versions of nfit, Numba and Python. Parameter values and data sizes never enter it, so two losses of one
 structure share one kernel and a toy study compiles once; a changed kernel source or version is a
 new signature, never a stale kernel.
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .._version import __version__
 from .jitmodule import COMPILER_SOURCES
+from .loops import choices as loop_choices
 from .native import FORMAT
-from .vectorwidth import preferred as vector_width
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,7 +38,7 @@ def signature(lowered, backend: str = "numba") -> str:
     h = hashlib.sha256()
     # FORMAT: entries made before serial kernels were stored as machine code are compiled anew, once
     parts = (__version__, numba_version(), sys.version, backend, f"stored code {FORMAT}",
-             f"vector width {vector_width()}", lowered.source)
+             loop_choices(), lowered.source)
     for part in parts:
         h.update(part.encode())
         h.update(b"\0")

@@ -1,0 +1,119 @@
+"""How generated kernels' loops are vectorised (nfit.compile.loops): the choices, their place in the
+kernel signature, and that they reach LLVM for kernel functions only."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from nfit import cache
+from nfit.compile import loops, native
+
+
+@pytest.mark.parametrize("choice, width", [("256", 256), ("512", 512), ("llvm", None)])
+def test_explicit_widths(choice, width):
+    assert loops._choose_width(choice) == width
+
+
+def test_auto_is_512_only_on_wide_cpus(monkeypatch):
+    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
+    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    _, cpu, features = native.machine()
+    wide = cpu in loops.WIDE_CPUS and "+avx512f" in features.split(",")
+    assert loops._choose_width("auto") == (512 if wide else None)
+
+
+def test_auto_leaves_llvm_s_choice_for_another_cpu(monkeypatch):
+    monkeypatch.setenv("NUMBA_CPU_NAME", "generic")
+    assert loops._choose_width("auto") is None
+
+
+def test_bad_choices_name_the_variable():
+    with pytest.raises(ValueError, match="NFIT_VECTOR_WIDTH='1024'"):
+        loops._choose_width("1024")
+    with pytest.raises(ValueError, match="NFIT_INTERLEAVE='0'"):
+        loops._choose_interleave("0")
+
+
+@pytest.mark.parametrize("choice, count", [("1", 1), ("4", 4), ("llvm", None)])
+def test_interleave_choices(choice, count):
+    assert loops._choose_interleave(choice) == count
+
+
+def test_both_choices_are_part_of_the_signature(monkeypatch):
+    lowered = type("Lowered", (), {"source": "def f(): pass", "kernel_modules": []})()
+    signatures = set()
+    for width in (None, 256, 512):
+        for count in (None, 4):
+            monkeypatch.setitem(loops._state, "width", width)
+            monkeypatch.setitem(loops._state, "interleave", count)
+            signatures.add(cache.signature(lowered))
+    assert len(signatures) == 6
+
+
+def test_the_interleave_hint_marks_each_loop_and_is_valid_ir():
+    import llvmlite.binding as llvm
+    from llvmlite import ir
+
+    module = ir.Module("probe")
+    i64 = ir.IntType(64)
+    function = ir.Function(module, ir.FunctionType(i64, [i64]), "nfit_k_probe")
+    entry, loop, latch, done = (function.append_basic_block(name) for name in ("entry", "loop", "latch", "done"))
+    ir.IRBuilder(entry).branch(loop)
+    builder = ir.IRBuilder(loop)
+    i = builder.phi(i64)
+    following = builder.add(i, ir.Constant(i64, 1))
+    builder.cbranch(builder.icmp_signed("<", following, function.args[0]), latch, done)
+    i.add_incoming(ir.Constant(i64, 0), entry)
+    i.add_incoming(following, latch)
+    ir.IRBuilder(latch).branch(loop)  # the back edge: a branch to a block laid out before its own
+    ir.IRBuilder(done).ret(following)
+    loops._tune(module, function, 512, 4)
+    text = str(module)
+    assert '"prefer-vector-width"="512"' in text
+    assert text.count('!"llvm.loop.interleave.count", i32 4') == 1
+    assert "!llvm.loop" in text
+    llvm.parse_assembly(text).verify()
+
+
+def test_kernel_function_names():
+    assert loops.KERNEL_FUNCTION.match("_ZN46nfit_k_4d516ae8b0f15ff16eb7d529eac3cd9538b9f8ca7_chunk0B2v1")
+    assert loops.KERNEL_FUNCTION.match("_ZN4nfit9handfused11_gauss_normB2v2")
+    assert not loops.KERNEL_FUNCTION.match("_ZN8__main__4loopB2v1")
+    assert not loops.KERNEL_FUNCTION.match("_ZN4nfit7kernels5gauss3pdfB2v2")
+
+
+_LOOP = """
+import numba, numpy as np
+
+@numba.njit(fastmath={"reassoc"})
+def loop(x):
+    s = 0.0
+    for i in range(x.size):
+        s += np.exp(x[i]) * x[i]
+    return s
+"""
+
+_PROBE = f"""
+import numpy as np
+from nfit.compile import loops
+loops.install()
+widths = []
+for name in ("nfit_k_0123abcd", "user_module"):
+    namespace = {{"__name__": name}}
+    exec({_LOOP!r}, namespace)
+    x = np.linspace(0.0, 1.0, 1001)
+    assert abs(namespace["loop"](x) - float(np.sum(np.exp(x) * x))) < 1e-9
+    asm = next(iter(namespace["loop"].inspect_asm().values()))
+    widths.append("zmm" in asm)
+print(widths)
+"""
+
+
+@pytest.mark.skipif("+avx512f" not in native.machine()[2].split(","), reason="this CPU has no AVX-512")
+@pytest.mark.parametrize("choice, expected", [("512", "[True, False]"), ("256", "[False, False]")])
+def test_only_kernel_functions_get_the_width(choice, expected, tmp_path):
+    env = dict(os.environ, NFIT_VECTOR_WIDTH=choice, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == expected
