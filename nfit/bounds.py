@@ -144,7 +144,7 @@ def _damped(matrix, gradient, wrapping):
             step = np.linalg.solve(trial, -gradient)
         except np.linalg.LinAlgError:
             step = np.full_like(gradient, np.inf)
-        if np.all(np.abs(step[wrapping]) <= MAX_INTERNAL_STEP):
+        if (np.abs(step[wrapping]) <= MAX_INTERNAL_STEP).all():
             return trial
         lam = 1e-3 if lam == 0.0 else 2.0 * lam
     return trial

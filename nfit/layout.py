@@ -55,9 +55,10 @@ class ParamLayout:
     def vector(self, floating_values=None, order=0) -> np.ndarray:
         """The kernel's parameter array: current values, free ones replaced by ``floating_values``;
         ``order`` > 0 also fills the derivatives of Python-function composed parameters."""
-        p = np.zeros(self.size)
-        for i, q in enumerate(self.independent):
-            p[i] = q.value()
+        values = [q.value() for q in self.independent]
+        if self.size > len(values):
+            values += [0.0] * (self.size - len(values))
+        p = np.array(values, dtype=float)
         if floating_values is not None:
             slots = self.floating_slots()
             if np.shape(floating_values) != slots.shape:

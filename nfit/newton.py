@@ -95,22 +95,48 @@ def coupled_params(loss, params) -> int:
     return max(sum(id(p) in ids for p in params) for ids in per_term)
 
 
+try:  # NumPy's LAPACK gufuncs, without the checks of np.linalg's wrappers (which cost more than the algebra)
+    from numpy.linalg import _umath_linalg as _lapack
+except ImportError:  # pragma: no cover - a NumPy without them
+    _lapack = None
+
+
 def _newton_step(gradient, hessian):
-    """The Newton step ``H⁻¹ g`` and the EDM ``g·H⁻¹·g / 2``, or None where ``H`` is not positive definite."""
-    try:
-        np.linalg.cholesky(hessian)
-        step = np.linalg.solve(hessian, gradient)
-    except np.linalg.LinAlgError:
-        return None
+    """The Newton step ``H⁻¹ g`` and the EDM ``g·H⁻¹·g / 2``, or None where ``H`` is not positive definite.
+
+    >>> _newton_step(np.array([2.0]), np.array([[4.0]])), _newton_step(np.array([2.0]), np.array([[-4.0]]))
+    ((array([0.5]), 0.5), None)
+    """
+    if _lapack is None:
+        try:
+            np.linalg.cholesky(hessian)
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            return None
+    else:
+        with np.errstate(all="ignore"):  # a failed Cholesky factor is NaN, and says so through the FPU flags
+            if np.isnan(_lapack.cholesky_lo(hessian, signature="d->d")).any():
+                return None
+            step = _lapack.solve1(hessian, gradient, signature="dd->d")
+        if not _all_finite(step):
+            return None
     return step, float(gradient @ step) / 2.0
 
 
 def _inside(x, lowers, uppers) -> bool:
-    return all((lo is None or v > lo) and (hi is None or v < hi) for v, lo, hi in zip(x, lowers, uppers))
+    """Whether every ``x`` is strictly between its limits (arrays, -inf and inf where there are none)."""
+    return bool((x > lowers).all() and (x < uppers).all())
 
 
 def _finite(value, gradient, hessian) -> bool:
-    return math.isfinite(value) and bool(np.isfinite(gradient).all()) and bool(np.isfinite(hessian).all())
+    return math.isfinite(value) and _all_finite(gradient) and _all_finite(hessian)
+
+
+def _all_finite(a) -> bool:
+    """Whether every entry is finite, by the sum of their squares: a NaN or an infinity makes it so,
+    and so does an entry above 1e154, which is no number a Newton step could use either."""
+    a = a.ravel()
+    return math.isfinite(a @ a)
 
 
 def newton_start(derivatives, x0, lowers, uppers, edm_goal, max_passes=None, min_edm=0.0) -> NewtonStage:
@@ -127,12 +153,14 @@ def newton_start(derivatives, x0, lowers, uppers, edm_goal, max_passes=None, min
     ('step leaves the limits', [0.0])
     """
     max_passes = MAX_STEPS * (MAX_HALVINGS + 1) if max_passes is None else int(max_passes)
+    lowers = np.array([-math.inf if v is None else v for v in lowers], dtype=float)
+    uppers = np.array([math.inf if v is None else v for v in uppers], dtype=float)
     x = np.array(x0, dtype=float)
     value, gradient, hessian = derivatives(x)
     passes, steps, pushed = 1, 0, False
+    if not _finite(value, gradient, hessian):  # a step is taken only to a point where they are
+        return NewtonStage(x, passes, steps, math.inf, "not finite")
     while True:
-        if not _finite(value, gradient, hessian):
-            return NewtonStage(x, passes, steps, math.inf, "not finite")
         newton = _newton_step(gradient, hessian)
         if newton is None:
             return NewtonStage(x, passes, steps, math.inf, "Hessian not positive definite")

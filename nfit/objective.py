@@ -75,12 +75,28 @@ def make_minuit(function, params, errordef, values=None, grad=None, hessian=None
     import iminuit
 
     values = [p.value() for p in params] if values is None else values
-    m = iminuit.Minuit(function, np.array(values, dtype=float), name=[p.name for p in params], grad=grad,
+    names = [p.name for p in params]
+    m = iminuit.Minuit(_Named(function, names), np.array(values, dtype=float), name=names, grad=grad,
                        hessian=hessian)
     m.errordef = errordef
     m.limits = [(-np.inf if p.lower is None else p.lower, np.inf if p.upper is None else p.upper) for p in params]
     m.errors = [p.step_size for p in params]
     return m
+
+
+class _Named:
+    """``function(x)`` with the names of its parameters where iminuit looks first (``_parameters``):
+    without them, iminuit reads the function's signature on every ``Minuit(...)``, which costs
+    more than the rest of setting it up."""
+
+    __slots__ = ("function", "_parameters")
+
+    def __init__(self, function, names):
+        self.function = function
+        self._parameters = dict.fromkeys(names)
+
+    def __call__(self, x):
+        return self.function(x)
 
 
 def hessian_kind(loss):
@@ -168,7 +184,7 @@ class Objective:
         if self._start_alias is not None:
             return start if x.tobytes() == self._start_alias else x
         # the first point MIGRAD asks for is its start
-        if x.shape == start.shape and np.all(np.abs(x - start) <= self._start_tolerance):
+        if x.shape == start.shape and (np.abs(x - start) <= self._start_tolerance).all():
             self._start_alias = x.tobytes()
             return start
         self._start = None

@@ -135,7 +135,7 @@ class FitResult:
     @classmethod
     def from_minuit(cls, loss, minimizer, params, m, elapsed):
         fm = m.fmin
-        finite = np.isfinite(fm.fval) and np.all(np.isfinite(np.array(m.values)))
+        finite = np.isfinite(fm.fval) and np.isfinite(np.array(m.values)).all()
         if not finite:
             status = 4
         elif fm.has_reached_call_limit:
@@ -344,7 +344,7 @@ class FitResult:
     def _inverse_without_flat(self, hess):
         """``2 errordef H⁻¹``, where parameters the loss does not depend on (a zero row of ``H``, like the
         yield of an extended pdf in a non-extended fit) get NaN errors instead of a singular matrix."""
-        flat = [i for i in range(len(hess)) if not np.any(hess[i])]
+        flat = np.flatnonzero(~np.asarray(hess).any(axis=1)).tolist()
         if not flat:
             return _inverse_if_positive(hess, self.loss.errordef)
         keep = [i for i in range(len(hess)) if i not in flat]

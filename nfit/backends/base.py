@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..concurrency import parallel_allowed
+
 __all__ = ["Backend", "LossProgram", "CompiledKernel", "output_buffer", "point_order"]
 
 
@@ -62,8 +64,6 @@ class LossProgram:
         """What a kernel of ``order`` depends on besides the program: derivative kernels on which
         parameters are free, and (a forked child may have to run serial kernels where its parent ran
         parallel ones, nfit.concurrency) whether parallel code may run."""
-        from ..concurrency import parallel_allowed
-
         return order, tuple([id(q) for q in self.layout.independent if q.floating]) if order else (), parallel_allowed()
 
     def _point_values(self, p):

@@ -1,0 +1,85 @@
+"""How the kernels' loops are vectorised (nfit.compile.loops), setting against setting: one value,
+gradient and Hessian pass of the headline model at 50k events, and the headline warm fit
+(MIGRAD + HESSE), each setting in processes of its own with kernel caches of its own, the settings
+taking turns.
+
+    python benchmarks/measure_loops.py [rounds]
+
+Prints a Markdown table of medians (per setting, the median over the rounds of each process's
+median). On a CPU without AVX-512 the 512-bit settings compile as the 256-bit ones.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+SETTINGS = [
+    ("LLVM's choices", {"NFIT_VECTOR_WIDTH": "llvm", "NFIT_INTERLEAVE": "llvm"}),
+    ("512-bit vectors", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "llvm"}),
+    ("interleave 4", {"NFIT_VECTOR_WIDTH": "llvm", "NFIT_INTERLEAVE": "4"}),
+    ("512-bit, interleave 4", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "4"}),
+]
+
+CHILD = """
+import json, time
+import numpy as np
+import nfit
+from nfit import headline
+
+loss, params = headline.build(headline.make_data(50_000), mode="compiled")
+minimizer = nfit.minimize.Minuit()
+for _ in range(3):
+    headline.reset(params)
+    minimizer.minimize(loss).hesse()
+    nfit.run.wait_for_kernels()
+fits = []
+for _ in range(30):
+    headline.reset(params)
+    start = time.perf_counter()
+    minimizer.minimize(loss).hesse()
+    fits.append(time.perf_counter() - start)
+out = {"fit": float(np.median(fits))}
+x = np.array([p.value() for p in loss.get_params()])
+for order, name in ((0, "value"), (1, "gradient"), (2, "hessian")):
+    point = loss.point(x, order)
+    loss.derivatives(point, order)
+    times = []
+    for _ in range(300):
+        start = time.perf_counter()
+        loss.derivatives(point, order)
+        times.append(time.perf_counter() - start)
+    out[name] = float(np.median(times))
+print(json.dumps(out))
+"""
+
+
+def run(env_changes, folder):
+    env = dict(os.environ, NFIT_CACHE_DIR=os.path.join(folder, "nfit"), NUMBA_CACHE_DIR=os.path.join(folder, "numba"),
+               **env_changes)
+    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(rounds=3):
+    results = {name: [] for name, _ in SETTINGS}
+    with tempfile.TemporaryDirectory() as root:
+        folders = {name: os.path.join(root, str(i)) for i, (name, _) in enumerate(SETTINGS)}
+        for name, env_changes in SETTINGS:  # compile every setting's kernels before timing any
+            run(env_changes, folders[name])
+        for _ in range(rounds):
+            for name, env_changes in SETTINGS:
+                results[name].append(run(env_changes, folders[name]))
+    print("| setting | value pass | gradient pass | Hessian pass | warm fit |")
+    print("|---|---|---|---|---|")
+    for name, _ in SETTINGS:
+        cells = [f"{1e6 * np.median([r[key] for r in results[name]]):.0f} µs"
+                 for key in ("value", "gradient", "hessian")]
+        fit = np.median([r["fit"] for r in results[name]])
+        print(f"| {name} | {' | '.join(cells)} | {1e3 * fit:.2f} ms |")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
