@@ -2,13 +2,15 @@
 in the compiled kernels against the rest (Python glue, iminuit's callbacks, HESSE's inversion, the
 parameter layout), and RooFit 6.40's warm fit of the same model in the same run (issue 15, item 3).
 
-    NFIT_ROOT_PYTHON=/path/to/python-with-root python benchmarks/measure_warm_fit.py
+    NFIT_ROOT_PYTHON=/path/to/python-with-root python benchmarks/measure_warm_fit.py [blocks]
 
 RooFit runs in a child process of ``$NFIT_ROOT_PYTHON`` (default: this interpreter; skipped where
 it has no ``ROOT``): a ``RooMinimizer`` on one ``createNLL(..., EvalBackend("cpu"))``, MIGRAD + HESSE
-from the start values, medians over 10 fits after 2 warm-up fits.
+from the start values. The two take turns (the child waits for its turn on a pipe), so that both
+see the machine in the same state: on a shared machine its speed drifts by more than the difference
+being measured. Each block (default 5) is 10 nfit fits back to back, after one untimed fit, then
+3 RooFit fits; medians over all blocks.
 """
-import json
 import os
 import subprocess
 import sys
@@ -21,15 +23,14 @@ from roofit_headline import model_source
 HEADLINE = str(Path(__file__).resolve().parents[1] / "nfit" / "headline.py")
 
 ROOFIT = """
-import importlib.util, json, time
-import numpy as np
+import importlib.util, sys, time
 spec = importlib.util.spec_from_file_location("headline_data", {headline!r})
 headline = importlib.util.module_from_spec(spec); spec.loader.exec_module(headline)
 data = headline.make_data(50_000)
 {model}
 nll = sim.createNLL(combined, ROOT.RooFit.Extended(True), ROOT.RooFit.EvalBackend("cpu"))
-times = []
-for i in range(12):
+
+def fit():
     for name, start in headline.START.items():
         p[name].setVal(start)
     start = time.perf_counter()
@@ -37,18 +38,37 @@ for i in range(12):
     minimizer.setPrintLevel(-1)
     minimizer.migrad()
     minimizer.hesse()
-    times.append(time.perf_counter() - start)
-print(json.dumps({{"fit_s": float(np.median(times[2:]))}}))
+    return time.perf_counter() - start
+
+fit(); fit()
+print("ready", flush=True)
+for line in sys.stdin:
+    print(repr(fit()), flush=True)
 """
 
 
-def roofit_warm_fit():
-    python = os.environ.get("NFIT_ROOT_PYTHON", sys.executable)
-    code = ROOFIT.format(headline=HEADLINE, model=model_source())
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True)
-    if out.returncode:
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])["fit_s"]
+class RooFitChild:
+    """RooFit's warm fit in a child process, one fit per :meth:`fit` call; None where it has no ROOT."""
+
+    def __init__(self):
+        python = os.environ.get("NFIT_ROOT_PYTHON", sys.executable)
+        code = ROOFIT.format(headline=HEADLINE, model=model_source())
+        self.process = subprocess.Popen([python, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        self.ready = False
+        for line in self.process.stdout:  # RooFit's own messages may come first
+            if line.strip() == "ready":
+                self.ready = True
+                break
+
+    def fit(self) -> float:
+        self.process.stdin.write("fit\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
 
 
 class Timed:
@@ -65,7 +85,11 @@ class Timed:
             self.spent[0] += time.perf_counter() - start
 
 
-def nfit_warm_fit(rounds=30):
+def nfit_warm_fit(blocks=5, fits=10, between=None):
+    """Medians of nfit's warm fit and of the kernels' share of it over ``blocks`` blocks of ``fits``
+    fits back to back (each after one more, untimed: the first fit after another process ran finds
+    the caches cold); ``between()`` runs after each block (RooFit's turn) and what it returns comes
+    back as a list."""
     import nfit
     from nfit import headline
 
@@ -80,28 +104,39 @@ def nfit_warm_fit(rounds=30):
     kernels = loss._program.kernels
     for key, kernel in list(kernels.items()):
         kernels[key] = Timed(kernel, spent)
-    totals, inside = [], []
-    for _ in range(rounds):
-        headline.reset(params)
-        spent[0] = 0.0
-        start = time.perf_counter()
-        result = minimizer.minimize(loss)
-        result.hesse()
-        totals.append(time.perf_counter() - start)
-        inside.append(spent[0])
-        assert result.valid
-    return float(np.median(totals)), float(np.median(np.array(inside) / np.array(totals)))
+    totals, inside, others = [], [], []
+    for _ in range(blocks):
+        for k in range(fits + 1):
+            headline.reset(params)
+            spent[0] = 0.0
+            start = time.perf_counter()
+            result = minimizer.minimize(loss)
+            result.hesse()
+            if k:
+                totals.append(time.perf_counter() - start)
+                inside.append(spent[0])
+            assert result.valid
+        if between is not None:
+            others += between()
+    return float(np.median(totals)), float(np.median(np.array(inside) / np.array(totals))), others
 
 
-def main():
-    fit, in_kernels = nfit_warm_fit()
-    roofit = roofit_warm_fit()
+def main(blocks=5):
+    roofit = RooFitChild()
+    if not roofit.ready:
+        roofit.close()
+        roofit = None
+    turn = (lambda: [roofit.fit() for _ in range(3)]) if roofit else None
+    fit, in_kernels, roofit_times = nfit_warm_fit(blocks, between=turn)
+    roofit_fit = float(np.median(roofit_times)) if roofit else None
+    if roofit:
+        roofit.close()
     print("| nfit warm fit | in the kernels | outside (glue) | RooFit warm fit | nfit / RooFit |")
     print("|---|---|---|---|---|")
-    ratio = f"1/{roofit / fit:.0f}" if roofit else "-"
-    roo = f"{1e3 * roofit:.0f} ms" if roofit else "not installed"
+    ratio = f"1/{roofit_fit / fit:.0f}" if roofit_fit else "-"
+    roo = f"{1e3 * roofit_fit:.0f} ms" if roofit_fit else "not installed"
     print(f"| {1e3 * fit:.1f} ms | {in_kernels:.0%} | {1 - in_kernels:.0%} | {roo} | {ratio} |")
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)

@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from . import linalg
+
 __all__ = ["first_derivative", "curvature_term", "minuit_hessian", "minuit_needs_curvature_term"]
 
 
@@ -118,11 +120,8 @@ MAX_INTERNAL_STEP = 0.5  # radians of MINUIT's sine transform a Newton step may 
 def _positive(matrix):
     """``matrix`` if it is positive definite, else its eigenvalues replaced by their absolute values
     (floored) in the scale of its diagonal."""
-    try:
-        np.linalg.cholesky(matrix)
+    if linalg.is_positive_definite(matrix):
         return matrix
-    except np.linalg.LinAlgError:
-        pass
     scale = np.sqrt(np.maximum(np.abs(np.diag(matrix)), 1e-300))
     unit = matrix / scale[:, None] / scale[None, :]
     values, vectors = np.linalg.eigh(0.5 * (unit + unit.T))
@@ -140,10 +139,7 @@ def _damped(matrix, gradient, wrapping):
     lam = 0.0
     for _ in range(60):
         trial = matrix + lam * diagonal if lam else matrix
-        try:
-            step = np.linalg.solve(trial, -gradient)
-        except np.linalg.LinAlgError:
-            step = np.full_like(gradient, np.inf)
+        step = linalg.solve(trial, -gradient)  # NaN where singular: never short enough
         if (np.abs(step[wrapping]) <= MAX_INTERNAL_STEP).all():
             return trial
         lam = 1e-3 if lam == 0.0 else 2.0 * lam

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import linalg
+
 __all__ = ["NewtonStage", "newton_start", "coupled_params", "MAX_STEPS", "MAX_HALVINGS", "EDM_FRACTION",
            "POLISHED", "MAX_COUPLED", "MIN_EDM"]
 
@@ -95,31 +97,17 @@ def coupled_params(loss, params) -> int:
     return max(sum(id(p) in ids for p in params) for ids in per_term)
 
 
-try:  # NumPy's LAPACK gufuncs, without the checks of np.linalg's wrappers (which cost more than the algebra)
-    from numpy.linalg import _umath_linalg as _lapack
-except ImportError:  # pragma: no cover - a NumPy without them
-    _lapack = None
-
-
 def _newton_step(gradient, hessian):
     """The Newton step ``H⁻¹ g`` and the EDM ``g·H⁻¹·g / 2``, or None where ``H`` is not positive definite.
 
     >>> _newton_step(np.array([2.0]), np.array([[4.0]])), _newton_step(np.array([2.0]), np.array([[-4.0]]))
     ((array([0.5]), 0.5), None)
     """
-    if _lapack is None:
-        try:
-            np.linalg.cholesky(hessian)
-            step = np.linalg.solve(hessian, gradient)
-        except np.linalg.LinAlgError:
-            return None
-    else:
-        with np.errstate(all="ignore"):  # a failed Cholesky factor is NaN, and says so through the FPU flags
-            if np.isnan(_lapack.cholesky_lo(hessian, signature="d->d")).any():
-                return None
-            step = _lapack.solve1(hessian, gradient, signature="dd->d")
-        if not _all_finite(step):
-            return None
+    if not linalg.is_positive_definite(hessian):
+        return None
+    step = linalg.solve(hessian, gradient)
+    if not _all_finite(step):
+        return None
     return step, float(gradient @ step) / 2.0
 
 

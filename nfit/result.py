@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from . import linalg
 from .numdiff import hessian
 from .objective import Objective, hessian_kind, loss_function, make_minuit, set_values
 from .param import select, values_set
@@ -807,11 +808,9 @@ def _profile_stretch(loss, minimizer, name, values, start):
 
 
 def _inverse_if_positive(hess, errordef):
-    try:
-        np.linalg.cholesky(hess)
-    except np.linalg.LinAlgError:
+    if not linalg.is_positive_definite(hess):
         return None
-    return 2.0 * errordef * np.linalg.inv(hess)
+    return 2.0 * errordef * linalg.inverse(hess)
 
 
 _WEIGHTCORR = {"asymptotic": "asymptotic", "sumw2": "sumw2", "false": False, "none": False}
