@@ -135,7 +135,7 @@ def main(blocks=5):
     print("|---|---|---|---|---|")
     ratio = f"1/{roofit_fit / fit:.0f}" if roofit_fit else "-"
     roo = f"{1e3 * roofit_fit:.0f} ms" if roofit_fit else "not installed"
-    print(f"| {1e3 * fit:.1f} ms | {in_kernels:.0%} | {1 - in_kernels:.0%} | {roo} | {ratio} |")
+    print(f"| {1e3 * fit:.2f} ms | {in_kernels:.1%} | {1 - in_kernels:.1%} | {roo} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -126,7 +126,11 @@ class Objective:
         self.loss = loss
         self.gradient_order = gradient_order  # 2: gradients come from the Hessian kernel
         floating = loss.get_params()
-        self.index = np.array([floating.index(p) for p in params], dtype=np.intp)
+        position = {id(q): i for i, q in enumerate(floating)}
+        missing = [getattr(p, "name", p) for p in params if id(p) not in position]
+        if missing:
+            raise ValueError(f"{missing} are not free parameters of the loss (fixed since, or another loss's)")
+        self.index = np.array([position[id(p)] for p in params], dtype=np.intp)
         self._every = np.array_equal(self.index, np.arange(len(floating)))  # no selection to make
         self.base = np.array([q.value() for q in floating])
         self.lowers = [p.lower for p in params]
