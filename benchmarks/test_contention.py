@@ -2,7 +2,8 @@
 with 0, 1 and 2 busy processes spinning on the cores (a compile, another fit, a browser). A parallel
 pass must never cost more than 1.2x the serial one; the ratio is in extra_info ("parallel_over_serial").
 The parallel kernel measures itself against its serial twin (nfit.backends.contention): each loss
-makes 40 passes under the load, as a fit would, before the passes that are timed.
+makes 40 passes under the load, as a fit would, before the passes that are timed; the timed passes
+of the two take turns.
 
 Run: ``pytest benchmarks/test_contention.py --benchmark-only -s``."""
 import multiprocessing as mp
@@ -21,13 +22,16 @@ def _spin(stop):
         sum(range(1000))
 
 
-def _best_of(f, rounds=15):
-    times = []
+def _medians(functions, rounds=15):
+    """The median time of each of ``functions`` ({name: f}), called in turn round by round, so that
+    all see the same load (the scheduler shares the cores differently from one moment to the next)."""
+    times = {name: [] for name in functions}
     for _ in range(rounds):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for name, f in functions.items():
+            start = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 @pytest.mark.parametrize("busy", [0, 1, 2])
@@ -52,7 +56,7 @@ def test_parallel_pass_under_contention(benchmark, n, busy):
         for f in timings.values():
             for _ in range(40):
                 f()
-        result = {name: _best_of(f) for name, f in timings.items()}
+        result = _medians(timings)
         benchmark.pedantic(timings["parallel"], rounds=5, iterations=1)
     finally:
         stop.set()
