@@ -115,12 +115,17 @@ def install():
             return
         from numba.core import cpu, lowering
 
-        original_lower, original_post_lowering = lowering.Lower.lower, cpu.CPUContext.post_lowering
+        original_lower = getattr(lowering.Lower, "lower", None)
+        original_post_lowering = getattr(cpu.CPUContext, "post_lowering", None)
+        if original_lower is None or original_post_lowering is None:  # another Numba: LLVM's choices stand
+            _state["installed"] = True
+            return
 
         def lower(self):
             # what compiles while a kernel function is lowered is the kernel's too: the body of a
             # prange loop becomes a function of its own (named after no module) at that moment
-            if not (_lowering.depth or KERNEL_FUNCTION.match(self.fndesc.mangled_name)):
+            name = getattr(getattr(self, "fndesc", None), "mangled_name", "")
+            if not (_lowering.depth or KERNEL_FUNCTION.match(name)):
                 return original_lower(self)
             _lowering.depth += 1
             try:
