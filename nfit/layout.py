@@ -55,6 +55,13 @@ class ParamLayout:
     def vector(self, floating_values=None, order=0) -> np.ndarray:
         """The kernel's parameter array: current values, free ones replaced by ``floating_values``;
         ``order`` > 0 also fills the derivatives of Python-function composed parameters."""
+        if floating_values is not None and self.size == len(self.independent) \
+                and all([q.floating for q in self.independent]):
+            # every slot is a free parameter's (a fit's every pass): the values are the vector
+            p = np.array(floating_values, dtype=float)
+            if p.shape != (self.size,):
+                self._wrong_shape(floating_values)
+            return p
         values = [q.value() for q in self.independent]
         if self.size > len(values):
             values += [0.0] * (self.size - len(values))
@@ -62,13 +69,16 @@ class ParamLayout:
         if floating_values is not None:
             slots = self.floating_slots()
             if np.shape(floating_values) != slots.shape:
-                names = [q.name for q in self.floating]
-                raise ValueError(f"expected {len(names)} value(s), one for each free parameter {names}, "
-                                 f"got an array of shape {np.shape(floating_values)}")
+                self._wrong_shape(floating_values)
             p[slots] = floating_values
         if self.python_composed:
             self.fill_python_composed(p, order)
         return p
+
+    def _wrong_shape(self, floating_values):
+        names = [q.name for q in self.floating]
+        raise ValueError(f"expected {len(names)} value(s), one for each free parameter {names}, "
+                         f"got an array of shape {np.shape(floating_values)}")
 
     def fill_python_composed(self, p: np.ndarray, order=0) -> None:
         if not self.python_composed:
