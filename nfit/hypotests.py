@@ -61,8 +61,8 @@ if _HepstatsFrequentist is not None:
         ``workers`` (a ``LocalCluster`` of that many single-threaded processes, started at the first toys
         and kept until :meth:`close`, the end of a ``with`` block, or the calculator's end) or ``client``
         (any ``dask.distributed.Client``) is given; ``batch_size`` toys per task (default: about four
-        tasks per worker), ``seed`` for the batches' generators, ``progress`` a bar over the toys (tqdm;
-        default on).
+        tasks per worker, at most 100, as :func:`nfit.toys.run`), ``seed`` for the batches' generators,
+        ``progress`` a bar over the toys (tqdm; default on).
 
         Example
         -------
@@ -117,9 +117,10 @@ if _HepstatsFrequentist is not None:
                                     self._ntoysalt, poigen, poieval))
             self._calls += 1
             parts = {}
+            from .toys import dask_batch_size
+
             client = self._dask_client()
-            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-            size = self._batch_size or max(1, -(-int(ntoys) // (4 * n_workers)))
+            size = self._batch_size or dask_batch_size(int(ntoys), client)
             sizes = [min(size, int(ntoys) - start) for start in range(0, int(ntoys), size)]
             futures = {client.submit(_toy_batch, payload, n, (self._seed, self._calls, k), pure=False): k
                        for k, n in enumerate(sizes)}

@@ -170,12 +170,27 @@ def dask_client(workers=None, client=None, who="toys.run"):
         own.close()
 
 
+MAX_BATCH = 100  # toys per task at most: a lost worker or a progress bar's step costs little
+
+
+def dask_batch_size(n_toys, client) -> int:
+    """Toys per task on ``client``'s cluster: about four tasks per worker, at most :data:`MAX_BATCH`.
+
+    >>> class Client:
+    ...     def scheduler_info(self):
+    ...         return {"workers": {"a": {}, "b": {}}}
+    >>> dask_batch_size(1000, Client()), dask_batch_size(20, Client())
+    (100, 3)
+    """
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
+    return max(1, min(MAX_BATCH, math.ceil(n_toys / (4 * n_workers))))
+
+
 def _on_dask(model, n_toys, nevents, loss, minimizer, seed, truth, workers, client, batch_size, progress):
     from dask.distributed import as_completed
 
     with dask_client(workers, client) as client:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-        size = batch_size or max(1, min(100, math.ceil(n_toys / (4 * n_workers))))
+        size = batch_size or dask_batch_size(n_toys, client)
         futures = [client.submit(_run_toys, model, batch, nevents, loss, minimizer, seed, truth, pure=False)
                    for batch in _batches(n_toys, size)]
         bar = _progress_bar(n_toys, progress)
