@@ -41,7 +41,6 @@ __all__ = ["ShapePDF", "KernelPDF", "Gauss", "Exponential", "Uniform", "normalis
 
 
 @functools.lru_cache(maxsize=None)
-@functools.lru_cache(maxsize=1024)  # asked on every pass over the data (a loss's derivative order)
 def _takes_math_namespace(function) -> bool:
     """Whether a kernel function is written for tracing: its last argument is the math namespace ``m``."""
     try:
