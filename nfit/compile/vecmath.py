@@ -36,6 +36,7 @@ LN2_HI = 6.93147180369123816490e-01  # ln 2 with its low bits zero, so k * LN2_H
 LN2_LO = 1.90821492927058770002e-10
 LOG2E = 1.4426950408889634
 SQRT2 = 1.4142135623730951
+TWO52 = 4503599627370496.0
 TWO54 = 18014398509481984.0
 SMALLEST_NORMAL = 2.2250738585072014e-308
 _EXP_TAYLOR = tuple(1.0 / _math.factorial(n) for n in range(13, -1, -1))  # 1/13!, ..., 1/1!, 1
@@ -58,9 +59,20 @@ def _float_to_bits(typingctx, x):
     return _nt.int64(_nt.float64), codegen
 
 
+# No conversion between float64 and int64 below: x86 has vector instructions for them only with
+# AVX-512, and LLVM converts lane by lane without (a third of exp's time on an AVX2 CPU). An integral
+# float n with 0 <= n < 2**52 is read as an integer from the bits of n + 2**52, and written as one
+# the same way.
+
 @numba.njit(fastmath=_FLAGS, error_model="numpy", cache=True)
-def _power_of_two(k):
-    return _bits_to_float((k + 1023) << 52)
+def _power_of_two(kf):
+    """``2**kf`` for an integral float ``kf`` in [-1022, 1023]: the low bits of ``kf + 1023 + 2**52``
+    shifted into the exponent field.
+
+    >>> _power_of_two(-3.0), _power_of_two(10.0)
+    (0.125, 1024.0)
+    """
+    return _bits_to_float(_float_to_bits(kf + (TWO52 + 1023.0)) << 52)
 
 
 @numba.njit(fastmath=_FLAGS, error_model="numpy", cache=True)
@@ -77,9 +89,8 @@ def exp(x):
     p = _EXP_TAYLOR[0]
     for c in _EXP_TAYLOR[1:]:  # Horner (the compiler unrolls the loop over a tuple)
         p = p * r + c
-    k = np.int64(kf)
-    half = k >> 1
-    y = p * _power_of_two(half) * _power_of_two(k - half)
+    half = np.floor(0.5 * kf)
+    y = p * _power_of_two(half) * _power_of_two(kf - half)
     return x if x != x else y
 
 
@@ -94,11 +105,11 @@ def log(x):
     subnormal = x < SMALLEST_NORMAL
     xs = x * TWO54 if subnormal else x
     bits = _float_to_bits(xs)
-    e = ((bits >> 52) & 0x7FF) - (1023 + 54 if subnormal else 1023)
+    biased = _bits_to_float(((bits >> 52) & 0x7FF) | 0x4330000000000000) - TWO52  # the exponent field, as a float
     m = _bits_to_float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
     above = m > SQRT2
     m = 0.5 * m if above else m
-    ef = np.float64(e + 1 if above else e)
+    ef = biased - (1023.0 + 54.0 if subnormal else 1023.0) + (1.0 if above else 0.0)
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
