@@ -14,8 +14,8 @@ import numba
 from .compile import loops, vecmath
 
 loops.install()
-# Numba's disk cache does not know how the loops were vectorised: cached code only where LLVM chose
-_CACHE = loops.vector_width() is None and loops.interleave() is None
+# Numba's disk cache does not know how the loops were compiled: cached code only where LLVM chose
+_CACHE = not loops.tuned()
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_HALF_PI = math.sqrt(0.5 * math.pi)

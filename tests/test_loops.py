@@ -33,6 +33,8 @@ def test_bad_choices_name_the_variable():
         loops._choose_width("1024")
     with pytest.raises(ValueError, match="NFIT_INTERLEAVE='0'"):
         loops._choose_interleave("0")
+    with pytest.raises(ValueError, match="NFIT_STACK_REALIGN='yes'"):
+        loops._choose_realign("yes")
 
 
 @pytest.mark.parametrize("choice, count", [("1", 1), ("4", 4), ("llvm", None)])
@@ -40,15 +42,17 @@ def test_interleave_choices(choice, count):
     assert loops._choose_interleave(choice) == count
 
 
-def test_both_choices_are_part_of_the_signature(monkeypatch):
+def test_every_choice_is_part_of_the_signature(monkeypatch):
     lowered = type("Lowered", (), {"source": "def f(): pass", "kernel_modules": []})()
     signatures = set()
     for width in (None, 256, 512):
         for count in (None, 4):
-            monkeypatch.setitem(loops._state, "width", width)
-            monkeypatch.setitem(loops._state, "interleave", count)
-            signatures.add(cache.signature(lowered))
-    assert len(signatures) == 6
+            for realign in (False, True):
+                monkeypatch.setitem(loops._state, "width", width)
+                monkeypatch.setitem(loops._state, "interleave", count)
+                monkeypatch.setitem(loops._state, "realign", realign)
+                signatures.add(cache.signature(lowered))
+    assert len(signatures) == 12
 
 
 def test_the_interleave_hint_marks_each_loop_and_is_valid_ir():
@@ -68,9 +72,10 @@ def test_the_interleave_hint_marks_each_loop_and_is_valid_ir():
     i.add_incoming(following, latch)
     ir.IRBuilder(latch).branch(loop)  # the back edge: a branch to a block laid out before its own
     ir.IRBuilder(done).ret(following)
-    loops._tune(module, function, 512, 4)
+    loops._tune(module, function, 512, 4, True)
     text = str(module)
     assert '"prefer-vector-width"="512"' in text
+    assert '"stackrealign"' in text
     assert text.count('!"llvm.loop.interleave.count", i32 4') == 1
     assert "!llvm.loop" in text
     llvm.parse_assembly(text).verify()
@@ -115,5 +120,28 @@ print(widths)
 def test_only_kernel_functions_get_the_width(choice, expected, tmp_path):
     env = dict(os.environ, NFIT_VECTOR_WIDTH=choice, NUMBA_CACHE_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == expected
+
+
+_REALIGN_PROBE = f"""
+import numpy as np
+from nfit.compile import loops
+loops.install()
+found = []
+for name in ("nfit_k_0123abcd", "user_module"):
+    namespace = {{"__name__": name}}
+    exec({_LOOP!r}, namespace)
+    namespace["loop"](np.ones(3))
+    found.append('"stackrealign"' in next(iter(namespace["loop"].inspect_llvm().values())))
+print(found)
+"""
+
+
+@pytest.mark.parametrize("choice, expected", [("1", "[True, False]"), ("0", "[False, False]")])
+def test_only_kernel_functions_realign_their_stack(choice, expected, tmp_path):
+    env = dict(os.environ, NFIT_STACK_REALIGN=choice, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _REALIGN_PROBE], env=env, capture_output=True, text=True,
+                         timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == expected

@@ -13,6 +13,15 @@ added into up to 45 sums) it picks badly on two counts:
   An exp or a log is a long chain of dependent instructions, so the core waits on each; running
   :data:`INTERLEAVE` iterations side by side keeps it busy.
 
+A third setting is not LLVM's choice but a consequence of the first two: a loop with many sums
+and interleaved exps runs out of vector registers and keeps values on the stack (spills). x86-64
+only promises 16-byte alignment of the stack, so 32- and 64-byte spill slots straddle cache lines
+wherever the caller left the stack pointer, and each such load or store costs extra: the same loop
+ran 20 % slower called through a function pointer (as :func:`nfit.compile.parallel.run_chunks`
+calls the kernels' chunk helpers) than inlined, on two threads. The kernels' functions therefore
+realign their stack frame on entry (LLVM's ``"stackrealign"``), so spills are aligned wherever the
+function is called from.
+
 Only the functions of generated kernel modules (and of :mod:`nfit.handfused`, so that the
 hand-written reference loop stays comparable) are compiled so; the rest of the process, other
 libraries' Numba functions included, keeps LLVM's choices. docs/engine.md has the measurements.
@@ -21,11 +30,12 @@ libraries' Numba functions included, keeps LLVM's choices. docs/engine.md has th
 CPUs of :data:`WIDE_CPUS`, else LLVM's choice; LLVM's choice also where ``$NUMBA_CPU_NAME`` or
 ``$NUMBA_CPU_FEATURES`` asks Numba to compile for another CPU than this one), ``512``, ``256``, or
 ``llvm``. ``$NFIT_INTERLEAVE`` chooses the interleaving: a count, or ``llvm`` (default
-:data:`INTERLEAVE`). Both are part of every kernel's signature (:mod:`nfit.compile.key`), so a
-kernel compiled with other choices is never served.
+:data:`INTERLEAVE`). ``$NFIT_STACK_REALIGN`` (``1``, the default, or ``0``) turns the realignment
+on or off. All three are part of every kernel's signature (:mod:`nfit.compile.key`), so a kernel
+compiled with other choices is never served.
 
->>> vector_width() in (None, 256, 512), interleave() in (None, 1, 2, 4, 8)
-(True, True)
+>>> vector_width() in (None, 256, 512), interleave() in (None, 1, 2, 4, 8), stack_realign() in (True, False)
+(True, True, True)
 """
 from __future__ import annotations
 
@@ -33,7 +43,8 @@ import os
 import re
 import threading
 
-__all__ = ["vector_width", "interleave", "choices", "install", "WIDE_CPUS", "INTERLEAVE", "KERNEL_FUNCTION"]
+__all__ = ["vector_width", "interleave", "stack_realign", "tuned", "choices", "install", "WIDE_CPUS", "INTERLEAVE",
+           "KERNEL_FUNCTION"]
 
 # LLVM's names of x86 CPUs with AVX-512 that do not lower their clock much on 512-bit instructions
 WIDE_CPUS = frozenset({"icelake-client", "icelake-server", "tigerlake", "rocketlake", "sapphirerapids",
@@ -69,13 +80,33 @@ def interleave():
     return _state["interleave"]
 
 
+def stack_realign() -> bool:
+    """Whether the kernels' functions realign their stack frame on entry (``$NFIT_STACK_REALIGN``).
+
+    >>> stack_realign() in (True, False)
+    True
+    """
+    if "realign" not in _state:
+        _state["realign"] = _choose_realign(os.environ.get("NFIT_STACK_REALIGN", "1").strip().lower())
+    return _state["realign"]
+
+
+def tuned() -> bool:
+    """Whether the kernels are compiled with any choice of their own (else all is LLVM's).
+
+    >>> tuned() == (vector_width() is not None or interleave() is not None or stack_realign())
+    True
+    """
+    return vector_width() is not None or interleave() is not None or stack_realign()
+
+
 def choices() -> str:
-    """Both choices in words, for kernel signatures.
+    """The choices in words, for kernel signatures.
 
     >>> choices().startswith("vector width ")
     True
     """
-    return f"vector width {vector_width()}, interleave {interleave()}"
+    return f"vector width {vector_width()}, interleave {interleave()}, stack realign {stack_realign()}"
 
 
 def _choose_width(choice):
@@ -101,14 +132,20 @@ def _choose_interleave(choice):
     return int(choice)
 
 
+def _choose_realign(choice):
+    if choice not in ("0", "1"):
+        raise ValueError(f"NFIT_STACK_REALIGN={choice!r}: expected 1 (realign, the default) or 0")
+    return choice == "1"
+
+
 def install():
-    """Have Numba compile the functions of generated kernel modules with :func:`vector_width` and
-    :func:`interleave` (once per process; nothing where both are LLVM's).
+    """Have Numba compile the functions of generated kernel modules with :func:`vector_width`,
+    :func:`interleave` and :func:`stack_realign` (once per process; nothing where all are LLVM's).
 
     >>> install(); install()   # the second call does nothing
     """
-    width, count = vector_width(), interleave()
-    if width is None and count is None:
+    width, count, realign = vector_width(), interleave(), stack_realign()
+    if not tuned():
         return
     with _lock:
         if _state.get("installed"):
@@ -138,19 +175,21 @@ def install():
             if _lowering.depth:
                 for function in module.functions:
                     if not function.is_declaration:
-                        _tune(module, function, width, count)
+                        _tune(module, function, width, count, realign)
 
         lowering.Lower.lower, cpu.CPUContext.post_lowering = lower, post_lowering
         _state["installed"] = True
 
 
-def _tune(module, function, width, count):
+def _tune(module, function, width, count, realign):
     from llvmlite import ir
 
+    # LLVM string attributes: llvmlite's attribute set checks names against LLVM's enum attributes
+    # only, so they are added with set's own add
     if width is not None:
-        # an LLVM string attribute: llvmlite's attribute set checks names against LLVM's enum
-        # attributes only, so it is added with set's own add
         set.add(function.attributes, f'"prefer-vector-width"="{width}"')
+    if realign:
+        set.add(function.attributes, '"stackrealign"')
     if count is None:
         return
     # a loop's back edge: a branch to a block laid out before it (Numba lays out blocks in the
