@@ -1,4 +1,4 @@
-"""How the kernels' loops are vectorised (nfit.compile.loops), setting against setting: one value,
+"""How the kernels' loops are compiled (nfit.compile.loops), setting against setting: one value,
 gradient and Hessian pass of the headline model at 50k events, and the headline warm fit
 (MIGRAD + HESSE), each setting in processes of its own with kernel caches of its own, the settings
 taking turns.
@@ -17,10 +17,12 @@ import tempfile
 import numpy as np
 
 SETTINGS = [
-    ("LLVM's choices", {"NFIT_VECTOR_WIDTH": "llvm", "NFIT_INTERLEAVE": "llvm"}),
-    ("512-bit vectors", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "llvm"}),
-    ("interleave 4", {"NFIT_VECTOR_WIDTH": "llvm", "NFIT_INTERLEAVE": "4"}),
-    ("512-bit, interleave 4", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "4"}),
+    ("LLVM's choices", {"NFIT_VECTOR_WIDTH": "llvm", "NFIT_INTERLEAVE": "llvm", "NFIT_STACK_REALIGN": "0"}),
+    ("512-bit vectors", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "llvm", "NFIT_STACK_REALIGN": "0"}),
+    ("interleave 4", {"NFIT_VECTOR_WIDTH": "llvm", "NFIT_INTERLEAVE": "4", "NFIT_STACK_REALIGN": "0"}),
+    ("512-bit, interleave 4", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "4", "NFIT_STACK_REALIGN": "0"}),
+    ("512-bit, interleave 4, stack realigned", {"NFIT_VECTOR_WIDTH": "512", "NFIT_INTERLEAVE": "4",
+                                                 "NFIT_STACK_REALIGN": "1"}),
 ]
 
 CHILD = """

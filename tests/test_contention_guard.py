@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 import nfit
-from nfit.backends.contention import LONGEST_PROBE, PROBE_CALLS, ParallelOrSerial
+from nfit.backends.contention import LONGEST_PROBE, PROBE_CALLS, TO_PARALLEL, ParallelOrSerial
 
 
 def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None):
@@ -62,6 +62,32 @@ def test_a_fast_parallel_kernel_stays_and_probes_less_and_less():
     # probes at 8, then 16 and 32 calls later (doubling while parallel stays faster), each of a few calls
     assert calls.count("serial") <= 3 * PROBE_CALLS and guard.interval > 8
     assert guard.interval <= LONGEST_PROBE
+
+
+def _settled(parallel_seconds, serial_seconds, start):
+    """The variant a guard keeps after 60 calls, from ``start``, with kernels of these speeds."""
+    calls = []
+    guard = ParallelOrSerial(_sleeper(parallel_seconds, calls, "parallel"),
+                             lambda: _sleeper(serial_seconds, calls, "serial"))
+    guard._suspect = True
+    _wait_for_twin(guard)
+    guard.current = start
+    for _ in range(60):
+        guard(0)
+    return guard.current
+
+
+def test_a_serial_kernel_a_little_faster_takes_over():
+    # 8 % apart: under load, a parallel pass that is no faster is given up
+    assert _settled(0.0108, 0.010, "parallel") == "serial"
+
+
+def test_a_parallel_kernel_only_a_little_faster_does_not_take_back():
+    # 10 % faster is within the band where timings under load jitter: the serial kernel stays
+    assert 0.009 * TO_PARALLEL > 0.010
+    assert _settled(0.009, 0.010, "serial") == "serial"
+    # twice as fast (a quiet machine again): the parallel kernel takes back
+    assert _settled(0.005, 0.010, "serial") == "parallel"
 
 
 def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard():

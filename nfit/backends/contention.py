@@ -4,8 +4,11 @@ A parallel pass splits the events over the cores. When other processes keep a co
 on it waits for a slice of the scheduler's time and every pass waits for it (a pass of 1e5 events
 took 16 ms in parallel against 1.6 ms serially with one busy process on a 2-core machine). The
 kernels cannot know that in advance, so :class:`ParallelOrSerial` measures: it times every call,
-keeps the last few timings of each variant, calls the one whose median is lower, and now and then
-calls the other one a few times to see whether things changed, less often while they have not.
+keeps the last few timings of each variant and now and then calls the other one a few times to see
+whether things changed, less often while they have not. It hands over to the serial kernel as soon
+as that one's median is lower, and back to the parallel one only where it is clearly faster
+(:data:`TO_PARALLEL`): under load the two often take about the same time, and a parallel pass is the
+one a busy core can make slower.
 
 The serial kernel is the tiered path's first kernel, so it is usually there already; it is looked up
 (or, where it is not there, compiled in a background thread, while the parallel one runs on) once a
@@ -24,12 +27,18 @@ import statistics
 import threading
 import time
 
-__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE"]
+__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_PARALLEL"]
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
 PROBE_CALLS = 3  # calls of the other variant in a probe; each variant's last this many timings decide
-MARGIN = 1.1  # the other variant must be this much faster to take over
+# the other variant takes over where its median is lower than the current one's by this factor:
+# the serial one as soon as it is faster at all, the parallel one only where it is clearly faster.
+# Under load the two often take about the same time and their timings jitter; a band between the
+# two margins keeps the guard from following the jitter, and on the side of the serial pass, which
+# is the one that cannot be slowed down by a busy core
+TO_SERIAL = 1.0
+TO_PARALLEL = 1.25
 SUSPECT = 2.0  # a parallel call this many times slower than the fastest one suggests contention
 JITTER = 2e-4  # seconds: and slower by more than a timer's and a cache's hiccups (a scheduler slice is ms)
 
@@ -96,15 +105,15 @@ class ParallelOrSerial:
         if self._probing and variant != self.current:
             self._probing -= 1
             if self._probing == 0:  # the probe is over: decide again on the medians
-                mean = self.mean
-                if mean[self._other()] * MARGIN < mean[self.current]:
+                mean, other = self.mean, self._other()
+                if mean[other] * (TO_PARALLEL if other == "parallel" else TO_SERIAL) < mean[self.current]:
                     self.current, self.interval = self._other(), FIRST_PROBE
                 else:
                     self.interval = min(2 * self.interval, LONGEST_PROBE)
                 self._next_probe = self.calls + self.interval
         elif self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) == PROBE_CALLS:
             mean = self.mean
-            if mean["parallel"] > MARGIN * mean["serial"] * 2:
+            if mean["parallel"] > 2 * mean["serial"]:
                 # the parallel kernel has become much slower than serial was: switch at once
                 self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
 
