@@ -1,5 +1,6 @@
 """How generated kernels' loops are vectorised (nfit.compile.loops): the choices, their place in the
 kernel signature, and that they reach LLVM for kernel functions only."""
+import json
 import os
 import subprocess
 import sys
@@ -100,31 +101,7 @@ def loop(x):
 """
 
 _PROBE = f"""
-import numpy as np
-from nfit.compile import loops
-loops.install()
-widths = []
-for name in ("nfit_k_0123abcd", "user_module"):
-    namespace = {{"__name__": name}}
-    exec({_LOOP!r}, namespace)
-    x = np.linspace(0.0, 1.0, 1001)
-    assert abs(namespace["loop"](x) - float(np.sum(np.exp(x) * x))) < 1e-9
-    asm = next(iter(namespace["loop"].inspect_asm().values()))
-    widths.append("zmm" in asm)
-print(widths)
-"""
-
-
-@pytest.mark.skipif("+avx512f" not in native.machine()[2].split(","), reason="this CPU has no AVX-512")
-@pytest.mark.parametrize("choice, expected", [("512", "[True, False]"), ("256", "[False, False]")])
-def test_only_kernel_functions_get_the_width(choice, expected, tmp_path):
-    env = dict(os.environ, NFIT_VECTOR_WIDTH=choice, NUMBA_CACHE_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == expected
-
-
-_REALIGN_PROBE = f"""
+import json
 import numpy as np
 from nfit.compile import loops
 loops.install()
@@ -132,16 +109,30 @@ found = []
 for name in ("nfit_k_0123abcd", "user_module"):
     namespace = {{"__name__": name}}
     exec({_LOOP!r}, namespace)
-    namespace["loop"](np.ones(3))
-    found.append('"stackrealign"' in next(iter(namespace["loop"].inspect_llvm().values())))
-print(found)
+    x = np.linspace(0.0, 1.0, 1001)
+    assert abs(namespace["loop"](x) - float(np.sum(np.exp(x) * x))) < 1e-9
+    asm = next(iter(namespace["loop"].inspect_asm().values()))
+    llvm = next(iter(namespace["loop"].inspect_llvm().values()))
+    found.append({{"zmm": "zmm" in asm, "realign": '"stackrealign"' in llvm}})
+print(json.dumps(found))
 """
 
 
-@pytest.mark.parametrize("choice, expected", [("1", "[True, False]"), ("0", "[False, False]")])
-def test_only_kernel_functions_realign_their_stack(choice, expected, tmp_path):
-    env = dict(os.environ, NFIT_STACK_REALIGN=choice, NUMBA_CACHE_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", _REALIGN_PROBE], env=env, capture_output=True, text=True,
-                         timeout=300)
+def _probe(tmp_path, **env):
+    """What a loop in a kernel module and the same loop in a user's module compile to, in a fresh
+    process with ``env``: [{"zmm": 512-bit registers used, "realign": the stack realigned}, ...]."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), **env)
+    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == expected
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif("+avx512f" not in native.machine()[2].split(","), reason="this CPU has no AVX-512")
+@pytest.mark.parametrize("choice, expected", [("512", [True, False]), ("256", [False, False])])
+def test_only_kernel_functions_get_the_width(choice, expected, tmp_path):
+    assert [f["zmm"] for f in _probe(tmp_path, NFIT_VECTOR_WIDTH=choice)] == expected
+
+
+@pytest.mark.parametrize("choice, expected", [("1", [True, False]), ("0", [False, False])])
+def test_only_kernel_functions_realign_their_stack(choice, expected, tmp_path):
+    assert [f["realign"] for f in _probe(tmp_path, NFIT_STACK_REALIGN=choice)] == expected
