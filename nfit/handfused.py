@@ -50,8 +50,9 @@ def _channel_nll(m, fastmath):
 
 
 channel_nll = _channel_nll(math, fastmath=False)
-# the same loop with nfit's exp and log, and its sums reassociable, as nfit's kernels have them
-channel_nll_vecmath = _channel_nll(vecmath, fastmath={"reassoc"})
+# the same loop with nfit's exp and log, its sums reassociable and products fused with sums, as nfit's
+# kernels have them
+channel_nll_vecmath = _channel_nll(vecmath, fastmath={"reassoc", "contract"})
 
 
 def headline_nll(xa, xb, lo=5.0, hi=5.6):
