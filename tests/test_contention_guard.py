@@ -90,6 +90,21 @@ def test_a_parallel_kernel_only_a_little_faster_does_not_take_back():
     assert _settled(0.005, 0.010, "serial") == "parallel"
 
 
+def test_a_parallel_kernel_that_slows_down_between_probes_hands_over_at_once():
+    calls = []
+    # faster than serial through the first probe, then 1.3x slower than serial
+    parallel = _sleeper(0.013, calls, "parallel", quiet=14, quiet_seconds=0.003)
+    guard = ParallelOrSerial(parallel, lambda: _sleeper(0.010, calls, "serial"))
+    guard._suspect = True
+    _wait_for_twin(guard)
+    while calls.count("parallel") < 14:
+        guard(0)
+    assert guard.current == "parallel" and calls.count("serial") >= PROBE_CALLS  # it probed, and stayed
+    for _ in range(PROBE_CALLS + 1):  # the next probe is further away than this
+        guard(0)
+    assert guard.current == "serial"
+
+
 def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard():
     obs = nfit.Space("cg", -3, 3)
     mu = nfit.Parameter("cg_mu", 0.1)

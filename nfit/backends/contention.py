@@ -27,7 +27,7 @@ import statistics
 import threading
 import time
 
-__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_PARALLEL"]
+__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_PARALLEL", "AT_ONCE"]
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
@@ -39,6 +39,7 @@ PROBE_CALLS = 3  # calls of the other variant in a probe; each variant's last th
 # is the one that cannot be slowed down by a busy core
 TO_SERIAL = 1.0
 TO_PARALLEL = 1.25
+AT_ONCE = 1.2  # between probes: the parallel kernel's last calls this much slower than the serial one's
 SUSPECT = 2.0  # a parallel call this many times slower than the fastest one suggests contention
 JITTER = 2e-4  # seconds: and slower by more than a timer's and a cache's hiccups (a scheduler slice is ms)
 
@@ -113,8 +114,9 @@ class ParallelOrSerial:
                 self._next_probe = self.calls + self.interval
         elif self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) == PROBE_CALLS:
             mean = self.mean
-            if mean["parallel"] > 2 * mean["serial"]:
-                # the parallel kernel has become much slower than serial was: switch at once
+            if mean["parallel"] > AT_ONCE * mean["serial"]:
+                # the parallel kernel has become slower than serial was: switch at once, not at the next
+                # probe (which may be hundreds of calls away while the parallel one had been faster)
                 self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
 
     def __call__(self, *args):
