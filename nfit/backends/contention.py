@@ -108,7 +108,7 @@ class ParallelOrSerial:
             if self._probing == 0:  # the probe is over: decide again on the medians
                 mean, other = self.mean, self._other()
                 if mean[other] * (TO_PARALLEL if other == "parallel" else TO_SERIAL) < mean[self.current]:
-                    self.current, self.interval = self._other(), FIRST_PROBE
+                    self.current, self.interval = other, FIRST_PROBE
                 else:
                     self.interval = min(2 * self.interval, LONGEST_PROBE)
                 self._next_probe = self.calls + self.interval

@@ -60,7 +60,7 @@ def _float_to_bits(typingctx, x):
 
 
 # No conversion between float64 and int64 below: x86 has vector instructions for them only with
-# AVX-512, and LLVM converts lane by lane without (a third of exp's time on an AVX2 CPU). An integral
+# AVX-512, and LLVM converts lane by lane without (a quarter of exp's time on an AVX2 CPU). An integral
 # float n with 0 <= n < 2**52 is read as an integer from the bits of n + 2**52, and written as one
 # the same way.
 
