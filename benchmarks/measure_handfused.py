@@ -10,10 +10,10 @@ hint reaches it), the loop as a user would write it. Prints the medians and hand
 time (1 or more: nfit as fast or faster).
 """
 import sys
-import time
 
 import numba
 import numpy as np
+from in_turn import times_in_turn
 
 from nfit import handfused, headline
 from nfit.bench import channel_a_loss
@@ -40,17 +40,11 @@ def main(n=10_000_000, calls=25):
             truth["nbkg_A"] * scale)
     loss, _ = channel_a_loss(x, "compiled")
     values = np.array([q.value() for q in loss.get_params()])
-    hand, plain, ours = [], [], []
-    handfused.channel_nll_vecmath(*args)
-    plain_channel_nll(*args)
-    loss(values)
-    for _ in range(calls):
-        for function, times in ((lambda: handfused.channel_nll_vecmath(*args), hand),
-                                (lambda: plain_channel_nll(*args), plain), (lambda: loss(values), ours)):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    hand, plain, ours = np.median(hand), np.median(plain), np.median(ours)
+    functions = {"hand": lambda: handfused.channel_nll_vecmath(*args), "plain": lambda: plain_channel_nll(*args),
+                 "ours": lambda: loss(values)}
+    for f in functions.values():  # compiled (or loaded) before the clock starts
+        f()
+    hand, plain, ours = (float(np.median(t)) for t in times_in_turn(functions, calls).values())
     print(f"{n:.0e} events: nfit {1e3 * ours:.1f} ms; hand-fused with nfit's loop hints {1e3 * hand:.1f} ms, "
           f"hand-fused / nfit = {hand / ours:.3f}; with Numba's defaults {1e3 * plain:.1f} ms, {plain / ours:.3f}")
 

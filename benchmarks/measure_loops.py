@@ -30,10 +30,12 @@ SETTINGS = [
 ]
 
 CHILD = """
-import json, time
+import json, sys, time
 import numpy as np
 import nfit
 from nfit import headline
+sys.path.insert(0, BENCHMARKS)
+from in_turn import times_in_turn
 
 loss, params = headline.build(headline.make_data(50_000), mode="compiled")
 minimizer = nfit.minimize.Minuit()
@@ -49,7 +51,7 @@ for _ in range(30):
     fits.append(time.perf_counter() - start)
 out = {"fit": float(np.median(fits))}
 x = np.array([p.value() for p in loss.get_params()])
-calls = {}
+passes = {}
 for order, name in ((0, "value"), (1, "gradient"), (2, "hessian")):
     point = loss.point(x, order)
     loss.derivatives(point, order)  # compiles the kernel of this order
@@ -60,16 +62,11 @@ for order, name in ((0, "value"), (1, "gradient"), (2, "hessian")):
         serial = guard.serial or guard._make_serial()
         arrays = kernel.program.arrays_at(point)
         extra = (np.empty_like(kernel.out),) if order else ()
-        calls[name] = lambda f=guard.parallel, k=kernel, a=arrays, e=extra: f(point, k.constants, *a, *e)
-        calls[name + " serial"] = lambda f=serial, k=kernel, a=arrays, e=extra: f(point, k.constants, *a, *e)
-times = {name: [] for name in calls}
-for _ in range(20):  # the kernels called directly (no contention guard), taking turns
-    for name, call in calls.items():
-        for _ in range(5):
-            start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
-out.update({name: float(np.percentile(t, 25)) for name, t in times.items()})
+        args = (point, kernel.constants, *arrays, *extra)
+        passes[name] = lambda f=guard.parallel, args=args: f(*args)
+        passes[name + " serial"] = lambda f=serial, args=args: f(*args)
+# the kernels called directly (no contention guard), taking turns
+out.update({name: float(np.percentile(t, 25)) for name, t in times_in_turn(passes, 20, calls=5).items()})
 print(json.dumps(out))
 """
 
@@ -77,7 +74,8 @@ print(json.dumps(out))
 def run(env_changes, folder):
     env = dict(os.environ, NFIT_CACHE_DIR=os.path.join(folder, "nfit"), NUMBA_CACHE_DIR=os.path.join(folder, "numba"),
                **env_changes)
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True)
+    code = CHILD.replace("BENCHMARKS", repr(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from in_turn import times_in_turn
 
 import nfit
 from nfit import headline
@@ -25,13 +26,7 @@ def _spin(stop):
 def _medians(functions, rounds=15):
     """The median time of each of ``functions`` ({name: f}), called in turn round by round, so that
     all see the same load (the scheduler shares the cores differently from one moment to the next)."""
-    times = {name: [] for name in functions}
-    for _ in range(rounds):
-        for name, f in functions.items():
-            start = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
+    return {name: float(np.median(t)) for name, t in times_in_turn(functions, rounds).items()}
 
 
 @pytest.mark.parametrize("busy", [0, 1, 2])
