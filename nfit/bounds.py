@@ -71,19 +71,24 @@ def minuit_hessian(hess, grad, x, lowers, uppers, correct=True):
     >>> minuit_hessian(np.array([[-1.0]]), np.array([0.0]), np.array([0.0]), [None], [None])
     array([[1.]])
     """
-    hess = np.array(hess, dtype=float)
-    x = np.asarray(x, dtype=float)
     grad = np.asarray(grad, dtype=float)
-    jac, curvature = _transform_terms(x, lowers, uppers, grad)
-    exact = hess + np.diag(curvature)
-    internal = exact * jac[:, None] * jac[None, :]
-    fixed = _positive(internal)
-    fixed = _damped(fixed, grad * jac, [lo is not None and hi is not None for lo, hi in zip(lowers, uppers)])
-    if fixed is internal:
+    jac, curvature = _transform_terms(np.asarray(x, dtype=float), lowers, uppers, grad)
+    exact = np.asarray(hess, dtype=float) + np.diag(curvature)
+    scale = np.outer(jac, jac)
+    internal = exact * scale
+    wrapping = [lo is not None and hi is not None for lo, hi in zip(lowers, uppers)]
+    # near a minimum (the usual case) the matrix is positive definite and its step short: one solve tells
+    step = linalg.solve_if_positive(internal, grad * jac)
+    if step is not None and _short(step, wrapping):
         out = exact
     else:
-        out = fixed / jac[:, None] / jac[None, :]
+        out = _damped(_positive(internal), grad * jac, wrapping) / scale
     return out if correct else out - np.diag(curvature)
+
+
+def _short(step, wrapping) -> bool:
+    """Whether ``step`` moves no wrapping coordinate by more than :data:`MAX_INTERNAL_STEP` (False on NaN)."""
+    return all(abs(s) <= MAX_INTERNAL_STEP for s, wraps in zip(step.tolist(), wrapping) if wraps)
 
 
 def _transform_terms(x, lowers, uppers, grad):
@@ -134,13 +139,11 @@ def _damped(matrix, gradient, wrapping):
     for which the Newton step moves no wrapping coordinate by more than :data:`MAX_INTERNAL_STEP`."""
     if not any(wrapping):
         return matrix
-    wrapping = np.asarray(wrapping)
     diagonal = np.diag(np.diag(matrix))
     lam = 0.0
     for _ in range(60):
         trial = matrix + lam * diagonal if lam else matrix
-        step = linalg.solve(trial, -gradient)  # NaN where singular: never short enough
-        if (np.abs(step[wrapping]) <= MAX_INTERNAL_STEP).all():
+        if _short(linalg.solve(trial, gradient), wrapping):  # NaN where singular: never short enough
             return trial
         lam = 1e-3 if lam == 0.0 else 2.0 * lam
     return trial

@@ -12,12 +12,16 @@ gufuncs are called as they are; where this NumPy has none, ``np.linalg`` does th
 (True, False)
 >>> np.allclose(a @ solve(a, np.array([1.0, 2.0])), [1.0, 2.0]), np.allclose(inverse(a) @ a, np.eye(2))
 (True, True)
+>>> solve_if_positive(-a, np.array([1.0, 2.0])) is None, inverse_if_positive(-a) is None
+(True, True)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["is_positive_definite", "solve", "inverse"]
+__all__ = ["is_positive_definite", "solve", "inverse", "solve_if_positive", "inverse_if_positive"]
 
 try:
     from numpy.linalg import _umath_linalg as _lapack
@@ -34,8 +38,37 @@ def is_positive_definite(matrix) -> bool:
         except np.linalg.LinAlgError:
             return False
     with np.errstate(all="ignore"):  # a failed factor is NaN, and raises the FPU's invalid flag
-        factor = _lapack.cholesky_lo(np.asarray(matrix, dtype=float), signature="d->d")
-    return not np.isnan(factor).any()
+        return _has_factor(np.asarray(matrix, dtype=float))
+
+
+def _has_factor(matrix) -> bool:
+    """Whether ``matrix`` has a Cholesky factor; called inside an error state that ignores "invalid".
+    A factor that fails comes back all NaN, and a NaN entry of the (lower) triangle makes every
+    later diagonal entry NaN: the last one tells."""
+    if not matrix.size:
+        return True
+    return not math.isnan(_lapack.cholesky_lo(matrix, signature="d->d")[-1, -1])
+
+
+def solve_if_positive(matrix, vector):
+    """``matrix⁻¹ vector`` where the symmetric ``matrix`` is positive definite, else None (one
+    error-state context for both steps: on a fit's small matrices it costs as much as the algebra)."""
+    if _lapack is None:
+        return solve(matrix, vector) if is_positive_definite(matrix) else None
+    matrix = np.asarray(matrix, dtype=float)
+    with np.errstate(all="ignore"):
+        if not _has_factor(matrix):
+            return None
+        return _lapack.solve1(matrix, np.asarray(vector, dtype=float), signature="dd->d")
+
+
+def inverse_if_positive(matrix):
+    """``matrix⁻¹`` where the symmetric ``matrix`` is positive definite, else None."""
+    if _lapack is None:
+        return inverse(matrix) if is_positive_definite(matrix) else None
+    matrix = np.asarray(matrix, dtype=float)
+    with np.errstate(all="ignore"):
+        return _lapack.inv(matrix, signature="d->d") if _has_factor(matrix) else None
 
 
 def solve(matrix, vector) -> np.ndarray:

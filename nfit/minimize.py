@@ -144,8 +144,8 @@ class Minuit(ZfitMinimizer):
             raise ValueError(f"Minuit: newton must be None, True or False, got {newton!r}")
         self.newton = newton
 
-    def _make_minuit(self, loss, params, function, grad=None, hessian=None):
-        m = make_minuit(function, params, loss.errordef, grad=grad, hessian=hessian)
+    def _make_minuit(self, loss, params, values, function, grad=None, hessian=None):
+        m = make_minuit(function, params, loss.errordef, values, grad=grad, hessian=hessian)
         m.strategy = self.strategy
         m.print_level = _minuit_print_level(self.verbosity)
         if self.options.get("precision") is not None:
@@ -172,17 +172,16 @@ class Minuit(ZfitMinimizer):
         objective = Objective(loss, params, gradient_order=2 if single else 1)
         start = time.perf_counter()
         stage = self._newton_stage(loss, params, objective, gradient)
+        migrad_start = stage.x if stage is not None and stage.steps else None  # else the parameters' values
         if gradient == "exact":
-            m = self._make_minuit(loss, params, objective.value_remembering_gradient, objective.gradient,
+            m = self._make_minuit(loss, params, migrad_start, objective.value_remembering_gradient, objective.gradient,
                                   objective.positive_hessian)
         elif gradient == "numdifftools":
-            m = self._make_minuit(loss, params, objective.value, objective.numerical_gradient)
+            m = self._make_minuit(loss, params, migrad_start, objective.value, objective.numerical_gradient)
         else:
-            m = self._make_minuit(loss, params, objective.value)
+            m = self._make_minuit(loss, params, migrad_start, objective.value)
         before = [p.value() for p in params]
         if stage is not None:
-            if stage.steps:
-                m.values = stage.x
             objective.start_at(stage.x)
         m.migrad(ncall=self._migrad_calls(stage))
         elapsed = time.perf_counter() - start

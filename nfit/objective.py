@@ -130,8 +130,9 @@ class Objective:
         missing = [getattr(p, "name", p) for p in params if id(p) not in position]
         if missing:
             raise ValueError(f"{missing} are not free parameters of the loss (fixed since, or another loss's)")
-        self.index = np.array([position[id(p)] for p in params], dtype=np.intp)
-        self._every = np.array_equal(self.index, np.arange(len(floating)))  # no selection to make
+        index = [position[id(p)] for p in params]
+        self.index = np.array(index, dtype=np.intp)
+        self._every = index == list(range(len(floating)))  # no selection to make
         self.base = np.array([q.value() for q in floating])
         self.lowers = [p.lower for p in params]
         self.uppers = [p.upper for p in params]

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -136,7 +137,8 @@ class FitResult:
     @classmethod
     def from_minuit(cls, loss, minimizer, params, m, elapsed):
         fm = m.fmin
-        finite = np.isfinite(fm.fval) and np.isfinite(np.array(m.values)).all()
+        values = m.values[:]  # a list (each read of the view costs a call per parameter)
+        finite = math.isfinite(fm.fval) and all(map(math.isfinite, values))
         if not finite:
             status = 4
         elif fm.has_reached_call_limit:
@@ -155,7 +157,7 @@ class FitResult:
                 "time": elapsed, "params_at_limit": at_limit}
         # MIGRAD's running estimate of the inverse Hessian (zfit's ``result.approx``), as it ended
         inverse = None if m.covariance is None else np.array(m.covariance) / (2.0 * loss.errordef)
-        return cls._create(loss, minimizer, params, list(m.values), fm.fval, fm.edm, valid, converged, status,
+        return cls._create(loss, minimizer, params, values, fm.fval, fm.edm, valid, converged, status,
                            message, info, minuit=m, approx=Approximations(list(params), inv_hessian=inverse))
 
     @classmethod
@@ -808,9 +810,8 @@ def _profile_stretch(loss, minimizer, name, values, start):
 
 
 def _inverse_if_positive(hess, errordef):
-    if not linalg.is_positive_definite(hess):
-        return None
-    return 2.0 * errordef * linalg.inverse(hess)
+    inverse = linalg.inverse_if_positive(hess)
+    return None if inverse is None else 2.0 * errordef * inverse
 
 
 _WEIGHTCORR = {"asymptotic": "asymptotic", "sumw2": "sumw2", "false": False, "none": False}
