@@ -152,7 +152,21 @@ class Dual:
         if self.constant:
             return Dual(be, f)
         r = be.div(be.lift(1.0), self.v)
-        return self.apply(f, r, be.neg(be.mul(r, r)) if be.order >= 2 else None)
+        g = {j: be.mul(r, x) for j, x in self.g.items()}
+        h = {}
+        if be.order >= 2:
+            # d² log v = d²v / v - (dv / v)(dv / v)ᵀ: the second term a product of the gradient's own
+            # entries (per entry one product fewer than -(1 / v²) dv dvᵀ, where a likelihood spends most)
+            for jk in sorted(set(self.h) | set(_pairs(self.g))):
+                j, k = jk
+                outer = be.mul(g[j], g[k]) if j in g and k in g else None
+                if jk not in self.h:
+                    h[jk] = be.neg(outer)
+                elif outer is None:
+                    h[jk] = be.mul(r, self.h[jk])
+                else:
+                    h[jk] = be.sub(be.mul(r, self.h[jk]), outer)
+        return Dual(be, f, g, h)
 
     def exp(self):
         be = self.be
