@@ -2,14 +2,17 @@
 in the compiled kernels against the rest (Python glue, iminuit's callbacks, HESSE's inversion, the
 parameter layout), and RooFit 6.40's warm fit of the same model in the same run (issue 15, item 3).
 
-    NFIT_ROOT_PYTHON=/path/to/python-with-root python benchmarks/measure_warm_fit.py [blocks]
+    NFIT_ROOT_PYTHON=/path/to/python-with-root python benchmarks/measure_warm_fit.py [blocks] [fits] [roofit_fits]
 
 RooFit runs in a child process of ``$NFIT_ROOT_PYTHON`` (default: this interpreter; skipped where
 it has no ``ROOT``): a ``RooMinimizer`` on one ``createNLL(..., EvalBackend("cpu"))``, MIGRAD + HESSE
 from the start values. The two take turns (the child waits for its turn on a pipe), so that both
 see the machine in the same state: on a shared machine its speed drifts by more than the difference
-being measured. Each block (default 5) is 10 nfit fits back to back, after one untimed fit, then
-3 RooFit fits; medians over all blocks.
+being measured. Each block (default 8) is ``fits`` nfit fits back to back (default 60), then
+``roofit_fits`` RooFit fits (default 2), each turn after one untimed fit (the first fit after the
+other process ran finds the caches cold, nfit's and RooFit's alike); medians over all blocks. The
+defaults give the two turns about the same time on the clock, so that both sample the machine's
+drift alike (with 10 nfit fits against 3 RooFit fits, RooFit's turns took 90 % of the time).
 """
 import os
 import subprocess
@@ -121,13 +124,13 @@ def nfit_warm_fit(blocks=5, fits=10, between=None):
     return float(np.median(totals)), float(np.median(np.array(inside) / np.array(totals))), others
 
 
-def main(blocks=5):
+def main(blocks=8, fits=60, roofit_fits=2):
     roofit = RooFitChild()
     if not roofit.ready:
         roofit.close()
         roofit = None
-    turn = (lambda: [roofit.fit() for _ in range(3)]) if roofit else None
-    fit, in_kernels, roofit_times = nfit_warm_fit(blocks, between=turn)
+    turn = (lambda: [roofit.fit() for _ in range(roofit_fits + 1)][1:]) if roofit else None
+    fit, in_kernels, roofit_times = nfit_warm_fit(blocks, fits, between=turn)
     roofit_fit = float(np.median(roofit_times)) if roofit else None
     if roofit:
         roofit.close()
@@ -139,4 +142,4 @@ def main(blocks=5):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main(*(int(a) for a in sys.argv[1:4]))
