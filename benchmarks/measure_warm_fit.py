@@ -88,7 +88,7 @@ class Timed:
             self.spent[0] += time.perf_counter() - start
 
 
-def nfit_warm_fit(blocks=5, fits=10, between=None):
+def nfit_warm_fit(blocks=8, fits=60, between=None):
     """Medians of nfit's warm fit and of the kernels' share of it over ``blocks`` blocks of ``fits``
     fits back to back (each after one more, untimed: the first fit after another process ran finds
     the caches cold); ``between()`` runs after each block (RooFit's turn) and what it returns comes
