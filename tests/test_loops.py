@@ -43,17 +43,54 @@ def test_interleave_choices(choice, count):
     assert loops._choose_interleave(choice) == count
 
 
+def test_auto_interleave_follows_the_register_file(monkeypatch):
+    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
+    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    monkeypatch.setitem(loops._state, "interleave", loops.INTERLEAVE)
+    cpus = {"x86_64-unknown-linux-gnu/znver3": (["x86_64-unknown-linux-gnu", "znver3", "+avx2,+fma"], True),
+            "x86_64/icelake-server": (["x86_64-unknown-linux-gnu", "icelake-server", "+avx2,+avx512f"], False),
+            "aarch64": (["aarch64-unknown-linux-gnu", "neoverse-v1", "+neon"], False)}
+    for machine, sixteen in cpus.values():
+        monkeypatch.setattr(native, "_machine_cached", lambda machine=machine: machine)
+        assert loops._sixteen_registers() is sixteen
+        monkeypatch.setitem(loops._state, "16 registers", sixteen)
+        # a value loop keeps its 4 iterations; a Hessian loop's 21 sums spill less with 2 on 16 registers
+        assert loops.interleave_for(1) == loops.INTERLEAVE
+        assert loops.interleave_for(21) == (loops.INTERLEAVE_16_REGISTERS if sixteen else loops.INTERLEAVE)
+        assert loops.interleave_for(None) == loops.INTERLEAVE
+    monkeypatch.setenv("NUMBA_CPU_NAME", "generic")  # compiling for another CPU: the general default
+    assert loops._sixteen_registers() is False
+
+
+def test_generated_kernels_name_their_loops_sums():
+    import numpy as np
+
+    import nfit
+
+    obs = nfit.Space("x_sums", -3, 3)
+    mu, sigma = nfit.Parameter("mu_sums", 0.1), nfit.Parameter("sigma_sums", 1.0, 0.1, 3)
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs),
+                                data=nfit.Data.from_numpy(obs, np.linspace(-2, 2, 50)), mode="compiled")
+    from nfit.compile.lower import lower_nll
+
+    program = nll._program
+    source = lower_nll(program.terms, program.layout, program.constraints, 2).source
+    # value, 2 gradient entries, 3 Hessian entries
+    assert "LOOP_SUMS = {'_chunk0': 6, '_rows1': 6}" in source
+
+
 def test_every_choice_is_part_of_the_signature(monkeypatch):
     lowered = type("Lowered", (), {"source": "def f(): pass", "kernel_modules": []})()
     signatures = set()
     for width in (None, 256, 512):
-        for count in (None, 4):
+        for count, sixteen in ((None, False), (4, False), (4, True)):
             for realign in (False, True):
                 monkeypatch.setitem(loops._state, "width", width)
                 monkeypatch.setitem(loops._state, "interleave", count)
+                monkeypatch.setitem(loops._state, "16 registers", sixteen)
                 monkeypatch.setitem(loops._state, "realign", realign)
                 signatures.add(cache.signature(lowered))
-    assert len(signatures) == 12
+    assert len(signatures) == 18
 
 
 def test_the_interleave_hint_marks_each_loop_and_is_valid_ir():

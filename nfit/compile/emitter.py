@@ -313,6 +313,7 @@ class CodeContext(BuildContext):
         self.helpers: list[str] = []
         self._helper_names: dict = {}
         self.chunk_helpers: dict = {}  # chunk helper name -> number of data columns, in order of first use
+        self.loop_sums: dict = {}  # chunk helper name -> number of sums its event loop keeps (nfit.compile.loops)
         self.printer = self.printer_class(self.be.functions)
 
     def slot_value(self, slot):
@@ -361,6 +362,7 @@ class CodeContext(BuildContext):
         adapter = self._helper("_rows", loop, rows_helper_source)
         if adapter not in self.chunk_helpers:
             self.chunk_helpers[adapter] = len(loop.data_columns) + len(split_inputs(loop.inputs, loop.input_types)[1])
+        self.loop_sums[helper] = self.loop_sums[adapter] = loop.count
         function = f"fn{list(self.chunk_helpers).index(adapter)}"
         self.body.append(ChunkLoop(t, helper, function, list(loop.data_columns), list(loop.inputs),
                                    list(loop.input_types), loop.count))

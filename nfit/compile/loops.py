@@ -26,11 +26,19 @@ Only the functions of generated kernel modules (and of :mod:`nfit.handfused`, so
 hand-written reference loop stays comparable) are compiled so; the rest of the process, other
 libraries' Numba functions included, keeps LLVM's choices. docs/engine.md has the measurements.
 
+How many iterations pay depends on the register file and on the loop: each interleaved iteration
+keeps its own copy of every sum, and those that do not fit in registers spill. With AVX-512's 32
+vector registers 4 iterations were fastest for every loop. On x86 CPUs without AVX-512 (16 vector
+registers) 4 were fastest for a loop of one sum, but a loop of more than :data:`SUMS_IN_16_REGISTERS`
+sums (the gradient and Hessian loops) was faster with 2 (:data:`INTERLEAVE_16_REGISTERS`). A generated
+kernel module names its chunk helpers' sums in ``LOOP_SUMS`` (helper name -> number of sums).
+
 ``$NFIT_VECTOR_WIDTH`` chooses the width, read once per process: ``auto`` (the default: 512 on the
 CPUs of :data:`WIDE_CPUS`, else LLVM's choice; LLVM's choice also where ``$NUMBA_CPU_NAME`` or
 ``$NUMBA_CPU_FEATURES`` asks Numba to compile for another CPU than this one), ``512``, ``256``, or
-``llvm``. ``$NFIT_INTERLEAVE`` chooses the interleaving: a count, or ``llvm`` (default
-:data:`INTERLEAVE`). ``$NFIT_STACK_REALIGN`` (``1``, the default, or ``0``) turns the realignment
+``llvm``. ``$NFIT_INTERLEAVE`` chooses the interleaving: ``auto`` (the default: as above, and
+:data:`INTERLEAVE` for every loop where Numba is asked to compile for another CPU), a count for every
+loop, or ``llvm``. ``$NFIT_STACK_REALIGN`` (``1``, the default, or ``0``) turns the realignment
 on or off. All three are part of every kernel's signature (:mod:`nfit.compile.key`), so a kernel
 compiled with other choices is never served.
 
@@ -43,13 +51,15 @@ import os
 import re
 import threading
 
-__all__ = ["vector_width", "interleave", "stack_realign", "tuned", "choices", "install", "WIDE_CPUS", "INTERLEAVE",
-           "KERNEL_FUNCTION"]
+__all__ = ["vector_width", "interleave", "interleave_for", "stack_realign", "tuned", "choices", "install",
+           "WIDE_CPUS", "INTERLEAVE", "INTERLEAVE_16_REGISTERS", "SUMS_IN_16_REGISTERS", "KERNEL_FUNCTION"]
 
 # LLVM's names of x86 CPUs with AVX-512 that do not lower their clock much on 512-bit instructions
 WIDE_CPUS = frozenset({"icelake-client", "icelake-server", "tigerlake", "rocketlake", "sapphirerapids",
                        "emeraldrapids", "graniterapids", "graniterapids-d", "diamondrapids", "znver4", "znver5"})
 INTERLEAVE = 4
+INTERLEAVE_16_REGISTERS = 2  # on x86 without AVX-512, for a loop of more than SUMS_IN_16_REGISTERS sums
+SUMS_IN_16_REGISTERS = 4  # 4 interleaved copies of these fill the 16 registers
 # Numba's mangled names of the functions of generated kernel modules (nfit_k_<signature>) and of
 # nfit.handfused
 KERNEL_FUNCTION = re.compile(r"_ZN\d+nfit_k_[0-9a-f]+|_ZN4nfit9handfused")
@@ -70,14 +80,30 @@ def vector_width():
 
 
 def interleave():
-    """How many vector iterations the kernels' loops interleave, or None: LLVM's choice.
+    """How many vector iterations the kernels' loops interleave (a loop of few sums, see
+    :func:`interleave_for`), or None: LLVM's choice.
 
     >>> interleave() is None or interleave() >= 1
     True
     """
     if "interleave" not in _state:
-        _state["interleave"] = _choose_interleave(os.environ.get("NFIT_INTERLEAVE", str(INTERLEAVE)).strip().lower())
+        choice = os.environ.get("NFIT_INTERLEAVE", "auto").strip().lower()
+        _state["interleave"] = _choose_interleave(choice)
+        _state["16 registers"] = choice == "auto" and _sixteen_registers()
     return _state["interleave"]
+
+
+def interleave_for(sums) -> int | None:
+    """How many vector iterations a kernel's loop of ``sums`` sums interleaves (None: ``sums``
+    unknown, or LLVM's choice).
+
+    >>> interleave_for(1) == interleave()
+    True
+    """
+    count = interleave()
+    if count is not None and sums is not None and sums > SUMS_IN_16_REGISTERS and _state.get("16 registers", False):
+        return INTERLEAVE_16_REGISTERS
+    return count
 
 
 def stack_realign() -> bool:
@@ -106,7 +132,9 @@ def choices() -> str:
     >>> choices().startswith("vector width ")
     True
     """
-    return f"vector width {vector_width()}, interleave {interleave()}, stack realign {stack_realign()}"
+    interleave()
+    wide = f" ({INTERLEAVE_16_REGISTERS} over {SUMS_IN_16_REGISTERS} sums)" if _state.get("16 registers", False) else ""
+    return f"vector width {vector_width()}, interleave {interleave()}{wide}, stack realign {stack_realign()}"
 
 
 def _choose_width(choice):
@@ -127,9 +155,26 @@ def _choose_width(choice):
 def _choose_interleave(choice):
     if choice == "llvm":
         return None
+    if choice == "auto":
+        return INTERLEAVE
     if not choice.isdigit() or not 1 <= int(choice) <= 16:
-        raise ValueError(f"NFIT_INTERLEAVE={choice!r}: expected a count from 1 to 16, or 'llvm'")
+        raise ValueError(f"NFIT_INTERLEAVE={choice!r}: expected 'auto', a count from 1 to 16, or 'llvm'")
     return int(choice)
+
+
+def _sixteen_registers() -> bool:
+    """Whether this machine's CPU is an x86 without AVX-512: 16 vector registers (False where Numba
+    compiles for another CPU).
+
+    >>> _sixteen_registers() in (True, False)
+    True
+    """
+    if os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES"):
+        return False
+    from .native import _machine_cached
+
+    triple, _, features = _machine_cached()
+    return triple.startswith(("x86_64", "i386", "i686")) and "+avx512f" not in features.split(",")
 
 
 def _choose_realign(choice):
@@ -144,7 +189,7 @@ def install():
 
     >>> install(); install()   # the second call does nothing
     """
-    width, count, realign = vector_width(), interleave(), stack_realign()
+    width, realign = vector_width(), stack_realign()
     if not tuned():
         return
     with _lock:
@@ -161,21 +206,25 @@ def install():
         def lower(self):
             # what compiles while a kernel function is lowered is the kernel's too: the body of a
             # prange loop becomes a function of its own (named after no module) at that moment
-            name = getattr(getattr(self, "fndesc", None), "mangled_name", "")
-            if not (_lowering.depth or KERNEL_FUNCTION.match(name)):
+            fndesc = getattr(self, "fndesc", None)
+            if not (_lowering.depth or KERNEL_FUNCTION.match(getattr(fndesc, "mangled_name", ""))):
                 return original_lower(self)
+            outer = _lowering.count
+            if not _lowering.depth:
+                _lowering.count = interleave_for(_loop_sums(fndesc))
             _lowering.depth += 1
             try:
                 return original_lower(self)
             finally:
                 _lowering.depth -= 1
+                _lowering.count = outer
 
         def post_lowering(context, module, library):
             original_post_lowering(context, module, library)
             if _lowering.depth:
                 for function in module.functions:
                     if not function.is_declaration:
-                        _tune(module, function, width, count, realign)
+                        _tune(module, function, width, _lowering.count, realign)
 
         lowering.Lower.lower, cpu.CPUContext.post_lowering = lower, post_lowering
         _state["installed"] = True
@@ -206,8 +255,17 @@ def _tune(module, function, width, count, realign):
             branch.set_metadata("llvm.loop", loop)
 
 
+def _loop_sums(fndesc):
+    """The number of sums of the chunk helper ``fndesc`` describes (its module's ``LOOP_SUMS``), or None."""
+    try:
+        return fndesc.lookup_globals().get("LOOP_SUMS", {}).get(fndesc.qualname)
+    except (AttributeError, TypeError):
+        return None
+
+
 class _Depth(threading.local):
     depth = 0
+    count = None  # the interleave count of the kernel function being lowered
 
 
 _lowering = _Depth()  # how many kernel functions this thread is lowering

@@ -72,6 +72,7 @@ def _finish(ctx, name, body, doc):
         header.append("from nfit.compile.parallel import run_chunks as _run_chunks")
         # (helper, number of data columns) in the order of the parallel entry point's fn arguments
         header.append(f"CHUNK_HELPERS = {tuple(ctx.chunk_helpers.items())!r}")
+        header.append(f"LOOP_SUMS = {ctx.loop_sums!r}")  # how many sums each helper keeps: nfit.compile.loops
     functions = list(ctx.helpers)
     parallel_args = ctx.args + [f"fn{j}" for j in range(len(ctx.chunk_helpers))]
     functions += [_function(ctx.printer, f"{name}_serial", ctx.args, body, False),
