@@ -384,7 +384,7 @@ class BaseLoss:
         order = self.__dict__.get("_model_derivative_order")
         if order is None:  # the models' structure is fixed; asked on every pass over the data
             order = self.__dict__["_model_derivative_order"] = min(m._derivative_order() for m in self.model)
-        if order == 2 and len(self._layout.floating) > EXACT_HESSIAN_MAX_PARAMS:
+        if order == 2 and len(self._layout.floating_ids) > EXACT_HESSIAN_MAX_PARAMS:
             order = 1
         options = getattr(self, "_options", {})
         if options.get("numgrad"):

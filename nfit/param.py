@@ -24,7 +24,23 @@ from . import z
 from .serial import Serializable
 from .tensorlike import Scalar
 
-__all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter", "set_values"]
+__all__ = ["Parameter", "ConstantParameter", "ComposedParameter", "convert_to_parameter", "set_values",
+           "floating_epoch"]
+
+# a new object whenever a parameter is fixed or freed: what the free set was computed for (an object,
+# not a count, so that a cache pickled in another process never matches this one's)
+_floating_epoch = [object()]
+
+
+def floating_epoch() -> object:
+    """A token that changes whenever any parameter is fixed or freed (see :class:`nfit.layout.ParamLayout`).
+
+    >>> p = Parameter("p_epoch", 1.0); before = floating_epoch()
+    >>> p.floating = False
+    >>> floating_epoch() is before
+    False
+    """
+    return _floating_epoch[0]
 
 
 class _Arithmetic:
@@ -103,6 +119,16 @@ class Parameter(_Arithmetic, Serializable):
         self.floating = bool(floating)
         self.prior = None
         self.set_prior(prior)
+
+    @property
+    def floating(self) -> bool:
+        """Whether the parameter is free in a fit."""
+        return self._floating
+
+    @floating.setter
+    def floating(self, value):
+        self._floating = bool(value)
+        _floating_epoch[0] = object()
 
     def set_prior(self, prior):
         """Give the parameter a prior (:mod:`nfit.prior`; None removes it), restricted to its limits.

@@ -63,3 +63,28 @@ def test_composed_parameter_that_cannot_be_traced_still_evaluates():
 def test_parameter_arithmetic_uses_value():
     a = nfit.Parameter("a", 2.0)
     assert a * 3 == 6.0 and 1 + a == 3.0 and float(a) == 2.0
+
+
+def test_a_loss_sees_parameters_fixed_and_freed_at_once_even_after_pickling():
+    """The free set is remembered between passes (it is asked on each one) and recomputed whenever any
+    parameter is fixed or freed; a pickled copy never trusts what its original remembered."""
+    import pickle
+
+    import numpy as np
+
+    obs = nfit.Space("x_fixfree", -3, 3)
+    mu, sigma = nfit.Parameter("mu_fixfree", 0.2), nfit.Parameter("sigma_fixfree", 1.1, 0.1, 5)
+    data = nfit.Data.from_numpy(obs, np.random.default_rng(4).normal(size=500).clip(-2.9, 2.9))
+    nll = nfit.loss.UnbinnedNLL(model=nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs), data=data)
+    assert nll.gradient().shape == (2,)
+    sigma.floating = False
+    assert [p.name for p in nll.get_params()] == ["mu_fixfree"] and nll.gradient().shape == (1,)
+    copy = pickle.loads(pickle.dumps(nll))
+    assert [p.name for p in copy.get_params()] == ["mu_fixfree"]
+    copied_sigma = [p for p in copy.get_params(floating=None) if p.name == "sigma_fixfree"][0]
+    copied_sigma.floating = True
+    assert copy.gradient().shape == (2,) and nll.gradient().shape == (1,)
+    result = nfit.minimize.Minuit().minimize(nll)
+    assert result.valid and list(result.params) == [mu]
+    sigma.floating = True
+    assert nfit.minimize.Minuit().minimize(nll).valid and nll.gradient().shape == (2,)

@@ -58,13 +58,13 @@ class LossProgram:
 
     @property
     def n_free(self) -> int:
-        return len(self.layout.floating)
+        return len(self.layout.floating_ids)
 
     def kernel_key(self, order) -> tuple:
         """What a kernel of ``order`` depends on besides the program: derivative kernels on which
         parameters are free, and (a forked child may have to run serial kernels where its parent ran
         parallel ones, nfit.concurrency) whether parallel code may run."""
-        return order, tuple(map(id, self.layout.floating)) if order else (), parallel_allowed()
+        return order, self.layout.floating_ids if order else (), parallel_allowed()
 
     def _point_values(self, p):
         """{parameter: value} at the point ``p`` where a term's columns depend on it, else None."""
