@@ -25,7 +25,8 @@ from .backends import LossProgram
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term
-from .param import ComposedParameter, Parameter, ParamSet, fitted_values, independent_params, select
+from .param import (ComposedParameter, Parameter, ParamSet, fitted_values, floating_epoch, independent_params,
+                    select)
 from .pdf.base import BasePDF, model_params
 from .tensorlike import numpy_result
 
@@ -381,16 +382,21 @@ class BaseLoss:
         A fused Hessian kernel grows with the square of the number of free parameters, and Numba's
         compile time faster than that; above ``EXACT_HESSIAN_MAX_PARAMS`` free parameters the Hessian
         is the exact gradient differentiated once numerically instead."""
-        order = self.__dict__.get("_model_derivative_order")
-        if order is None:  # the models' structure is fixed; asked on every pass over the data
-            order = self.__dict__["_model_derivative_order"] = min(m._derivative_order() for m in self.model)
+        # asked on every pass over the data: the models' structure and the options are fixed, so the
+        # answer changes only where a parameter is fixed or freed
+        epoch = floating_epoch()
+        known = self.__dict__.get("_derivative_order_now")
+        if known is not None and known[0] is epoch:
+            return known[1]
+        order = min(m._derivative_order() for m in self.model)
         if order == 2 and len(self._layout.floating_ids) > EXACT_HESSIAN_MAX_PARAMS:
             order = 1
         options = getattr(self, "_options", {})
         if options.get("numgrad"):
-            return 0
-        if options.get("numhess"):
-            return min(order, 1)
+            order = 0
+        elif options.get("numhess"):
+            order = min(order, 1)
+        self._derivative_order_now = (epoch, order)
         return order
 
     def _select(self, params):

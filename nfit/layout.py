@@ -47,12 +47,12 @@ class ParamLayout:
     @property
     def floating(self) -> list:
         """The free parameters now (a parameter can be fixed or freed after a loss is built)."""
-        return list(self._free()[0])
+        return list(self._free()[1])
 
     @property
     def floating_ids(self) -> tuple:
         """The ``id`` of each free parameter now: what a kernel of derivatives is made for."""
-        return self._free()[1]
+        return self._free()[2]
 
     def _free(self):
         # asked on every pass over the data: recomputed only after some parameter was fixed or freed
@@ -61,7 +61,7 @@ class ParamLayout:
         if known is None or known[0] is not epoch:
             free = tuple(p for p in self.independent if p.floating)
             known = self._free_now = (epoch, free, tuple(map(id, free)), len(free) == len(self.independent))
-        return known[1:]
+        return known  # (epoch, the free parameters, their ids, whether every independent one is free)
 
     def floating_slots(self) -> np.ndarray:
         return np.array([self.slot[p] for p in self.independent if p.floating], dtype=np.intp)
@@ -69,7 +69,7 @@ class ParamLayout:
     def vector(self, floating_values=None, order=0) -> np.ndarray:
         """The kernel's parameter array: current values, free ones replaced by ``floating_values``;
         ``order`` > 0 also fills the derivatives of Python-function composed parameters."""
-        if floating_values is not None and self.size == len(self.independent) and self._free()[2]:
+        if floating_values is not None and self.size == len(self.independent) and self._free()[3]:
             # every slot is a free parameter's (a fit's every pass): the values are the vector
             p = np.array(floating_values, dtype=float)
             if p.shape != (self.size,):

@@ -186,9 +186,10 @@ class Minuit(ZfitMinimizer):
         m.migrad(ncall=self._migrad_calls(stage))
         elapsed = time.perf_counter() - start
         self._minuit_minimizer = m
-        set_values(params, m.values)
+        values = m.values[:]  # a list: each read of iminuit's view costs a call per parameter
+        set_values(params, values)
         loss.mark_fitted()
-        result = FitResult.from_minuit(loss, self, params, m, elapsed)
+        result = FitResult.from_minuit(loss, self, params, m, elapsed, values=values)
         result._objective = objective  # result.hesse() at the minimum reuses MIGRAD's last Hessian
         result.info.update(gradient=gradient, hessian=hessian_kind(loss) if gradient == "exact" else "minuit",
                            n_grad=m.ngrad, n_hessian=m.nhessian, n_nan=objective.n_nan)

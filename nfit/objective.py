@@ -25,7 +25,7 @@ from . import run
 from .baseloss import BaseLoss, SimpleLoss
 from .bounds import minuit_hessian, minuit_needs_curvature_term
 from .numdiff import gradient as numerical_gradient
-from .param import select
+from .param import Parameter, select
 
 __all__ = ["Objective", "as_loss", "free_params", "loss_function", "make_minuit", "hessian_kind",
            "set_values", "keep_or_restore"]
@@ -254,11 +254,16 @@ def keep_or_restore(params, before):
 
 
 def set_values(params, values):
+    """Each parameter to its value, brought inside its limits (MINUIT's may be a rounding outside)."""
     for p, v in zip(params, values):
-        if p.lower is not None:
-            v = max(v, p.lower)
-        if p.upper is not None:
-            v = min(v, p.upper)
-        p.set_value(v)
+        lower, upper = p.lower, p.upper
+        if lower is not None and v < lower:
+            v = lower
+        if upper is not None and v > upper:
+            v = upper
+        if type(p) is Parameter:
+            p._value = p._checked(v)  # set_value without the context manager it returns
+        else:
+            p.set_value(v)
 
 

@@ -116,7 +116,7 @@ class Parameter(_Arithmetic, Serializable):
         self._step_size = None if step_size is None else float(step_size)
         if self._step_size is not None and not self._step_size > 0:
             raise ValueError(f"Parameter {name!r}: step_size must be positive, got {step_size}")
-        self.floating = bool(floating)
+        self._floating = bool(floating)  # a new parameter is in no loss yet: no free set to recompute
         self.prior = None
         self.set_prior(prior)
 

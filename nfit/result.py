@@ -135,9 +135,11 @@ class FitResult:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_minuit(cls, loss, minimizer, params, m, elapsed):
+    def from_minuit(cls, loss, minimizer, params, m, elapsed, values=None):
+        """The result of MINUIT ``m``'s last MIGRAD; ``values``: ``m.values[:]`` where it was read already."""
         fm = m.fmin
-        values = m.values[:]  # a list (each read of the view costs a call per parameter)
+        if values is None:
+            values = m.values[:]  # a list (each read of the view costs a call per parameter)
         finite = math.isfinite(fm.fval) and all(map(math.isfinite, values))
         if not finite:
             status = 4
@@ -288,13 +290,14 @@ class FitResult:
                                 f"{used['weightcorr']!r}; give another name for weightcorr={weightcorr!r}")
         cov = self._corrected(self._hesse_covariance(method), weightcorr)
         scale = _sigma_of(cl)
+        level = 0.68268949 if cl is None else float(cl)
+        variances = cov.diagonal().tolist()
+        position = {id(p): i for i, p in enumerate(self._param_list)}
         out = {}
         for p in self._select(params):
-            i = self._param_list.index(p)
-            error = float(np.sqrt(cov[i, i])) * scale if cov[i, i] >= 0 else float("nan")
-            self.params[p][name] = {"error": error, "cl": 0.68268949 if cl is None else float(cl),
-                                    "weightcorr": weightcorr}
-            out[p] = self.params[p][name]
+            variance = variances[position[id(p)]]
+            error = math.sqrt(variance) * scale if variance >= 0 else math.nan
+            out[p] = dict.__getitem__(self.params, p)[name] = {"error": error, "cl": level, "weightcorr": weightcorr}
         return out
 
     def _hesse_covariance(self, method=None) -> np.ndarray:
@@ -347,9 +350,12 @@ class FitResult:
     def _inverse_without_flat(self, hess):
         """``2 errordef H⁻¹``, where parameters the loss does not depend on (a zero row of ``H``, like the
         yield of an extended pdf in a non-extended fit) get NaN errors instead of a singular matrix."""
+        inverse = _inverse_if_positive(hess, self.loss.errordef)
+        if inverse is not None:  # a zero row makes the matrix singular: there is none
+            return inverse
         flat = np.flatnonzero(~np.asarray(hess).any(axis=1)).tolist()
         if not flat:
-            return _inverse_if_positive(hess, self.loss.errordef)
+            return None
         keep = [i for i in range(len(hess)) if i not in flat]
         sub = _inverse_if_positive(hess[np.ix_(keep, keep)], self.loss.errordef) if keep else np.zeros((0, 0))
         if sub is None:
