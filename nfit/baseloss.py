@@ -25,8 +25,7 @@ from .backends import LossProgram
 from .data import Data
 from .layout import ParamLayout
 from .likelihood import Term
-from .param import (ComposedParameter, Parameter, ParamSet, fitted_values, floating_epoch, independent_params,
-                    select)
+from .param import ComposedParameter, Parameter, ParamSet, fitted_values, floating_epoch, independent_params, select
 from .pdf.base import BasePDF, model_params
 from .tensorlike import numpy_result
 
