@@ -235,6 +235,22 @@ class BaseLoss:
             return self._evaluate(point), None, None
         return self._derivatives(point, order)
 
+    def _settled_kernel(self, order):
+        """The function ``p -> (value, gradient, Hessian)`` that :meth:`derivatives` of ``order`` runs
+        now, where it stays the one while no parameter is fixed or freed (a minimiser may call it
+        directly on each pass); None where :meth:`derivatives` decides on each call (numerical
+        derivatives, a kernel still compiling on the default path, a loss with derivatives of its own)."""
+        cls, own = type(self), self.__dict__
+        if (cls.derivatives is not BaseLoss.derivatives or cls._derivatives is not BaseLoss._derivatives
+                or cls._run is not BaseLoss._run or "derivatives" in own or "_derivatives" in own or "_run" in own):
+            return None
+        exact = self.derivative_order
+        if order < 1 or exact < order:
+            return None
+        self._program.exact_order = exact
+        kernel = self._backend_now().loss_kernel(self._program, order)
+        return None if getattr(kernel, "provisional", False) else kernel
+
     def _point(self, params=None, order=0):
         p = self._layout.vector(order=order)
         params = fitted_values(params, among=self._layout.independent)  # a fit result: this loss's values

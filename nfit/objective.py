@@ -25,7 +25,7 @@ from . import run
 from .baseloss import BaseLoss, SimpleLoss
 from .bounds import minuit_hessian, minuit_needs_curvature_term
 from .numdiff import gradient as numerical_gradient
-from .param import Parameter, select
+from .param import Parameter, floating_epoch, select
 
 __all__ = ["Objective", "as_loss", "free_params", "loss_function", "make_minuit", "hessian_kind",
            "set_values", "keep_or_restore"]
@@ -140,6 +140,7 @@ class Objective:
         self._start = None  # see start_at
         self._start_alias = None
         self._last_positive = None  # (point, matrix) of positive_hessian's last answer
+        self._settled = {}  # order -> (floating epoch, kernel): see _derivatives
         self.n_nan = 0
 
     def _point(self, x, order):
@@ -157,12 +158,24 @@ class Objective:
         key = x.tobytes()  # the other parameters stay at this objective's base values
         seen = self._recent.get(key)
         if seen is None or seen[0] < order:
-            seen = (order, self.loss.derivatives(self._point(x, order), order))
+            seen = (order, self._derivatives(self._point(x, order), order))
             self._recent.pop(key, None)
             self._recent[key] = seen
             while len(self._recent) > _RECENT_PASSES:
                 self._recent.pop(next(iter(self._recent)))
         return seen[1]
+
+    def _derivatives(self, point, order):
+        """The loss's derivatives at ``point``: through the kernel found on the first pass while it stays
+        the loss's (:meth:`nfit.baseloss.BaseLoss._settled_kernel`), else through the loss."""
+        epoch = floating_epoch()
+        settled = self._settled.get(order)
+        if settled is None or settled[0] is not epoch:
+            kernel = self.loss._settled_kernel(order) if isinstance(self.loss, BaseLoss) else None
+            if kernel is None:
+                return self.loss.derivatives(point, order)
+            settled = self._settled[order] = (epoch, kernel)
+        return settled[1](point)
 
     def start_at(self, x):
         """MIGRAD starts at ``x`` (where the Newton stage ended, its pass remembered). MINUIT evaluates

@@ -204,3 +204,34 @@ def test_minuit_revisits_cost_no_second_pass(small_fit, newton):
     x = np.array([result.params[p]["value"] for p in result._param_list])
     expected = np.sqrt(np.diag(2 * loss.errordef * np.linalg.inv(fresh.hessian(x))))
     assert [result.params[p]["hesse"]["error"] for p in result._param_list] == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_objective_calls_the_settled_kernel_and_finds_it_anew_after_a_parameter_is_fixed(small_fit):
+    """A fit's passes go straight to the loss's kernel once it is settled; fixing a parameter makes the
+    objective look it up again, and a loss whose derivatives are patched is always asked itself."""
+    from nfit.objective import Objective
+
+    loss, params = small_fit
+    assert loss._settled_kernel(0) is None
+    kernel = loss._backend_now().loss_kernel(loss._program, 2)
+    assert loss._settled_kernel(2) is (None if getattr(kernel, "provisional", False) else kernel)  # compiling
+    nfit.minimize.Minuit().minimize(loss)
+    nfit.run.wait_for_kernels()
+    kernel = loss._backend_now().loss_kernel(loss._program, 2)
+    assert not getattr(kernel, "provisional", False) and loss._settled_kernel(2) is kernel
+    objective = Objective(loss, params)
+    x = np.array([p.value() for p in params])
+    value, gradient, hessian = objective.derivatives(x)
+    reference = loss.derivatives(loss.point(x, 2), 2)
+    assert value == reference[0] and np.array_equal(gradient, reference[1])
+    asked = []
+    loss._derivatives = lambda p, order: asked.append(order) or reference
+    try:
+        assert loss._settled_kernel(2) is None
+        params[0].floating = False  # the objective's settled kernel is stale now: it asks the loss
+        params[0].floating = True
+        objective._recent.clear()
+        objective.derivatives(x)
+        assert asked == [2]
+    finally:
+        del loss._derivatives

@@ -139,6 +139,8 @@ class TieredKernel:
     (``program.fitted``) each order compiles its own, cheaper kernel, which takes over once ready.
     """
 
+    provisional = True  # the kernel that answers changes during a fit: look it up on each pass
+
     def __init__(self, backend, program, order):
         self.backend = backend
         self.program = program
