@@ -219,8 +219,9 @@ def test_the_objective_calls_the_settled_kernel_and_finds_it_anew_after_a_parame
     nfit.run.wait_for_kernels()
     kernel = loss._backend_now().loss_kernel(loss._program, 2)
     assert not getattr(kernel, "provisional", False) and loss._settled_kernel(2) is kernel
-    objective = Objective(loss, params)
-    x = np.array([p.value() for p in params])
+    free = loss.get_params()
+    objective = Objective(loss, free)
+    x = np.array([p.value() for p in free])
     value, gradient, hessian = objective.derivatives(x)
     reference = loss.derivatives(loss.point(x, 2), 2)
     assert value == reference[0] and np.array_equal(gradient, reference[1])
@@ -228,8 +229,8 @@ def test_the_objective_calls_the_settled_kernel_and_finds_it_anew_after_a_parame
     loss._derivatives = lambda p, order: asked.append(order) or reference
     try:
         assert loss._settled_kernel(2) is None
-        params[0].floating = False  # the objective's settled kernel is stale now: it asks the loss
-        params[0].floating = True
+        free[0].floating = False  # the objective's settled kernel is stale now: it asks the loss
+        free[0].floating = True
         objective._recent.clear()
         objective.derivatives(x)
         assert asked == [2]
