@@ -73,8 +73,9 @@ def minuit_hessian(hess, grad, x, lowers, uppers, correct=True):
     """
     grad = np.asarray(grad, dtype=float)
     jac, curvature = _transform_terms(np.asarray(x, dtype=float), lowers, uppers, grad)
-    exact = np.asarray(hess, dtype=float) + np.diag(curvature)
-    scale = np.outer(jac, jac)
+    exact = np.array(hess, dtype=float)
+    exact.flat[::len(jac) + 1] += curvature  # the diagonal (np.diag and np.outer cost more than the algebra)
+    scale = jac[:, None] * jac
     internal = exact * scale
     wrapping = [lo is not None and hi is not None for lo, hi in zip(lowers, uppers)]
     # near a minimum (the usual case) the matrix is positive definite and its step short: one solve tells

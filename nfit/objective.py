@@ -183,10 +183,11 @@ class Objective:
         the size of the limits (39 units in the last place of a yield of 640 between 0 and 1e7): a
         point that close is served ``x``'s pass."""
         self._start = np.array(x, dtype=float)
-        size = np.abs(self._start)
-        for limits in (self.lowers, self.uppers):
-            size = np.maximum(size, [0.0 if v is None else abs(v) for v in limits])
-        self._start_tolerance = _START_ULPS * np.spacing(size)
+        limits = self.__dict__.get("_limit_sizes")
+        if limits is None:
+            limits = self._limit_sizes = np.array([max(0.0 if lo is None else abs(lo), 0.0 if hi is None else abs(hi))
+                                                   for lo, hi in zip(self.lowers, self.uppers)], dtype=float)
+        self._start_tolerance = _START_ULPS * np.spacing(np.maximum(np.abs(self._start), limits))
         self._start_alias = None  # MIGRAD's spelling of the start, once its first call has shown it
 
     @property
