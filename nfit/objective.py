@@ -165,6 +165,11 @@ class Objective:
                 self._recent.pop(next(iter(self._recent)))
         return seen[1]
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_settled"] = {}  # a compiled kernel stays in its process; a copy finds its own
+        return state
+
     def _derivatives(self, point, order):
         """The loss's derivatives at ``point``: through the kernel found on the first pass while it stays
         the loss's (:meth:`nfit.baseloss.BaseLoss._settled_kernel`), else through the loss."""
