@@ -1,11 +1,10 @@
-"""Linear algebra on the few-by-few matrices of a fit (a Hessian, a covariance), on LAPACK directly.
+"""Linear algebra on the few-by-few matrices of a fit (a Hessian, a covariance), on NumPy's LAPACK
+gufuncs directly.
 
 ``np.linalg``'s functions check their arguments' types and shapes and open an error-state
 context on every call, which for an 8 x 8 matrix takes longer than the algebra; a fit does this
-a few dozen times. The tests and solves of symmetric positive definite matrices here call
-LAPACK's Cholesky routines through SciPy's wrappers (``dpotrf``, ``dposv``: about 2 µs for an
-8 x 8 matrix against 12 µs for the Cholesky test and solve through NumPy), and the general solve
-and inverse NumPy's LAPACK gufuncs, without ``np.linalg``'s checks.
+a few dozen times. Here the arguments are already float64 square matrices (and vectors), so the
+gufuncs are called as they are; where this NumPy has none, ``np.linalg`` does the work.
 
 >>> import numpy as np
 >>> a = np.array([[4.0, 1.0], [1.0, 3.0]])
@@ -21,7 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg.lapack import dposv, dpotrf
 
 __all__ = ["is_positive_definite", "solve", "inverse", "solve_if_positive", "inverse_if_positive"]
 
@@ -33,38 +31,44 @@ except ImportError:  # pragma: no cover - a NumPy without them
 
 def is_positive_definite(matrix) -> bool:
     """Whether the symmetric ``matrix`` has a Cholesky factor (its NaN entries: it has none)."""
-    matrix = np.asarray(matrix, dtype=float)
+    if _lapack is None:
+        try:
+            np.linalg.cholesky(matrix)
+            return True
+        except np.linalg.LinAlgError:
+            return False
+    with np.errstate(all="ignore"):  # a failed factor is NaN, and raises the FPU's invalid flag
+        return _has_factor(np.asarray(matrix, dtype=float))
+
+
+def _has_factor(matrix) -> bool:
+    """Whether ``matrix`` has a Cholesky factor; called inside an error state that ignores "invalid".
+    A factor that fails comes back all NaN, and a NaN entry of the (lower) triangle makes every
+    later diagonal entry NaN: the last one tells."""
     if not matrix.size:
         return True
-    factor, info = dpotrf(matrix)
-    return _factored(factor, info)
-
-
-def _factored(factor, info) -> bool:
-    """Whether LAPACK's Cholesky factorisation succeeded. LAPACK stops at a diagonal entry that is not
-    positive, but a NaN elsewhere passes through: a NaN entry of the (upper) triangle makes every later
-    diagonal entry of the factor NaN, so the last one tells."""
-    return info == 0 and not math.isnan(factor[-1, -1])
+    return not math.isnan(_lapack.cholesky_lo(matrix, signature="d->d")[-1, -1])
 
 
 def solve_if_positive(matrix, vector):
     """``matrix⁻¹ vector`` where the symmetric ``matrix`` is positive definite, else None (one
-    LAPACK call, ``dposv``, factorises and solves)."""
+    error-state context for both steps: on a fit's small matrices it costs as much as the algebra)."""
+    if _lapack is None:
+        return solve(matrix, vector) if is_positive_definite(matrix) else None
     matrix = np.asarray(matrix, dtype=float)
-    vector = np.asarray(vector, dtype=float)
-    if not matrix.size:
-        return vector.copy()
-    factor, solution, info = dposv(matrix, vector)
-    return solution if _factored(factor, info) else None
+    with np.errstate(all="ignore"):
+        if not _has_factor(matrix):
+            return None
+        return _lapack.solve1(matrix, np.asarray(vector, dtype=float), signature="dd->d")
 
 
 def inverse_if_positive(matrix):
     """``matrix⁻¹`` where the symmetric ``matrix`` is positive definite, else None."""
+    if _lapack is None:
+        return inverse(matrix) if is_positive_definite(matrix) else None
     matrix = np.asarray(matrix, dtype=float)
-    if not matrix.size:
-        return matrix.copy()
-    factor, solution, info = dposv(matrix, np.eye(len(matrix)))
-    return solution if _factored(factor, info) else None
+    with np.errstate(all="ignore"):
+        return _lapack.inv(matrix, signature="d->d") if _has_factor(matrix) else None
 
 
 def solve(matrix, vector) -> np.ndarray:

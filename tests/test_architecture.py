@@ -102,3 +102,14 @@ def test_code_generation_edits_no_text():
     for name in ("ir.py", "emitter.py", "lower.py", "cuda.py"):
         source = (ROOT / "compile" / name).read_text()
         assert "import re" not in source and ".replace(" not in source, name
+
+
+def test_importing_nfit_leaves_the_heavy_modules_alone():
+    """A fresh process's time to its first result starts with ``import nfit``: it must not import Numba
+    (nfit loads stored kernels without it) nor SciPy's linear algebra (a third of a second here)."""
+    import subprocess
+    import sys
+
+    script = "import sys, nfit; print(sorted(m for m in ('numba', 'scipy.linalg', 'scipy.stats') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
