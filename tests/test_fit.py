@@ -236,3 +236,24 @@ def test_the_objective_calls_the_settled_kernel_and_finds_it_anew_after_a_parame
         assert asked == [2]
     finally:
         del loss._derivatives
+
+
+def test_a_fits_minuit_and_minimiser_pickle_after_the_objective_called_its_kernel_directly(small_fit):
+    """The MINUIT object of a fit holds the objective, which holds the compiled kernel it called on each
+    pass; a pickled copy leaves the kernel behind and finds its own."""
+    import pickle
+
+    loss, params = small_fit
+    minimizer = nfit.minimize.Minuit()
+    minimizer.minimize(loss)
+    nfit.run.wait_for_kernels()
+    result = minimizer.minimize(loss)
+    objective = result._objective
+    assert objective._settled  # the second fit's passes went to the settled kernel
+    copy = pickle.loads(pickle.dumps(objective))
+    assert copy._settled == {}
+    x = np.array([result.params[p]["value"] for p in result._param_list])
+    copy._recent.clear()
+    assert copy.derivatives(x)[0] == pytest.approx(objective.derivatives(x)[0], rel=1e-12)
+    assert pickle.loads(pickle.dumps(result.info["minuit"])).fmin.is_valid
+    pickle.dumps(minimizer)
