@@ -257,3 +257,23 @@ def test_a_fits_minuit_and_minimiser_pickle_after_the_objective_called_its_kerne
     assert copy.derivatives(x)[0] == pytest.approx(objective.derivatives(x)[0], rel=1e-12)
     assert pickle.loads(pickle.dumps(result.info["minuit"])).fmin.is_valid
     pickle.dumps(minimizer)
+
+
+def test_hesse_gives_nan_errors_to_a_parameter_the_loss_does_not_depend_on(obs, rng):
+    """The yield of an extended pdf in a non-extended fit: its row of the Hessian is zero, so the
+    covariance is the inverse of the rest, and its error NaN (as a warning in the result says)."""
+    from nfit.objective import Objective
+
+    mu = nfit.Parameter("mu_flat", 5.28, 5.2, 5.35)
+    sigma = nfit.Parameter("sigma_flat", 0.03, 0.005, 0.1)
+    yield_ = nfit.Parameter("n_flat", 500, 0, 5000)
+    data = nfit.Data.from_numpy(obs, rng.normal(5.28, 0.025, 2000).clip(5.01, 5.59))
+    model = nfit.pdf.Gauss(mu=mu, sigma=sigma, obs=obs, extended=yield_)
+    loss = nfit.loss.UnbinnedNLL(model=model, data=data)
+    result = nfit.minimize.Minuit(newton=False).minimize(loss, params=[mu, sigma, yield_])
+    errors = result.hesse()
+    assert np.isnan(errors[yield_]["error"]) and "n_flat" in result.info["hesse_warning"]
+    x = np.array([result.params[p]["value"] for p in (mu, sigma)])
+    hess = Objective(loss, [mu, sigma]).hessian(x)
+    expected = np.sqrt(np.diag(2 * loss.errordef * np.linalg.inv(hess)))
+    assert [errors[mu]["error"], errors[sigma]["error"]] == pytest.approx(expected, rel=1e-9)
