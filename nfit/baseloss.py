@@ -403,7 +403,9 @@ class BaseLoss:
         known = self.__dict__.get("_derivative_order_now")
         if known is not None and known[0] is epoch:
             return known[1]
-        order = min(m._derivative_order() for m in self.model)
+        order = self.__dict__.get("_model_derivative_order")
+        if order is None:  # the models' own order: found once (it reads each shape's signature)
+            order = self.__dict__["_model_derivative_order"] = min(m._derivative_order() for m in self.model)
         if order == 2 and len(self._layout.floating_ids) > EXACT_HESSIAN_MAX_PARAMS:
             order = 1
         options = getattr(self, "_options", {})

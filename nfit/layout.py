@@ -64,7 +64,7 @@ class ParamLayout:
         return known  # (epoch, the free parameters, their ids, whether every independent one is free)
 
     def floating_slots(self) -> np.ndarray:
-        return np.array([self.slot[p] for p in self.independent if p.floating], dtype=np.intp)
+        return np.array([self.slot[p] for p in self._free()[1]], dtype=np.intp)
 
     def vector(self, floating_values=None, order=0) -> np.ndarray:
         """The kernel's parameter array: current values, free ones replaced by ``floating_values``;
