@@ -4,11 +4,16 @@ A parallel pass splits the events over the cores. When other processes keep a co
 on it waits for a slice of the scheduler's time and every pass waits for it (a pass of 1e5 events
 took 16 ms in parallel against 1.6 ms serially with one busy process on a 2-core machine). The
 kernels cannot know that in advance, so :class:`ParallelOrSerial` measures: it times every call,
-keeps the last few timings of each variant and now and then calls the other one a few times to see
-whether things changed, less often while they have not. It hands over to the serial kernel as soon
-as that one's median is lower, and back to the parallel one only where it is clearly faster
-(:data:`TO_PARALLEL`): under load the two often take about the same time, and a parallel pass is the
-one a busy core can make slower.
+keeps the last few timings of each variant and now and then calls the other one to see whether
+things changed. It hands over to the serial kernel as soon as that one's mean is lower, and back to
+the parallel one only where it is clearly faster (:data:`TO_PARALLEL`): under load the two often
+take about the same time, and a parallel pass is the one a busy core can make slower.
+
+Means, not medians: under load a parallel pass often waits a whole scheduler slice for one thread
+(a pass of 1e5 events: 0.5 ms, then 15 ms), and a fit pays for every such wait. Probes cost too: a
+probe of the slower variant ends at its first hopeless call (:data:`GIVE_UP`), and the next probe
+waits until the current variant has run for long enough that the failed probes' extra time is at
+most :data:`PROBE_SHARE` of the whole.
 
 The serial kernel is the tiered path's first kernel, so it is usually there already; it is looked up
 (or, where it is not there, compiled in a background thread, while the parallel one runs on) once a
@@ -26,12 +31,15 @@ import collections
 import threading
 import time
 
-__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_PARALLEL", "AT_ONCE"]
+__all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_PARALLEL", "AT_ONCE",
+           "GIVE_UP", "PROBE_SHARE"]
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
 PROBE_CALLS = 3  # calls of the other variant in a probe; each variant's last this many timings decide
-# the other variant takes over where its median is lower than the current one's by this factor:
+GIVE_UP = 3.0  # a probe call this many times slower than the current variant's mean ends the probe
+PROBE_SHARE = 0.05  # a failed probe's extra time, as a share of the time before the next probe
+# the other variant takes over where its mean is lower than the current one's by this factor:
 # the serial one as soon as it is faster at all, the parallel one only where it is clearly faster.
 # Under load the two often take about the same time and their timings jitter; a band between the
 # two margins keeps the guard from following the jitter, and on the side of the serial pass, which
@@ -58,6 +66,9 @@ class ParallelOrSerial:
         self.interval = FIRST_PROBE
         self._next_probe = FIRST_PROBE
         self._probing = 0  # calls of the other variant left in the probe under way
+        self._probe_seconds = 0.0  # the probe's calls so far
+        self._spent = 0.0  # seconds in the current variant since the last probe
+        self._wait = 0.0  # ... before the next probe, so that failed probes cost at most PROBE_SHARE
         self._lock = threading.Lock()
         self._compiling = False
         self._fastest = None  # of the parallel calls
@@ -65,8 +76,8 @@ class ParallelOrSerial:
 
     @property
     def mean(self) -> dict:
-        """The median of each variant's last few timings (None before its first)."""
-        return {k: (_median(v) if v else None) for k, v in self.recent.items()}
+        """The mean of each variant's last few timings (None before its first)."""
+        return {k: (sum(v) / len(v) if v else None) for k, v in self.recent.items()}
 
     def _serial_ready(self) -> bool:
         if self.serial is not None:
@@ -92,8 +103,10 @@ class ParallelOrSerial:
         self.calls += 1
         if not self._serial_ready():
             return "parallel"
-        if self._probing == 0 and self.calls >= self._next_probe:
-            self._probing = PROBE_CALLS  # a probe: a few calls of the other variant, so one hiccup decides nothing
+        if (self._probing == 0 and self.calls >= self._next_probe and self._spent >= self._wait
+                and self.recent[self.current]):
+            self._probing = PROBE_CALLS  # a probe: a few calls of the other variant
+            self._probe_seconds = 0.0
         return self._other() if self._probing else self.current
 
     def _record(self, variant, seconds):
@@ -104,19 +117,37 @@ class ParallelOrSerial:
         self.recent[variant].append(seconds)
         if self._probing and variant != self.current:
             self._probing -= 1
-            if self._probing == 0:  # the probe is over: decide again on the medians
-                mean, other = self.mean, self._other()
-                if mean[other] * (TO_PARALLEL if other == "parallel" else TO_SERIAL) < mean[self.current]:
-                    self.current, self.interval = other, FIRST_PROBE
-                else:
-                    self.interval = min(2 * self.interval, LONGEST_PROBE)
-                self._next_probe = self.calls + self.interval
-        elif self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) == PROBE_CALLS:
-            mean = self.mean
-            if mean["parallel"] > AT_ONCE * mean["serial"]:
-                # the parallel kernel has become slower than serial was: switch at once, not at the next
-                # probe (which may be hundreds of calls away while the parallel one had been faster)
-                self.current, self.interval, self._next_probe = "serial", FIRST_PROBE, self.calls + FIRST_PROBE
+            self._probe_seconds += seconds
+            usual = self.mean[self.current]
+            if self._probing and seconds > GIVE_UP * usual + JITTER:
+                self._end_probe(PROBE_CALLS - self._probing, usual)  # hopeless: no more calls of it
+            elif self._probing == 0:
+                self._end_probe(PROBE_CALLS, usual)
+        else:
+            self._spent += seconds
+            if self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) == PROBE_CALLS:
+                mean = self.mean
+                if mean["parallel"] > AT_ONCE * mean["serial"]:
+                    # the parallel kernel has become slower than serial was: switch at once, not at the next
+                    # probe (which may be hundreds of calls away while the parallel one had been faster)
+                    self._switch()
+
+    def _end_probe(self, calls, usual):
+        """Decide on the means after ``calls`` calls of the other variant (fewer than a probe's: it lost)."""
+        other = self._other()
+        margin = TO_PARALLEL if other == "parallel" else TO_SERIAL
+        if calls == PROBE_CALLS and self.mean[other] * margin < usual:
+            self._switch()
+            return
+        self._probing = 0
+        self.interval = min(2 * self.interval, LONGEST_PROBE)
+        self._next_probe = self.calls + self.interval
+        self._spent, self._wait = 0.0, max(self._probe_seconds - calls * usual, 0.0) / PROBE_SHARE
+
+    def _switch(self):
+        self.current = self._other()
+        self.interval, self._next_probe = FIRST_PROBE, self.calls + FIRST_PROBE
+        self._probing, self._spent, self._wait = 0, 0.0, 0.0
 
     def __call__(self, *args):
         variant = self._choose()
@@ -132,13 +163,3 @@ class ParallelOrSerial:
     def __repr__(self):
         return f"<ParallelOrSerial {self.parallel!r} (now {self.current})>"
 
-
-def _median(values) -> float:
-    """The median of a few timings (``statistics.median``'s answer, without its overhead on every call).
-
-    >>> _median([3.0, 1.0, 2.0]), _median([4.0, 1.0])
-    (2.0, 2.5)
-    """
-    ordered = sorted(values)
-    half = len(ordered) // 2
-    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
