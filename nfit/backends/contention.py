@@ -10,7 +10,9 @@ the parallel one only where it is clearly faster (:data:`TO_PARALLEL`): under lo
 take about the same time, and a parallel pass is the one a busy core can make slower.
 
 Means, not medians: under load a parallel pass often waits a whole scheduler slice for one thread
-(a pass of 1e5 events: 0.5 ms, then 15 ms), and a fit pays for every such wait. Probes cost too: a
+(a pass of 1e5 events: 0.5 ms, then 15 ms), and a fit pays for every such wait. But a lone hiccup
+on a quiet machine (1-2 ms once in hundreds of passes) says nothing about the next passes, so the
+current variant's mean is over its last :data:`WINDOW` calls without the slowest. Probes cost too: a
 probe of the slower variant ends at its first hopeless call (:data:`GIVE_UP`), and the next probe
 waits until the current variant has run for long enough that the failed probes' extra time is at
 most :data:`PROBE_SHARE` of the whole.
@@ -36,7 +38,8 @@ __all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
-PROBE_CALLS = 3  # calls of the other variant in a probe; each variant's last this many timings decide
+PROBE_CALLS = 3  # calls of the other variant in a probe: their mean decides
+WINDOW = 8  # the current variant's last calls, whose mean (without the slowest) decides
 GIVE_UP = 3.0  # a probe call this many times slower than the current variant's mean ends the probe
 PROBE_SHARE = 0.05  # a failed probe's extra time, as a share of the time before the next probe
 # the other variant takes over where its mean is lower than the current one's by this factor:
@@ -59,8 +62,7 @@ class ParallelOrSerial:
         self.parallel = parallel
         self._make_serial = serial
         self.serial = None
-        self.recent = {"parallel": collections.deque(maxlen=PROBE_CALLS),
-                       "serial": collections.deque(maxlen=PROBE_CALLS)}
+        self.recent = {"parallel": collections.deque(maxlen=WINDOW), "serial": collections.deque(maxlen=WINDOW)}
         self.current = "parallel"
         self.calls = 0
         self.interval = FIRST_PROBE
@@ -75,9 +77,10 @@ class ParallelOrSerial:
         self._suspect = False  # a parallel call took more than twice the fastest: contention
 
     @property
-    def mean(self) -> dict:
-        """The mean of each variant's last few timings (None before its first)."""
-        return {k: (sum(v) / len(v) if v else None) for k, v in self.recent.items()}
+    def typical(self) -> dict:
+        """Each variant's typical time lately (None before its first call): the mean of its last
+        calls, without the slowest where there are more than a probe's."""
+        return {k: _typical(v) for k, v in self.recent.items()}
 
     def _serial_ready(self) -> bool:
         if self.serial is not None:
@@ -107,6 +110,7 @@ class ParallelOrSerial:
                 and self.recent[self.current]):
             self._probing = PROBE_CALLS  # a probe: a few calls of the other variant
             self._probe_seconds = 0.0
+            self.recent[self._other()].clear()  # its timings from before may be from another state
         return self._other() if self._probing else self.current
 
     def _record(self, variant, seconds):
@@ -118,16 +122,16 @@ class ParallelOrSerial:
         if self._probing and variant != self.current:
             self._probing -= 1
             self._probe_seconds += seconds
-            usual = self.mean[self.current]
+            usual = _typical(self.recent[self.current])
             if self._probing and seconds > GIVE_UP * usual + JITTER:
                 self._end_probe(PROBE_CALLS - self._probing, usual)  # hopeless: no more calls of it
             elif self._probing == 0:
                 self._end_probe(PROBE_CALLS, usual)
         else:
             self._spent += seconds
-            if self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) == PROBE_CALLS:
-                mean = self.mean
-                if mean["parallel"] > AT_ONCE * mean["serial"]:
+            if self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) >= PROBE_CALLS:
+                typical = self.typical
+                if typical["parallel"] > AT_ONCE * typical["serial"]:
                     # the parallel kernel has become slower than serial was: switch at once, not at the next
                     # probe (which may be hundreds of calls away while the parallel one had been faster)
                     self._switch()
@@ -136,7 +140,7 @@ class ParallelOrSerial:
         """Decide on the means after ``calls`` calls of the other variant (fewer than a probe's: it lost)."""
         other = self._other()
         margin = TO_PARALLEL if other == "parallel" else TO_SERIAL
-        if calls == PROBE_CALLS and self.mean[other] * margin < usual:
+        if calls == PROBE_CALLS and _typical(self.recent[other]) * margin < usual:
             self._switch()
             return
         self._probing = 0
@@ -163,3 +167,15 @@ class ParallelOrSerial:
     def __repr__(self):
         return f"<ParallelOrSerial {self.parallel!r} (now {self.current})>"
 
+
+def _typical(timings):
+    """The mean of ``timings`` without the slowest where there are more than a probe's (None for none).
+
+    >>> _typical([1.0, 1.0, 7.0]), _typical([1.0, 1.0, 1.0, 9.0]), _typical([])
+    (3.0, 1.0, None)
+    """
+    if not timings:
+        return None
+    if len(timings) <= PROBE_CALLS:
+        return sum(timings) / len(timings)
+    return (sum(timings) - max(timings)) / (len(timings) - 1)
