@@ -1,6 +1,7 @@
 """The parallel kernel's guard against contention (nfit.backends.contention): it calls whichever of
 the parallel kernel and its serial twin has been faster lately, and tries the other one less often
 while nothing changes."""
+import sys
 import time
 
 import numpy as np
@@ -187,6 +188,36 @@ def test_a_hopeless_probe_ends_at_its_first_call_and_probes_cost_little():
     assert runs and max(runs) == 1
     # failed probes cost at most PROBE_SHARE of the time (twice that for the timer's slack on sleeps)
     assert seconds["parallel"] <= 2 * PROBE_SHARE * (seconds["parallel"] + seconds["serial"])
+
+
+def test_the_guard_keeps_its_books_when_called_from_several_threads():
+    import threading
+
+    calls = []
+    # parallel slower than serial (contention): probes start and end from whichever thread calls
+    guard = ParallelOrSerial(_sleeper(0.0006, calls, "parallel"), lambda: _sleeper(0.0002, calls, "serial"))
+    guard._suspect = True
+    _wait_for_twin(guard)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(150):
+                assert guard(2.5) == 2.5
+                assert 0 <= guard._probing <= PROBE_CALLS
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch inside the bookkeeping too
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors
+    assert guard.current == "serial" and guard.calls >= 600
 
 
 def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard():

@@ -71,7 +71,8 @@ class ParallelOrSerial:
         self._probe_seconds = 0.0  # the probe's calls so far
         self._spent = 0.0  # seconds in the current variant since the last probe
         self._wait = 0.0  # ... before the next probe, so that failed probes cost at most PROBE_SHARE
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # for starting the serial twin's compilation once
+        self._state = threading.Lock()  # for the bookkeeping: a loss may be called from several threads
         self._compiling = False
         self._fastest = None  # of the parallel calls
         self._suspect = False  # a parallel call took more than twice the fastest: contention
@@ -106,6 +107,10 @@ class ParallelOrSerial:
         self.calls += 1
         if not self._serial_ready():
             return "parallel"
+        with self._state:
+            return self._choose_variant()
+
+    def _choose_variant(self) -> str:
         if (self._probing == 0 and self.calls >= self._next_probe and self._spent >= self._wait
                 and self.recent[self.current]):
             self._probing = PROBE_CALLS  # a probe: a few calls of the other variant
@@ -118,12 +123,20 @@ class ParallelOrSerial:
             if self._fastest is not None and seconds > SUSPECT * self._fastest and seconds > self._fastest + JITTER:
                 self._suspect = True
             self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
+        if self.serial is None:
+            return  # nothing to choose from yet
+        with self._state:
+            self._account(variant, seconds)
+
+    def _account(self, variant, seconds):
         self.recent[variant].append(seconds)
         if self._probing and variant != self.current:
             self._probing -= 1
             self._probe_seconds += seconds
             usual = _typical(self.recent[self.current])
-            if self._probing and seconds > GIVE_UP * usual + JITTER:
+            if usual is None:  # another thread switched meanwhile: nothing to compare with
+                self._probing = 0
+            elif self._probing and seconds > GIVE_UP * usual + JITTER:
                 self._end_probe(PROBE_CALLS - self._probing, usual)  # hopeless: no more calls of it
             elif self._probing == 0:
                 self._end_probe(PROBE_CALLS, usual)
@@ -140,7 +153,8 @@ class ParallelOrSerial:
         """Decide on the means after ``calls`` calls of the other variant (fewer than a probe's: it lost)."""
         other = self._other()
         margin = TO_PARALLEL if other == "parallel" else TO_SERIAL
-        if calls == PROBE_CALLS and _typical(self.recent[other]) * margin < usual:
+        probed = _typical(self.recent[other])
+        if calls == PROBE_CALLS and probed is not None and probed * margin < usual:
             self._switch()
             return
         self._probing = 0
