@@ -3,7 +3,7 @@ with 0, 1 and 2 busy processes spinning on the cores (a compile, another fit, a 
 pass must never cost more than 1.2x the serial one; the ratio is in extra_info ("parallel_over_serial").
 The parallel kernel measures itself against its serial twin (nfit.backends.contention): each loss
 makes 40 passes under the load, as a fit would, before the passes that are timed; the timed passes
-of the two take turns, for about two seconds of serial passes.
+of the two take turns, pass by pass, until one of them has run for four seconds.
 
 The ratio is of mean times, what a fit of many passes pays. Under load a pass's time jumps between
 a few values (a thread runs on a core of its own, shares one, or waits a whole scheduler slice),
@@ -27,13 +27,15 @@ def _spin(stop):
         sum(range(1000))
 
 
-def _times(functions, seconds=2.0):
+def _times(functions, seconds=4.0, rounds=50):
     """The times of each of ``functions`` ({name: f}), called in turn round by round, so that all
     see the same load (the scheduler shares the cores differently from one moment to the next),
-    for at least 60 rounds and about ``seconds`` of the slowest one's calls."""
-    first = times_in_turn(functions, 5)
-    rounds = max(60, int(seconds / max(float(np.mean(t)) for t in first.values())))
-    return times_in_turn(functions, rounds)
+    ``rounds`` at a time until the slowest one's calls add up to ``seconds``."""
+    times = {name: np.zeros(0) for name in functions}
+    while max(t.sum() for t in times.values()) < seconds:
+        for name, t in times_in_turn(functions, rounds).items():
+            times[name] = np.concatenate([times[name], t])
+    return times
 
 
 @pytest.mark.parametrize("busy", [0, 1, 2])
