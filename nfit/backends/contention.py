@@ -5,7 +5,8 @@ on it waits for a slice of the scheduler's time and every pass waits for it (a p
 took 16 ms in parallel against 1.6 ms serially with one busy process on a 2-core machine). The
 kernels cannot know that in advance, so :class:`ParallelOrSerial` measures: it times every call,
 keeps the last few timings of each variant and now and then calls the other one to see whether
-things changed. It hands over to the serial kernel as soon as that one's mean is lower, and back to
+things changed (8 calls of the parallel kernel, which under load stalls every few calls; 3 of the
+serial one). It hands over to the serial kernel as soon as that one's mean is lower, and back to
 the parallel one only where it is clearly faster (:data:`TO_PARALLEL`): under load the two often
 take about the same time, and a parallel pass is the one a busy core can make slower.
 
@@ -38,8 +39,9 @@ __all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
-PROBE_CALLS = 3  # calls of the other variant in a probe: their mean decides
-WINDOW = 8  # the current variant's last calls, whose mean (without the slowest) decides
+PROBE_CALLS = 3  # calls of the serial twin in a probe: their mean decides
+WINDOW = 8  # the current variant's last calls, whose mean (without the slowest) decides; and the calls
+# of the parallel kernel in a probe (under load it stalls every few calls: a shorter probe can miss it)
 GIVE_UP = 3.0  # a probe call this many times slower than the current variant's mean ends the probe
 PROBE_SHARE = 0.05  # a failed probe's extra time, as a share of the time before the next probe
 # the other variant takes over where its mean is lower than the current one's by this factor:
@@ -68,6 +70,7 @@ class ParallelOrSerial:
         self.interval = FIRST_PROBE
         self._next_probe = FIRST_PROBE
         self._probing = 0  # calls of the other variant left in the probe under way
+        self._probe_length = PROBE_CALLS
         self._probe_seconds = 0.0  # the probe's calls so far
         self._spent = 0.0  # seconds in the current variant since the last probe
         self._wait = 0.0  # ... before the next probe, so that failed probes cost at most PROBE_SHARE
@@ -113,7 +116,8 @@ class ParallelOrSerial:
     def _choose_variant(self) -> str:
         if (self._probing == 0 and self.calls >= self._next_probe and self._spent >= self._wait
                 and self.recent[self.current]):
-            self._probing = PROBE_CALLS  # a probe: a few calls of the other variant
+            self._probe_length = WINDOW if self.current == "serial" else PROBE_CALLS
+            self._probing = self._probe_length  # a probe: a few calls of the other variant
             self._probe_seconds = 0.0
             self.recent[self._other()].clear()  # its timings from before may be from another state
         return self._other() if self._probing else self.current
@@ -137,9 +141,9 @@ class ParallelOrSerial:
             if usual is None:  # another thread switched meanwhile: nothing to compare with
                 self._probing = 0
             elif self._probing and seconds > GIVE_UP * usual + JITTER:
-                self._end_probe(PROBE_CALLS - self._probing, usual)  # hopeless: no more calls of it
+                self._end_probe(self._probe_length - self._probing, usual)  # hopeless: no more calls of it
             elif self._probing == 0:
-                self._end_probe(PROBE_CALLS, usual)
+                self._end_probe(self._probe_length, usual)
         else:
             self._spent += seconds
             if self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) >= PROBE_CALLS:
@@ -153,8 +157,8 @@ class ParallelOrSerial:
         """Decide on the means after ``calls`` calls of the other variant (fewer than a probe's: it lost)."""
         other = self._other()
         margin = TO_PARALLEL if other == "parallel" else TO_SERIAL
-        probed = _typical(self.recent[other])
-        if calls == PROBE_CALLS and probed is not None and probed * margin < usual:
+        probed = self.recent[other]
+        if calls == self._probe_length and probed and sum(probed) / len(probed) * margin < usual:
             self._switch()
             return
         self._probing = 0
