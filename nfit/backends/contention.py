@@ -35,7 +35,7 @@ import threading
 import time
 
 __all__ = ["ParallelOrSerial", "FIRST_PROBE", "LONGEST_PROBE", "TO_SERIAL", "TO_PARALLEL", "AT_ONCE",
-           "GIVE_UP", "PROBE_SHARE"]
+           "GIVE_UP", "PROBE_SHARE", "PROBE_CALLS", "WINDOW"]
 
 FIRST_PROBE = 8  # calls before the other variant is tried again (doubling while the choice holds)
 LONGEST_PROBE = 512
@@ -83,7 +83,7 @@ class ParallelOrSerial:
     @property
     def typical(self) -> dict:
         """Each variant's typical time lately (None before its first call): the mean of its last
-        calls, without the slowest where there are more than a probe's."""
+        calls, without the slowest where there are more than three."""
         return {k: _typical(v) for k, v in self.recent.items()}
 
     def _serial_ready(self) -> bool:
@@ -187,7 +187,7 @@ class ParallelOrSerial:
 
 
 def _typical(timings):
-    """The mean of ``timings`` without the slowest where there are more than a probe's (None for none).
+    """The mean of ``timings`` without the slowest where there are more than three (None for none).
 
     >>> _typical([1.0, 1.0, 7.0]), _typical([1.0, 1.0, 1.0, 9.0]), _typical([])
     (3.0, 1.0, None)
