@@ -18,13 +18,17 @@ from nfit.backends.contention import (
 )
 
 
-def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None):
-    """A kernel that takes ``seconds`` (its first ``quiet`` calls ``quiet_seconds``: before the load)."""
+def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None, stall=None, stall_seconds=None):
+    """A kernel that takes ``seconds`` (its first ``quiet`` calls ``quiet_seconds``: before the load;
+    its n-th call ``stall_seconds`` where ``stall(n)``: a thread that waited for a scheduler slice)."""
 
     def function(x):
         calls.append(name)
         count = calls.count(name)
-        time.sleep(quiet_seconds if count <= quiet else seconds)
+        if stall is not None and stall(count):
+            time.sleep(stall_seconds)
+        else:
+            time.sleep(quiet_seconds if count <= quiet else seconds)
         return x
 
     return function
@@ -37,6 +41,14 @@ def _wait_for_twin(guard):
             return
         time.sleep(0.01)
     raise AssertionError("the serial twin never arrived")
+
+
+def _contended(parallel, calls, serial_seconds):
+    """A guard after a moment of contention: its serial twin (of ``serial_seconds``) is there."""
+    guard = ParallelOrSerial(parallel, lambda: _sleeper(serial_seconds, calls, "serial"))
+    guard._suspect = True
+    _wait_for_twin(guard)
+    return guard
 
 
 def test_a_quiet_parallel_kernel_makes_no_serial_twin():
@@ -103,9 +115,7 @@ def test_a_parallel_kernel_that_slows_down_between_probes_hands_over_at_once():
     calls = []
     # faster than serial through the first probe, then 1.3x slower than serial
     parallel = _sleeper(0.013, calls, "parallel", quiet=14, quiet_seconds=0.003)
-    guard = ParallelOrSerial(parallel, lambda: _sleeper(0.010, calls, "serial"))
-    guard._suspect = True
-    _wait_for_twin(guard)
+    guard = _contended(parallel, calls, 0.010)
     while calls.count("parallel") < 14:
         guard(0)
     # it probed (one call: serial was more than GIVE_UP times slower, so the probe ended), and stayed
@@ -120,18 +130,9 @@ def test_a_parallel_kernel_that_slows_down_between_probes_hands_over_at_once():
 
 def test_a_lone_hiccup_of_the_parallel_kernel_changes_nothing():
     calls = []
-    fast = _sleeper(0.001, calls, "parallel")
-
-    def parallel(x):
-        if len(calls) == 20:  # once: a scheduler's hiccup on a quiet machine
-            calls.append("parallel")
-            time.sleep(0.008)
-            return x
-        return fast(x)
-
-    guard = ParallelOrSerial(parallel, lambda: _sleeper(0.002, calls, "serial"))
-    guard._suspect = True
-    _wait_for_twin(guard)
+    # once: a scheduler's hiccup on a quiet machine
+    parallel = _sleeper(0.001, calls, "parallel", stall=lambda n: n == 16, stall_seconds=0.008)
+    guard = _contended(parallel, calls, 0.002)
     for _ in range(60):
         guard(0)
     assert guard.current == "parallel"
@@ -142,18 +143,8 @@ def test_a_parallel_kernel_with_a_slow_call_in_three_hands_over_on_the_mean():
     # 0.5, 0.5, 4.5 ms (a thread that waits for a scheduler slice every third pass): the median of
     # three says parallel is faster than serial's 1 ms, but a fit pays 1.8 ms a pass on average
     calls = []
-    slow_every_third = _sleeper(0.0005, calls, "parallel")
-
-    def parallel(x):
-        if calls.count("parallel") % 3 == 2:
-            calls.append("parallel")
-            time.sleep(0.0045)
-            return x
-        return slow_every_third(x)
-
-    guard = ParallelOrSerial(parallel, lambda: _sleeper(0.001, calls, "serial"))
-    guard._suspect = True
-    _wait_for_twin(guard)
+    parallel = _sleeper(0.0005, calls, "parallel", stall=lambda n: n % 3 == 0, stall_seconds=0.0045)
+    guard = _contended(parallel, calls, 0.001)
     for _ in range(40):
         guard(0)
     assert guard.current == "serial"
@@ -162,18 +153,8 @@ def test_a_parallel_kernel_with_a_slow_call_in_three_hands_over_on_the_mean():
 def test_a_parallel_kernel_that_stalls_every_few_calls_is_not_taken_back_and_given_up_over_and_over():
     # 0.5 ms, but every fourth call 4.5 ms (under load): a probe of three calls may see only fast ones
     calls, switches = [], []
-    fast = _sleeper(0.0005, calls, "parallel")
-
-    def parallel(x):
-        if calls.count("parallel") % 4 == 3:
-            calls.append("parallel")
-            time.sleep(0.0045)
-            return x
-        return fast(x)
-
-    guard = ParallelOrSerial(parallel, lambda: _sleeper(0.001, calls, "serial"))
-    guard._suspect = True
-    _wait_for_twin(guard)
+    parallel = _sleeper(0.0005, calls, "parallel", stall=lambda n: n % 4 == 0, stall_seconds=0.0045)
+    guard = _contended(parallel, calls, 0.001)
     guard.current = "serial"
     guard(0)
     for _ in range(300):
