@@ -1,5 +1,7 @@
 """Toy studies: pulls of a simple model, failures reported, and a Dask LocalCluster run equal to the
 same run in-process."""
+import os
+
 import numpy as np
 import pytest
 
@@ -95,3 +97,15 @@ def test_local_cluster_equals_in_process():
         np.testing.assert_allclose(there.values(name), here.values(name), rtol=1e-9)
         np.testing.assert_allclose(there.errors(name), here.errors(name), rtol=1e-6)
     np.testing.assert_array_equal(there.nevents, here.nevents)
+
+
+def test_the_workers_of_a_local_cluster_share_the_cores_without_oversubscribing_them():
+    pytest.importorskip("dask.distributed")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with nfit.toys.dask_client(workers=2) as client:
+        threads = client.run(lambda: __import__("numba").get_num_threads())
+        dask_threads = client.run(lambda dask_worker: dask_worker.nthreads)
+    assert len(threads) == 2
+    assert all(n == max(1, cores // 2) for n in threads.values())
+    assert all(n == 1 for n in dask_threads.values())
+    assert sum(threads.values()) <= max(cores, 2)  # one thread each where there are fewer cores than workers
