@@ -104,7 +104,7 @@ def test_the_workers_of_a_local_cluster_share_the_cores_without_oversubscribing_
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     with nfit.toys.dask_client(workers=2) as client:
         threads = client.run(lambda: __import__("numba").get_num_threads())
-        dask_threads = client.run(lambda dask_worker: dask_worker.nthreads)
+        dask_threads = client.nthreads()
     assert len(threads) == 2
     assert all(n == max(1, cores // 2) for n in threads.values())
     assert all(n == 1 for n in dask_threads.values())
