@@ -1,17 +1,18 @@
-"""Keeping the eager path's temporaries in memory between chunks (glibc's allocator).
+"""Keeping the eager path's temporaries in memory between uses (glibc's allocator).
 
-An eager pass sums its events in slices (:attr:`nfit.eager.EagerContext.CHUNK` events), and each
-slice makes hundreds of NumPy arrays of the slice's length (half a MB each), frees them and makes
-them again for the next slice. glibc's ``malloc`` hands arrays that size to the kernel as soon as
-they are freed (``mmap``, or trimming the top of its heap above a threshold of about 1 MB), so every
-slice pays to have its pages mapped and zeroed anew: a Hessian pass of the headline model over 1e6
-events took 315 ms, against 93 ms where the freed memory stays with the process.
+An eager pass makes hundreds of NumPy arrays as long as its events (or a slice of them,
+:attr:`nfit.eager.EagerContext.CHUNK` events: half a MB each), frees them and makes them again for
+the next slice and the next pass. glibc's ``malloc`` hands arrays of 128 kB and more back to the
+kernel as soon as they are freed (``mmap``, or trimming the top of its heap above a threshold that
+grows only to twice the largest such array), so every slice pays to have its pages mapped and zeroed
+anew. A Hessian pass of the headline model took 315 ms over 1e6 events and 19-27 ms over 5e4,
+against 93-104 ms and 5.6-8.6 ms where the freed memory stays with the process.
 
 :func:`keep_eager_temporaries` tells glibc, once per process, to serve arrays below
 :data:`MMAP_BYTES` from its heap and to keep up to :data:`TRIM_BYTES` of freed heap at its top.
-It is called the first time an eager pass slices its events. The data and other arrays of
-:data:`MMAP_BYTES` or more still go back to the system when freed. Nothing changes where the C
-library is not glibc, or where the user set glibc's own ``MALLOC_*`` variables.
+It is called the first time an eager pass sums :data:`EVENTS_TO_KEEP` events or more. The data and
+other arrays of :data:`MMAP_BYTES` or more still go back to the system when freed. Nothing changes
+where the C library is not glibc, or where the user set glibc's own ``MALLOC_*`` variables.
 
 >>> keep_eager_temporaries() in (True, False)
 True
@@ -21,9 +22,10 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["keep_eager_temporaries", "MMAP_BYTES", "TRIM_BYTES"]
+__all__ = ["keep_eager_temporaries", "MMAP_BYTES", "TRIM_BYTES", "EVENTS_TO_KEEP"]
 
 MMAP_BYTES = 4 << 20  # arrays below this come from the heap (a slice's arrays are 0.5 MB)
+EVENTS_TO_KEEP = (128 << 10) // 8  # glibc maps arrays of 128 kB (this many float64) and more afresh
 TRIM_BYTES = 256 << 20  # freed heap kept at its top before glibc gives it back (a slice's working set)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 _USERS_OWN = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")

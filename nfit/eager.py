@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ad import Dual
-from .allocator import keep_eager_temporaries
+from .allocator import EVENTS_TO_KEEP, keep_eager_temporaries
 from .context import BuildContext, Grid, convolution_pairs, dual_components, dual_keys, dual_of
 from .kernels import grid
 from .z import _NUMPY_FUNCS
@@ -183,8 +183,8 @@ class EagerContext(BuildContext):
         pass over 1e8 events holds one slice's value, gradient and Hessian arrays, not all of them
         (the per-call parts, such as a normalisation, are computed again for each slice)."""
         n = self.datas[t].nevents
-        if n > self.CHUNK:
-            keep_eager_temporaries()  # each slice's arrays again without mapping their pages anew
+        if n >= EVENTS_TO_KEEP:
+            keep_eager_temporaries()  # each pass's arrays again without mapping their pages anew
         total = None
         for start in range(0, max(n, 1), self.CHUNK):
             self._window = (t, slice(start, start + self.CHUNK))
