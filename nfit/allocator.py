@@ -38,6 +38,8 @@ def keep_eager_temporaries() -> bool:
     """Whether glibc now keeps the eager path's freed temporaries (set once per process; False where
     the C library is not glibc or the user chose its thresholds through ``MALLOC_*`` variables)."""
     global _outcome
+    if _outcome is not None:  # every eager pass asks: no lock once it is decided
+        return _outcome
     with _lock:
         if _outcome is None:
             _outcome = _set_thresholds()

@@ -70,7 +70,6 @@ class ParallelOrSerial:
         self.interval = FIRST_PROBE
         self._next_probe = FIRST_PROBE
         self._probing = 0  # calls of the other variant left in the probe under way
-        self._probe_length = PROBE_CALLS
         self._probe_seconds = 0.0  # the probe's calls so far
         self._spent = 0.0  # seconds in the current variant since the last probe
         self._wait = 0.0  # ... before the next probe, so that failed probes cost at most PROBE_SHARE
@@ -116,8 +115,7 @@ class ParallelOrSerial:
     def _choose_variant(self) -> str:
         if (self._probing == 0 and self.calls >= self._next_probe and self._spent >= self._wait
                 and self.recent[self.current]):
-            self._probe_length = WINDOW if self.current == "serial" else PROBE_CALLS
-            self._probing = self._probe_length  # a probe: a few calls of the other variant
+            self._probing = self._probe_length()  # a probe: a few calls of the other variant
             self._probe_seconds = 0.0
             self.recent[self._other()].clear()  # its timings from before may be from another state
         return self._other() if self._probing else self.current
@@ -137,13 +135,12 @@ class ParallelOrSerial:
         if self._probing and variant != self.current:
             self._probing -= 1
             self._probe_seconds += seconds
+            # a probe starts only where the current variant has timings, and they are never cleared
             usual = _typical(self.recent[self.current])
-            if usual is None:  # another thread switched meanwhile: nothing to compare with
-                self._probing = 0
-            elif self._probing and seconds > GIVE_UP * usual + JITTER:
-                self._end_probe(self._probe_length - self._probing, usual)  # hopeless: no more calls of it
+            if self._probing and seconds > GIVE_UP * usual + JITTER:
+                self._end_probe(self._probe_length() - self._probing, usual)  # hopeless: no more calls of it
             elif self._probing == 0:
-                self._end_probe(self._probe_length, usual)
+                self._end_probe(self._probe_length(), usual)
         else:
             self._spent += seconds
             if self.current == "parallel" and self.recent["serial"] and len(self.recent["parallel"]) >= PROBE_CALLS:
@@ -157,14 +154,18 @@ class ParallelOrSerial:
         """Decide on the means after ``calls`` calls of the other variant (fewer than a probe's: it lost)."""
         other = self._other()
         margin = TO_PARALLEL if other == "parallel" else TO_SERIAL
-        probed = self.recent[other]
-        if calls == self._probe_length and probed and sum(probed) / len(probed) * margin < usual:
+        probed = self.recent[other]  # this probe's calls only (cleared when it started)
+        if calls == self._probe_length() and sum(probed) / len(probed) * margin < usual:
             self._switch()
             return
         self._probing = 0
         self.interval = min(2 * self.interval, LONGEST_PROBE)
         self._next_probe = self.calls + self.interval
         self._spent, self._wait = 0.0, max(self._probe_seconds - calls * usual, 0.0) / PROBE_SHARE
+
+    def _probe_length(self) -> int:
+        """Calls in a probe of the other variant: the parallel kernel stalls every few calls under load."""
+        return WINDOW if self.current == "serial" else PROBE_CALLS
 
     def _switch(self):
         self.current = self._other()
