@@ -18,17 +18,21 @@ from nfit.backends.contention import (
 )
 
 
-def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None, stall=None, stall_seconds=None):
+def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None, stall=None, stall_seconds=None, spent=None):
     """A kernel that takes ``seconds`` (its first ``quiet`` calls ``quiet_seconds``: before the load;
-    its n-th call ``stall_seconds`` where ``stall(n)``: a thread that waited for a scheduler slice)."""
+    its n-th call ``stall_seconds`` where ``stall(n)``: a thread that waited for a scheduler slice),
+    adding the time it took to ``spent[name]`` where given."""
 
     def function(x):
         calls.append(name)
         count = calls.count(name)
+        start = time.perf_counter()
         if stall is not None and stall(count):
             time.sleep(stall_seconds)
         else:
             time.sleep(quiet_seconds if count <= quiet else seconds)
+        if spent is not None:
+            spent[name] += time.perf_counter() - start
         return x
 
     return function
@@ -168,18 +172,9 @@ def test_a_parallel_kernel_that_stalls_every_few_calls_is_not_taken_back_and_giv
 def test_a_hopeless_probe_ends_at_its_first_call_and_probes_cost_little():
     calls = []
     seconds = {"parallel": 0.0, "serial": 0.0}
-
-    def timed(name, duration):
-        def function(x):
-            calls.append(name)
-            start = time.perf_counter()
-            time.sleep(duration)
-            seconds[name] += time.perf_counter() - start
-            return x
-        return function
-
     # under load: a parallel pass waits for a core (10 ms) where a serial one takes 1 ms
-    guard = ParallelOrSerial(timed("parallel", 0.010), lambda: timed("serial", 0.001))
+    guard = ParallelOrSerial(_sleeper(0.010, calls, "parallel", spent=seconds),
+                             lambda: _sleeper(0.001, calls, "serial", spent=seconds))
     guard._suspect = True
     _wait_for_twin(guard)
     guard.current = "serial"
