@@ -29,6 +29,7 @@ from .ir import (
     Assign,
     CpuPrinter,
     EventLoop,
+    LoopPrinter,
     NodeLoop,
     Op,
     as_float,
@@ -38,6 +39,7 @@ from .ir import (
     is_name,
     tuple_return,
 )
+from .jitmodule import LOOP_FASTMATH
 
 CHUNK = 2048  # events per chunk of the event loop
 MAX_CHUNKS = 256
@@ -45,9 +47,10 @@ MAX_CHUNKS = 256
 # threads keep one of them 8 % longer); a number that does not depend on the threads, so neither does the sum
 CHUNK_GROUP = 16
 _CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
-# reassoc: the sums over events may be reordered, so the event loop vectorises; contract: a product and
-# a sum become one fused multiply-add (a Hessian loop has dozens: a sixth fewer instructions per event)
-CPU_HELPER = "@numba.njit(cache=True, error_model='numpy', nogil=True, fastmath={'reassoc', 'contract'})"
+# the loops' floating-point flags: nfit.compile.jitmodule.LOOP_FASTMATH (which the kernel functions they
+# call are compiled with too)
+CPU_HELPER = ("@numba.njit(cache=True, error_model='numpy', nogil=True, fastmath={"
+              + ", ".join(repr(flag) for flag in sorted(LOOP_FASTMATH)) + "})")  # in one order: it is hashed
 
 
 def _literal(x):
@@ -198,9 +201,12 @@ class CodeBackend:
                 lines.append(f"{alias} = {alias}_lookup({module!r})")
             else:
                 lines.append(f"import {module} as {alias}")
-        lines += [f"_km{index} = jit_module(_km{index})" for index in self.imports.values()]
+        # the clones an event loop calls (_kl, the loops' flags) and those called once per call (_km)
+        for index in self.imports.values():
+            lines += [f"_kl{index} = jit_module(_km{index}, loop=True)", f"_km{index} = jit_module(_km{index})"]
         for (_module, function), index in self.functions.items():
-            lines.append(f"_km{index}_{function} = _km{index}.{function}")
+            lines += [f"_km{index}_{function} = _km{index}.{function}",
+                      f"_kl{index}_{function} = _kl{index}.{function}"]
         return lines
 
     def kernel_modules(self) -> list:
@@ -315,6 +321,7 @@ class CodeContext(BuildContext):
         self.chunk_helpers: dict = {}  # chunk helper name -> number of data columns, in order of first use
         self.loop_sums: dict = {}  # chunk helper name -> number of sums its event loop keeps (nfit.compile.loops)
         self.printer = self.printer_class(self.be.functions)
+        self.loop_printer = LoopPrinter(self.be.functions)  # the helpers' event and node loops
 
     def slot_value(self, slot):
         return f"a{slot}"
@@ -468,7 +475,7 @@ class CodeContext(BuildContext):
         if key not in self._helper_names:
             name = f"{prefix}{len(self._helper_names)}"
             self._helper_names[key] = name
-            self.helpers.append(source(self.printer, name, key[1]))
+            self.helpers.append(source(self.loop_printer, name, key[1]))
         return self._helper_names[key]
 
     def finish(self):

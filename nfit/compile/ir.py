@@ -11,9 +11,10 @@ Lowering a model (:mod:`nfit.compile.emitter`) produces records, never text:
 
 A :class:`Printer` turns records into source for one target. :class:`CpuPrinter` writes Numba CPU
 code (``math`` from :mod:`nfit.compile.vecmath`, kernel functions through their ``@njit`` clones
-``_kmN_f``); :class:`DevicePrinter` writes CUDA device code (``dmath``, the device clones
-``_kdN_f``). A loop is printed once per structure: :func:`canonical` renames its local names in
-order of first use, so that two terms of the same structure share one helper.
+``_kmN_f``; in event loops, :class:`LoopPrinter`'s ``_klN_f``); :class:`DevicePrinter` writes CUDA
+device code (``dmath``, the device clones ``_kdN_f``). A loop is printed once per structure:
+:func:`canonical` renames its local names in order of first use, so that two terms of the same
+structure share one helper.
 
 >>> op = Op("binary", ("x", "1.0"), "+")
 >>> CpuPrinter({}).assign(Assign("t0", op))
@@ -28,7 +29,7 @@ from dataclasses import dataclass, fields, replace
 from ..z import _SCALAR_CODE
 
 __all__ = ["Op", "Assign", "Store", "Return", "EventLoop", "NodeLoop", "Printer", "CpuPrinter",
-           "DevicePrinter", "canonical", "is_name", "reads", "as_float", "from_float", "function_source",
+           "LoopPrinter", "DevicePrinter", "canonical", "is_name", "reads", "as_float", "from_float", "function_source",
            "tuple_return"]
 
 _OPERATORS = ("+", "-", "*", "/", "**")
@@ -265,6 +266,18 @@ class Printer:
 
 class CpuPrinter(Printer):
     """Numba CPU source: ``math`` is :mod:`nfit.compile.vecmath` in the kernel's header."""
+
+
+class LoopPrinter(CpuPrinter):
+    """Numba CPU source of an event loop: its kernel functions are the clones compiled with the
+    loops' floating-point flags (``_klN_f``, see :mod:`nfit.compile.jitmodule`).
+
+    >>> pdf = ("nfit.kernels.gauss", "pdf")
+    >>> LoopPrinter({pdf: 0}).expr(Op("call", ("x", "a0", "a1"), pdf))
+    '_kl0_pdf(x, a0, a1)'
+    """
+
+    kernel_prefix = "_kl"
 
 
 class DevicePrinter(Printer):

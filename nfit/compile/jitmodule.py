@@ -6,6 +6,13 @@ to its module's other functions: each function is cloned with globals in which e
 the module is replaced by its compiled clone. :func:`jit_module` gives CPU (``numba.njit``) clones,
 :func:`cuda_module` CUDA device functions (``numba.cuda.jit(device=True)``) of the same source.
 
+A CPU clone comes in two flavours, each compiled with its own floating-point flags whoever calls it
+first: the ones a generated kernel calls once per call (normalisation integrals, in exact IEEE
+arithmetic), and the ones its event loops call (``loop=True``: :data:`LOOP_FASTMATH`, the flags of
+the loops themselves). Numba would otherwise compile a function called from a ``fastmath`` function
+with its caller's flags, and keep the first compilation for every later caller (in the process and
+in its disk cache), so that a kernel's arithmetic depended on what the process compiled first.
+
 >>> from nfit.kernels import gauss
 >>> round(jit_module(gauss).integral_grad(-1.0, 1.0, 0.0, 1.0)[0], 6)
 1.711249
@@ -20,8 +27,17 @@ import numpy as np
 
 _modules: dict = {}
 
+# the floating-point liberties of the event loops (LLVM's fast-math flags):
+# - reassoc: the sums over events may be reordered, so the loop vectorises;
+# - contract: a product and a sum become one fused multiply-add (a Hessian loop has dozens);
+# - arcp: a division by a value the loop does not change becomes a product with its reciprocal,
+#   computed once before the loop. Without it, LLVM folds a reciprocal that the loop uses once back
+#   into a division per event (``(x - mu) * (1 / sigma)`` into ``(x - mu) / sigma``), and a division
+#   takes several times as long as a product.
+LOOP_FASTMATH = frozenset({"reassoc", "contract", "arcp"})
 
-def jit_module(module):
+
+def jit_module(module, loop=False):
     """A namespace with a ``numba.njit`` clone of every function defined in ``module``.
 
     The clones of nfit's own kernel modules are cached on disk by Numba (see
@@ -30,6 +46,7 @@ def jit_module(module):
 
     The clones see :mod:`nfit.compile.vecmath` for ``math`` and its :data:`~nfit.compile.vecmath.NUMPY`
     for ``np``: the same names, with an ``exp`` and a ``log`` that let the event loop vectorise.
+    ``loop``: the clones an event loop calls, compiled with :data:`LOOP_FASTMATH` (else with none).
     """
     import numba
 
@@ -40,16 +57,20 @@ def jit_module(module):
     if cached:
         _register_clone_cache()
 
+    fastmath = set(LOOP_FASTMATH) if loop else False  # given, never inherited from the caller
+    flavour = "loop" if loop else ""
+
     def compile_function(clone):
         clone._nfit_clone = cached
+        clone._nfit_flavour = flavour  # its own files in Numba's cache (numba_api.add_cache_locators)
         if getattr(clone, "inline_when_compiled", False):
             # glue that calls the user's functions (pdf_grad = pdf and gradient): inlined by Numba, so
             # that LLVM sees the user's functions one by one, each small enough to inline into the
             # event loop (the glue with both inside is not, and a call stops the loop vectorising)
-            return numba.njit(error_model="numpy", inline="always")(clone)
-        return numba.njit(error_model="numpy", cache=cached)(clone)
+            return numba.njit(error_model="numpy", fastmath=fastmath, inline="always")(clone)
+        return numba.njit(error_model="numpy", fastmath=fastmath, cache=cached)(clone)
 
-    return _clone(module, "cpu", compile_function)
+    return _clone(module, "cpu-loop" if loop else "cpu", compile_function)
 
 
 # what compiled kernel code depends on besides its own source: the cloning here, the vectorising math
@@ -71,7 +92,8 @@ def _register_clone_cache():
         return
     from .numba_api import add_cache_locators
 
-    add_cache_locators(COMPILER_SOURCES, lambda py_func: getattr(py_func, "_nfit_clone", False))
+    add_cache_locators(COMPILER_SOURCES, lambda py_func: getattr(py_func, "_nfit_clone", False),
+                       lambda py_func: py_func._nfit_flavour)
     _registered.append(True)
 
 
@@ -99,7 +121,7 @@ def _clone(module, target, compile_function):
             functions = {name: obj for name, obj in vars(module).items()
                          if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__}
             namespace = dict(vars(module))
-        if target == "cpu":
+        if target.startswith("cpu"):
             from . import vecmath
 
             swap = {id(np): vecmath.NUMPY, id(math): vecmath, id(math.exp): vecmath.exp, id(math.log): vecmath.log,

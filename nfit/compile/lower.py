@@ -49,7 +49,7 @@ class PdfLoop:
         return [f"for i in {loop}({self.columns[0]}.shape[0]):"] + ["    " + line for line in inner]
 
 
-def _function(printer, name, args, body, parallel):
+def _function(ctx, name, args, body, parallel):
     # a parallel entry point that sums chunks through run_chunks is itself compiled serially: only the
     # driver runs Numba's (slow to compile) parallel pipeline, and it is compiled once and cached
     uses_prange = parallel and not any(isinstance(record, ChunkLoop) for record in body)
@@ -59,9 +59,9 @@ def _function(printer, name, args, body, parallel):
         if isinstance(record, ChunkLoop):
             lines += record.lines(parallel)
         elif isinstance(record, PdfLoop):
-            lines += record.lines(printer, parallel)
+            lines += record.lines(ctx.loop_printer, parallel)
         else:
-            lines.append(printer.statement(record))
+            lines.append(ctx.printer.statement(record))
     return function_source(deco, name, args, lines)
 
 
@@ -75,8 +75,8 @@ def _finish(ctx, name, body, doc):
         header.append(f"LOOP_SUMS = {ctx.loop_sums!r}")  # how many sums each helper keeps: nfit.compile.loops
     functions = list(ctx.helpers)
     parallel_args = ctx.args + [f"fn{j}" for j in range(len(ctx.chunk_helpers))]
-    functions += [_function(ctx.printer, f"{name}_serial", ctx.args, body, False),
-                  _function(ctx.printer, f"{name}_parallel", parallel_args, body, True)]
+    functions += [_function(ctx, f"{name}_serial", ctx.args, body, False),
+                  _function(ctx, f"{name}_parallel", parallel_args, body, True)]
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
     return Lowered(source, list(be.constants), be.kernel_modules())
 

@@ -38,10 +38,12 @@ def compile_uncached(dispatcher, arg_types) -> None:
     dispatcher.compile(arg_types)
 
 
-def add_cache_locators(extra_sources, applies) -> None:
+def add_cache_locators(extra_sources, applies, flavour=lambda py_func: "") -> None:
     """Teach Numba's on-disk cache about functions for which ``applies(py_func)`` is true: their
     cache files go where Numba would put them, stamped with their own source file and with the
-    files ``extra_sources`` (so that an edit of those makes the cached code stale)."""
+    files ``extra_sources`` (so that an edit of those makes the cached code stale). Functions of one
+    source compiled with different flags name their ``flavour(py_func)`` (a word, or ``""``): each
+    flavour gets its own files (Numba keys its cache by the source and the signature only)."""
     from numba.core import caching
 
     def file_stamp(path):
@@ -54,11 +56,18 @@ def add_cache_locators(extra_sources, applies) -> None:
         def get_source_stamp(self):
             return tuple([super().get_source_stamp()] + [file_stamp(path) for path in extra_sources])
 
+        def get_disambiguator(self):
+            base = super().get_disambiguator()
+            return f"{base}-{self.flavour}" if self.flavour else base
+
         @classmethod
         def from_function(cls, py_func, py_file):
             if not applies(py_func):
                 return None
-            return super().from_function(py_func, py_file)
+            locator = super().from_function(py_func, py_file)
+            if locator is not None:
+                locator.flavour = flavour(py_func)
+            return locator
 
     caching.CacheImpl._locator_classes[:0] = [
         type(f"KernelClone{base.__name__}", (Stamp, base), {})
