@@ -122,6 +122,9 @@ class Kernel:
         # one compile of this kernel at a time; the cache's lock stays free meanwhile (a background
         # compile must not hold up the lookups of other kernels)
         self._compiling = threading.Lock()
+        # one request to the helper process at a time, outside the compile lock: while the helper
+        # compiles the serial entry point, this process may compile the parallel one
+        self._asking_helper = threading.Lock()
 
     @property
     def module(self):
@@ -140,14 +143,17 @@ class Kernel:
         """The compiled entry point; the first request loads it from disk or compiles it with these args.
 
         A serial entry point comes from its stored machine code where there is some
-        (:mod:`nfit.compile.native`), else from Numba, which compiles it (or loads it from its cache);
-        what Numba compiles is stored for the next process. A parallel entry point that sums chunks
+        (:mod:`nfit.compile.native`); where there is none, the helper process compiles and stores it
+        (:meth:`_store_in_helper`), or, where it cannot, Numba here, which compiles it (or loads it
+        from its cache); what Numba compiles is stored for the next process. A parallel entry point that sums chunks
         of events through the parallel driver takes the kernel's chunk helpers as its last
         arguments: :meth:`chunk_functions` gives them."""
         name = f"{self.variant}_{'parallel' if parallel else 'serial'}"
         fn = self._ready.get(name)
         if fn is not None:
             return fn
+        if not parallel:
+            self._store_in_helper(name, example_args)
         compiled = False
         with self._compiling:
             fn = self._ready.get(name)
@@ -187,12 +193,12 @@ class Kernel:
             self._chunk_functions = (module, tuple(ChunkFunction(getattr(module, h), n) for h, n in helpers))
         return self._chunk_functions[1]
 
-    def _compile(self, name, example_args, parallel=False):
-        if not parallel and not self.user_sources and native_kernels_enabled():
-            fn = self._compile_in_helper(name, example_args)
-            if fn is not None:
-                return fn
+    def helper_compiles_serial(self) -> bool:
+        """Whether the serial entry point, where it is not stored yet, is compiled by the helper process
+        (:mod:`nfit.compile.service`), not in this one."""
+        return not self.user_sources and native_kernels_enabled() and service.enabled()
 
+    def _compile(self, name, example_args, parallel=False):
         def call(module):
             dispatcher = getattr(module, name)
             extra = ()
@@ -205,24 +211,28 @@ class Kernel:
 
         return self.first_call(call)
 
-    def _compile_in_helper(self, name, example_args):
-        """The entry point compiled and stored by the helper process (:mod:`nfit.compile.service`) and
-        loaded from its machine code, so that this process holds none of Numba's compile state; None
-        where the helper cannot do it (the caller compiles here)."""
-        if not service.enabled():
-            return None
+    def _store_in_helper(self, name, example_args) -> None:
+        """Have the helper process compile the serial entry point ``name`` and store its machine code,
+        where it is not stored yet, so that this process holds none of Numba's compile state and
+        :meth:`function` loads it; where the helper cannot do it, the caller compiles here. Runs
+        outside the compile lock."""
+        if not self.helper_compiles_serial():
+            return
         arg_types = [native.describe_value(a) for a in example_args]
         if any(t is None for t in arg_types):
-            return None
-        try:
-            seconds = service.compile_and_store(self.path, name, arg_types)
-        except service.HelperTypingError as exc:
-            raise _compile_error_text(self.path, str(exc), self.user_sources) from None
-        except service.HelperFailed:
-            return None
+            return
+        with self._asking_helper:
+            if name in self._ready or native.path(self.path, name).exists():
+                return
+            try:
+                seconds = service.compile_and_store(self.path, name, arg_types)
+            except service.HelperTypingError as exc:
+                raise _compile_error_text(self.path, str(exc), self.user_sources) from None
+            except service.HelperFailed:
+                return
         with _lock:
             _stats["compile_seconds"] += seconds
-        return self._stored(name)
+        prune()  # the folder has grown
 
     def first_call(self, call):
         """``call(module)``, the first use of the module, which compiles (or loads from disk) its code.

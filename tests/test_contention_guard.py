@@ -5,6 +5,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 import nfit
 from nfit.backends.contention import (
@@ -16,6 +17,7 @@ from nfit.backends.contention import (
     WINDOW,
     ParallelOrSerial,
 )
+from nfit.compile import service
 
 
 def _sleeper(seconds, calls, name, quiet=0, quiet_seconds=None, stall=None, stall_seconds=None, spent=None):
@@ -234,3 +236,24 @@ def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard(
         nfit.run.set_parallel_threshold(before)
     reference = float(nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="eager").value())
     np.testing.assert_allclose(values, reference, rtol=1e-12)
+
+
+@pytest.mark.skipif(not service.enabled(), reason="no compile helper process on this platform")
+def test_the_helper_stores_a_compiled_parallel_kernels_serial_twin_while_this_process_compiles(fresh_cache):
+    # so that the twin is at hand when contention comes, not compiled then, taking a core from the fits
+    obs = nfit.Space("cgt", -3, 3)
+    mu = nfit.Parameter("cgt_mu", 0.1)
+    data = nfit.Data.from_numpy(obs, np.random.default_rng(4).normal(0.0, 1.0, 20_000).clip(-2.9, 2.9))
+    before = nfit.run.get_parallel_threshold()
+    nfit.run.set_parallel_threshold(1000)
+    try:
+        loss = nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="compiled")
+        loss.value()  # one parallel pass: the guard has nothing to suspect yet
+        nfit.run.wait_for_kernels()
+        program, backend = loss._program, nfit.backends.get("numba")
+        assert backend.parallel(program, 0)
+        assert backend.stored(program, 0, parallel=False)  # machine code, loaded without compiling here
+        guard = loss._program.kernels[backend.key(program, 0)].function
+        assert isinstance(guard, ParallelOrSerial) and guard.serial is None
+    finally:
+        nfit.run.set_parallel_threshold(before)

@@ -137,6 +137,13 @@ class NumbaBackend(Backend):
         out = output_buffer(program.n_free, order)
         point = program.layout.vector(order=point_order(order))
         args = (point, constants, *program.arrays_at(None)) + ((out,) if order else ())
+        if parallel and kernel.helper_compiles_serial():
+            # the serial twin (the contention guard's) compiled by the helper process while this process
+            # compiles the parallel kernel: ready before the fits, which it would slow down otherwise
+            from .tiered import start_in_background
+
+            start_in_background(f"serial twin of the loss kernel of order {order}",
+                                lambda: self.serial_kernel(program, order), quiet=True)
         function = kernel.function(parallel, args)
         if parallel:  # the chunk helpers go in last; the serial twin takes over while it is faster
             function = ParallelOrSerial(functools.partial(_call_with, function, kernel.chunk_functions()),

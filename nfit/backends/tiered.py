@@ -192,7 +192,13 @@ def _remember_failure(store, norm, result):
         store[("failed", norm)] = result
 
 
-def _start(what, build, done) -> None:
+def start_in_background(what, build, quiet=False) -> None:
+    """Run ``build()`` in a daemon thread that :func:`wait` (and a fork) waits for; ``quiet``: a
+    failure is left to whoever asks for the same again (it raises there), without a warning."""
+    _start(what, build, lambda result: None, quiet)
+
+
+def _start(what, build, done, quiet=False) -> None:
     """Run ``build()`` in a daemon thread; hand ``done`` its result (or the exception it raised)."""
     token = object()
 
@@ -200,8 +206,9 @@ def _start(what, build, done) -> None:
         try:
             result = build()
         except BaseException as exc:  # noqa: BLE001 - handed to the kernel, raised on its next call
-            warnings.warn(f"nfit: compiling the {what} failed ({type(exc).__name__}); the next call raises it",
-                          RuntimeWarning, stacklevel=1)
+            if not quiet:
+                warnings.warn(f"nfit: compiling the {what} failed ({type(exc).__name__}); the next call raises it",
+                              RuntimeWarning, stacklevel=1)
             result = exc
         done(result)
         with _finished:
