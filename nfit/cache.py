@@ -145,9 +145,9 @@ class Kernel:
         A serial entry point comes from its stored machine code where there is some
         (:mod:`nfit.compile.native`); where there is none, the helper process compiles and stores it
         (:meth:`_store_in_helper`), or, where it cannot, Numba here, which compiles it (or loads it
-        from its cache); what Numba compiles is stored for the next process. A parallel entry point that sums chunks
-        of events through the parallel driver takes the kernel's chunk helpers as its last
-        arguments: :meth:`chunk_functions` gives them."""
+        from its cache); what Numba compiles is stored for the next process. A parallel entry point
+        that sums chunks of events through the parallel driver takes the kernel's chunk helpers as
+        its last arguments: :meth:`chunk_functions` gives them."""
         name = f"{self.variant}_{'parallel' if parallel else 'serial'}"
         fn = self._ready.get(name)
         if fn is not None:
