@@ -223,37 +223,38 @@ def test_the_guard_keeps_its_books_when_called_from_several_threads():
     assert guard.current == "serial" and guard.calls >= 600
 
 
-def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard():
-    obs = nfit.Space("cg", -3, 3)
-    mu = nfit.Parameter("cg_mu", 0.1)
-    data = nfit.Data.from_numpy(obs, np.random.default_rng(3).normal(0.0, 1.0, 50_000).clip(-2.9, 2.9))
+@pytest.fixture
+def parallel_from_1000():
+    """The parallel kernels from 1000 events on, for losses of a few 10k events."""
     before = nfit.run.get_parallel_threshold()
     nfit.run.set_parallel_threshold(1000)
-    try:
-        loss = nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="compiled")
-        values = [float(loss.value()) for _ in range(40)]
-    finally:
-        nfit.run.set_parallel_threshold(before)
-    reference = float(nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="eager").value())
+    yield
+    nfit.run.set_parallel_threshold(before)
+
+
+def _gauss_nll(name, seed, n, mode):
+    obs = nfit.Space(name, -3, 3)
+    data = nfit.Data.from_numpy(obs, np.random.default_rng(seed).normal(0.0, 1.0, n).clip(-2.9, 2.9))
+    return nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=nfit.Parameter(f"{name}_mu", 0.1), sigma=1.0, obs=obs), data,
+                                 mode=mode)
+
+
+def test_a_loss_above_the_parallel_threshold_answers_the_same_through_the_guard(parallel_from_1000):
+    loss = _gauss_nll("cg", 3, 50_000, "compiled")
+    values = [float(loss.value()) for _ in range(40)]
+    reference = float(_gauss_nll("cg", 3, 50_000, "eager").value())
     np.testing.assert_allclose(values, reference, rtol=1e-12)
 
 
 @pytest.mark.skipif(not service.enabled(), reason="no compile helper process on this platform")
-def test_the_helper_stores_a_compiled_parallel_kernels_serial_twin_while_this_process_compiles(fresh_cache):
+def test_the_helper_stores_a_compiled_parallel_kernels_serial_twin_while_this_process_compiles(fresh_cache,
+                                                                                               parallel_from_1000):
     # so that the twin is at hand when contention comes, not compiled then, taking a core from the fits
-    obs = nfit.Space("cgt", -3, 3)
-    mu = nfit.Parameter("cgt_mu", 0.1)
-    data = nfit.Data.from_numpy(obs, np.random.default_rng(4).normal(0.0, 1.0, 20_000).clip(-2.9, 2.9))
-    before = nfit.run.get_parallel_threshold()
-    nfit.run.set_parallel_threshold(1000)
-    try:
-        loss = nfit.loss.UnbinnedNLL(nfit.pdf.Gauss(mu=mu, sigma=1.0, obs=obs), data, mode="compiled")
-        loss.value()  # one parallel pass: the guard has nothing to suspect yet
-        nfit.run.wait_for_kernels()
-        program, backend = loss._program, nfit.backends.get("numba")
-        assert backend.parallel(program, 0)
-        assert backend.stored(program, 0, parallel=False)  # machine code, loaded without compiling here
-        guard = loss._program.kernels[backend.key(program, 0)].function
-        assert isinstance(guard, ParallelOrSerial) and guard.serial is None
-    finally:
-        nfit.run.set_parallel_threshold(before)
+    loss = _gauss_nll("cgt", 4, 20_000, "compiled")
+    loss.value()  # one parallel pass: the guard has nothing to suspect yet
+    nfit.run.wait_for_kernels()
+    program, backend = loss._program, nfit.backends.get("numba")
+    assert backend.parallel(program, 0)
+    assert backend.stored(program, 0, parallel=False)  # machine code, loaded without compiling here
+    guard = program.kernels[backend.key(program, 0)].function
+    assert isinstance(guard, ParallelOrSerial) and guard.serial is None
