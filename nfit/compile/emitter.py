@@ -76,6 +76,7 @@ class CodeBackend:
         self.imports: dict = {}  # kernel module name -> alias index
         self.user_kernels: dict = {}
         self.functions: dict = {}  # (module name, function name) -> alias index of its module
+        self.printed: set = set()  # (prefix, module name, function name) of the calls printed so far
         self.sizes: dict = {}  # name of an array (a table) -> its length
         self._counter = 0
         self._written: dict = {}
@@ -201,12 +202,17 @@ class CodeBackend:
                 lines.append(f"{alias} = {alias}_lookup({module!r})")
             else:
                 lines.append(f"import {module} as {alias}")
-        # the clones an event loop calls (_kl, the loops' flags) and those called once per call (_km)
-        for index in self.imports.values():
-            lines += [f"_kl{index} = jit_module(_km{index}, loop=True)", f"_km{index} = jit_module(_km{index})"]
-        for (_module, function), index in self.functions.items():
-            lines += [f"_km{index}_{function} = _km{index}.{function}",
-                      f"_kl{index}_{function} = _kl{index}.{function}"]
+        # the clones an event loop calls (_kl, the loops' flags) and those called once per call (_km),
+        # of the functions the kernel's code calls so (the header is written after the code)
+        used = {(prefix, module) for prefix, module, _ in self.printed}
+        for module, index in self.imports.items():
+            if ("_kl", module) in used:
+                lines.append(f"_kl{index} = jit_module(_km{index}, loop=True)")
+            if ("_km", module) in used:
+                lines.append(f"_km{index} = jit_module(_km{index})")
+        for (module, function), index in self.functions.items():
+            lines += [f"{prefix}{index}_{function} = {prefix}{index}.{function}" for prefix in ("_km", "_kl")
+                      if (prefix, module, function) in self.printed]
         return lines
 
     def kernel_modules(self) -> list:
@@ -320,8 +326,8 @@ class CodeContext(BuildContext):
         self._helper_names: dict = {}
         self.chunk_helpers: dict = {}  # chunk helper name -> number of data columns, in order of first use
         self.loop_sums: dict = {}  # chunk helper name -> number of sums its event loop keeps (nfit.compile.loops)
-        self.printer = self.printer_class(self.be.functions)
-        self.loop_printer = LoopPrinter(self.be.functions)  # the helpers' event and node loops
+        self.printer = self.printer_class(self.be.functions, self.be.printed)
+        self.loop_printer = LoopPrinter(self.be.functions, self.be.printed)  # the helpers' event and node loops
 
     def slot_value(self, slot):
         return f"a{slot}"

@@ -180,15 +180,19 @@ def canonical(loop):
 
 class Printer:
     """Writes records as Python source for one target. ``functions`` maps (kernel module name,
-    function name) to the alias index of its module, as the kernel's header imports it."""
+    function name) to the alias index of its module, as the kernel's header imports it; each
+    kernel function printed is added to ``printed`` as (prefix, module name, function name), so
+    that the header imports only those."""
 
     math = "math"
     kernel_prefix = "_km"
 
-    def __init__(self, functions: dict):
+    def __init__(self, functions: dict, printed: set | None = None):
         self.functions = functions
+        self.printed = set() if printed is None else printed
 
     def kernel_function(self, module, function) -> str:
+        self.printed.add((self.kernel_prefix, module, function))
         return f"{self.kernel_prefix}{self.functions[(module, function)]}_{function}"
 
     def expr(self, op: Op, type_="float") -> str:

@@ -67,16 +67,16 @@ def _function(ctx, name, args, body, parallel):
 
 def _finish(ctx, name, body, doc):
     be = ctx.be
-    header = [f'"""nfit generated kernel: {doc}"""'] + be.header()
+    functions = list(ctx.helpers)
+    parallel_args = ctx.args + [f"fn{j}" for j in range(len(ctx.chunk_helpers))]
+    functions += [_function(ctx, f"{name}_serial", ctx.args, body, False),
+                  _function(ctx, f"{name}_parallel", parallel_args, body, True)]
+    header = [f'"""nfit generated kernel: {doc}"""'] + be.header()  # after the code: it imports what that calls
     if ctx.chunk_helpers:
         header.append("from nfit.compile.parallel import run_chunks as _run_chunks")
         # (helper, number of data columns) in the order of the parallel entry point's fn arguments
         header.append(f"CHUNK_HELPERS = {tuple(ctx.chunk_helpers.items())!r}")
         header.append(f"LOOP_SUMS = {ctx.loop_sums!r}")  # how many sums each helper keeps: nfit.compile.loops
-    functions = list(ctx.helpers)
-    parallel_args = ctx.args + [f"fn{j}" for j in range(len(ctx.chunk_helpers))]
-    functions += [_function(ctx, f"{name}_serial", ctx.args, body, False),
-                  _function(ctx, f"{name}_parallel", parallel_args, body, True)]
     source = "\n".join(header) + "\n\n\n" + "\n\n".join(functions)
     return Lowered(source, list(be.constants), be.kernel_modules())
 
